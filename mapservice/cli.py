@@ -1,0 +1,140 @@
+"""The ``mapservice`` command: serve, init, import, export, layers."""
+from __future__ import annotations
+
+import sys
+from functools import partial
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from .errors import MapserviceError
+from .exporter import FORMATS, export_layer
+from .importer import ImportReport, import_file
+from .layers import load_layers
+from .settings import Settings
+from .store import Store, open_store
+
+progress = partial(tqdm, file=sys.stderr, leave=False, mininterval=0.5)
+SHOWN_ERRORS = 50
+
+
+def _open() -> tuple[Settings, Store]:
+    settings = Settings.from_env()
+    store = open_store(settings, load_layers(settings.layers_dir or None))
+    store.init()
+    return settings, store
+
+
+def _load_demo_if_empty(store: Store, settings: Settings) -> None:
+    if not settings.load_demo or any(store.counts().values()):
+        return
+    from .demo import load_demo
+
+    click.echo("Loading the demo region (Yangzhou, generated points) ...", err=True)
+    for report in load_demo(store, progress=progress):
+        click.echo(f"  {report.layer:<20} {report.inserted:>6} features", err=True)
+
+
+def _fail(exc: MapserviceError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+def main() -> None:
+    """Yuren Map (育人地图). The store comes from MAPSERVICE_DATABASE_URL."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the map; an empty store first gets the demo region (unless MAPSERVICE_LOAD_DEMO=false)."""
+    import waitress
+
+    from . import create_app
+
+    settings, store = _open()
+    _load_demo_if_empty(store, settings)
+    store.close()
+    app = create_app(settings)
+    where = "PostGIS" if settings.uses_postgis else settings.database_url
+    click.echo(f"Yuren Map on http://{host}:{port}/  (store: {where})", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="yuren-map")
+
+
+@main.command()
+@click.option("--demo/--no-demo", default=None, help="Load the demo region into an empty store.")
+def init(demo: bool | None) -> None:
+    """Create (or bring up to date) the tables of every layer; safe to run again."""
+    settings, store = _open()
+    if demo is not None:
+        settings = Settings(**{**settings.__dict__, "load_demo": demo})
+    _load_demo_if_empty(store, settings)
+    for layer_id, count in store.counts().items():
+        click.echo(f"{layer_id:<20} {count:>8}")
+
+
+@main.command()
+def layers() -> None:
+    """List the layers and their feature counts."""
+    _, store = _open()
+    counts = store.counts()
+    for layer in store.layers.values():
+        click.echo(f"{layer.id:<20} {layer.kind:<9} {counts[layer.id]:>8}  {layer.title_zh} / {layer.title_en}")
+
+
+def _print_report(report: ImportReport) -> None:
+    verb = "would write" if report.dry_run else "wrote"
+    click.echo(f"{report.source} -> {report.layer}: {report.total} rows, {report.accepted} valid, "
+               f"{report.rejected} rejected; {verb} "
+               + (f"{report.accepted}" if report.dry_run else f"{report.inserted} new, {report.updated} updated"))
+    if report.ignored_columns:
+        click.echo(f"ignored columns: {', '.join(report.ignored_columns)}")
+    if report.errors:
+        click.echo(f"{'line':>6}  {'field':<16} reason")
+        for error in report.errors[:SHOWN_ERRORS]:
+            value = f" [{error.value}]" if error.value else ""
+            click.echo(f"{error.line:>6}  {error.field:<16} {error.reason}{value}")
+        if len(report.errors) > SHOWN_ERRORS:
+            click.echo(f"... and {len(report.errors) - SHOWN_ERRORS} more (see --report)")
+
+
+@main.command("import")
+@click.argument("layer")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--crs", help="Source CRS: wgs84, cgcs2000, gcj02, bd09 or an EPSG code (default: the file's, else WGS 84).")
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), help="Write rejected rows to this CSV.")
+def import_(layer: str, file: Path, crs: str | None, dry_run: bool, report_path: Path | None) -> None:
+    """Import FILE (CSV, XLSX, GeoJSON, GeoPackage, zipped Shapefile) into LAYER.
+
+    Exit status: 0 all rows valid, 1 some rows rejected (the valid ones are written), 2 nothing
+    could be read.
+    """
+    _, store = _open()
+    try:
+        report = import_file(store, layer, file, crs=crs, dry_run=dry_run, progress=progress)
+    except MapserviceError as exc:
+        _fail(exc)
+    _print_report(report)
+    if report_path:
+        report.write_csv(report_path)
+    sys.exit(1 if report.errors else 0)
+
+
+@main.command()
+@click.argument("layer")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the file name.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True)
+def export(layer: str, fmt: str | None, output: Path) -> None:
+    """Write LAYER to a GeoJSON, GeoPackage or CSV file (WGS 84)."""
+    fmt = fmt or output.suffix.lstrip(".").lower().replace("json", "geojson").replace("geogeojson", "geojson")
+    _, store = _open()
+    try:
+        count = export_layer(store, layer, fmt, output, progress=progress)
+    except MapserviceError as exc:
+        _fail(exc)
+    click.echo(f"{count} features of {layer} -> {output}")

@@ -1,0 +1,42 @@
+"""Error types that carry an HTTP status and a message a user can act on."""
+from __future__ import annotations
+
+
+class MapserviceError(Exception):
+    """Base error: ``status`` is the HTTP status, ``field`` names the input at fault."""
+
+    status = 500
+
+    def __init__(self, message: str, field: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if status is not None:
+            self.status = status
+
+    def to_dict(self) -> dict:
+        return {"error": {"status": self.status, "message": self.message, "field": self.field}}
+
+
+class BadRequest(MapserviceError):
+    """The client sent something wrong (400)."""
+
+    status = 400
+
+
+class NotFound(MapserviceError):
+    """The layer or feature does not exist (404)."""
+
+    status = 404
+
+
+class Conflict(MapserviceError):
+    """A database constraint refused the change (409), e.g. a duplicate source id."""
+
+    status = 409
+
+
+class LayerConfigError(MapserviceError):
+    """A layer file is malformed; raised at start-up with the file and field named."""
+
+    status = 500

@@ -1,0 +1,324 @@
+"""The Store contract both stores implement, its result types and shared input checks.
+
+Coordinates are WGS 84 longitude/latitude (EPSG:4326); distances are geodesic metres on the
+WGS 84 ellipsoid. Attribute values handed to a store are already parsed (see
+:meth:`mapservice.layers.Attribute.parse`); filters arrive raw and are parsed here.
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, mapping
+from shapely.geometry.base import BaseGeometry
+
+from ..errors import BadRequest, NotFound
+from ..layers import Layer, LayerRegistry
+
+MAX_LIMIT = 10_000
+MAX_RADIUS_M = 50_000_000.0  # half the planet; the API narrows this further
+
+
+@dataclass
+class Feature:
+    """One stored feature: ``properties`` holds the attributes plus source_id and generated."""
+
+    layer: str
+    id: int
+    properties: dict[str, Any]
+    geometry: BaseGeometry
+
+    def to_geojson(self, extra: Mapping[str, Any] | None = None) -> dict:
+        props = dict(self.properties)
+        if extra:
+            props.update(extra)
+        return {"type": "Feature", "id": self.id, "geometry": mapping(self.geometry), "properties": props}
+
+
+@dataclass
+class Page:
+    """A page of features and how many matched in all."""
+
+    features: list[Feature]
+    number_matched: int
+
+
+@dataclass
+class Nearby:
+    """A feature found near a point, with its geodesic distance in metres."""
+
+    feature: Feature
+    distance_m: float
+
+
+@dataclass
+class Row:
+    """A validated row to write: parsed attribute values, WGS 84 geometry, stable source id."""
+
+    source_id: str
+    properties: dict[str, Any]
+    geometry: BaseGeometry
+    generated: bool = False
+
+
+@dataclass
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+
+
+def check_bbox(bbox: Iterable[float] | None) -> tuple[float, float, float, float] | None:
+    """Validate (minlon, minlat, maxlon, maxlat) in degrees."""
+    if bbox is None:
+        return None
+    values = tuple(bbox)
+    if len(values) != 4 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        raise BadRequest("bbox must be four numbers: minlon,minlat,maxlon,maxlat", field="bbox")
+    minx, miny, maxx, maxy = values
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise BadRequest("bbox is outside -180..180 / -90..90", field="bbox")
+    if minx > maxx or miny > maxy:
+        raise BadRequest("bbox minimum is greater than its maximum", field="bbox")
+    return float(minx), float(miny), float(maxx), float(maxy)
+
+
+def check_point(lon: Any, lat: Any) -> tuple[float, float]:
+    """Validate a longitude/latitude pair in degrees."""
+    for name, value, bound in (("lon", lon, 180), ("lat", lat, 90)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise BadRequest(f"{name} must be a number", field=name)
+        if not -bound <= value <= bound:
+            raise BadRequest(f"{name} must be between -{bound} and {bound}", field=name)
+    return float(lon), float(lat)
+
+
+def check_paging(limit: Any, offset: Any) -> tuple[int, int]:
+    """Limit 1..MAX_LIMIT and offset >= 0, forced to int."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise BadRequest("offset must be a whole number of 0 or more", field="offset")
+    return limit, offset
+
+
+def check_geometry(layer: Layer, geometry: Any) -> BaseGeometry:
+    """Check a geometry's type and coordinates for ``layer``; a Polygon becomes a MultiPolygon."""
+    if not isinstance(geometry, BaseGeometry) or geometry.is_empty:
+        raise BadRequest("geometry is missing or empty", field="geometry")
+    if layer.geometry_type == "MultiPolygon" and isinstance(geometry, Polygon):
+        geometry = MultiPolygon([geometry])
+    if geometry.geom_type != layer.geometry_type:
+        raise BadRequest(
+            f"layer {layer.id} takes {layer.geometry_type} geometries, not {geometry.geom_type}", field="geometry"
+        )
+    coords = shapely.get_coordinates(geometry)
+    if not (coords == coords).all():
+        raise BadRequest("geometry has NaN coordinates", field="geometry")
+    if (abs(coords[:, 0]) > 180).any() or (abs(coords[:, 1]) > 90).any():
+        raise BadRequest("coordinates must be longitude -180..180 and latitude -90..90 (WGS 84)", field="geometry")
+    return geometry
+
+
+@dataclass(frozen=True)
+class Filter:
+    """An attribute filter: equality, or membership for a ``codes`` attribute."""
+
+    column: str
+    value: Any
+    contains: bool
+
+
+def parse_filters(layer: Layer, raw: Mapping[str, Any] | None) -> list[Filter]:
+    """Parse ``{attribute: value}`` filters (values may be labels, e.g. 博物馆)."""
+    parsed = []
+    for name, value in (raw or {}).items():
+        attribute = layer.attribute(name)
+        if attribute is None and name != "generated":
+            raise BadRequest(f"layer {layer.id} has no attribute {name!r}", field=name)
+        if attribute is None:
+            parsed.append(Filter("generated", _parse_flag(value, name), False))
+            continue
+        try:
+            if attribute.type == "codes":
+                codes = attribute.parse(value)
+                if not codes or len(codes) != 1:
+                    raise ValueError("give one value")
+                parsed.append(Filter(name, codes[0], True))
+                continue
+            parsed.append(Filter(name, attribute.parse(value), False))
+        except ValueError as exc:
+            raise BadRequest(f"filter {name}: {exc}", field=name) from None
+    return parsed
+
+
+def _parse_flag(value: Any, name: str) -> bool:
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise BadRequest(f"{name} must be true or false", field=name)
+
+
+class Store(ABC):
+    """What every store offers. Layer ids are checked against ``self.layers``."""
+
+    name = "base"
+
+    def __init__(self, layers: LayerRegistry):
+        self.layers = layers
+
+    # -- schema ---------------------------------------------------------------------
+    @abstractmethod
+    def init(self) -> None:
+        """Create the tables for every layer (idempotent; adds attributes a layer file gained)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    # -- reads ----------------------------------------------------------------------
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Number of features per layer, in layer order."""
+
+    def features(self, layer_id: str, bbox=None, filters: Mapping[str, Any] | None = None,
+                 limit: int = 100, offset: int = 0) -> Page:
+        """Features whose bounding box meets ``bbox``, filtered by attribute, ordered by id."""
+        layer = self.layers.require(layer_id)
+        limit, offset = check_paging(limit, offset)
+        return self._features(layer, check_bbox(bbox), parse_filters(layer, filters), limit, offset)
+
+    def get(self, layer_id: str, fid: Any) -> Feature:
+        """One feature by id; NotFound when absent."""
+        layer = self.layers.require(layer_id)
+        if isinstance(fid, bool) or not isinstance(fid, int):
+            raise BadRequest("feature id must be a whole number", field="id")
+        found = self._get_many(layer, [fid])
+        if not found:
+            raise NotFound(f"no feature {fid} in layer {layer_id}", field="id")
+        return found[0]
+
+    def nearest(self, lon: float, lat: float, layer_ids: Iterable[str] | None = None,
+                radius_m: float = 3000.0, limit: int = 50,
+                filters: Mapping[str, Any] | None = None) -> list[Nearby]:
+        """Point features of ``layer_ids`` within ``radius_m`` geodesic metres, nearest first.
+
+        ``filters`` apply to every chosen layer that has the attribute (a layer without it is
+        left out, so ``category=museum`` keeps only layers with a category).
+        """
+        lon, lat = check_point(lon, lat)
+        if isinstance(radius_m, bool) or not isinstance(radius_m, (int, float)) or not 0 < radius_m <= MAX_RADIUS_M:
+            raise BadRequest("radius must be a positive number of metres", field="radius")
+        limit, _ = check_paging(limit, 0)
+        chosen = []
+        for layer_id in layer_ids if layer_ids is not None else [lay.id for lay in self.layers.of_kind("supply")]:
+            layer = self.layers.require(layer_id, "layers")
+            if not layer.is_point:
+                raise BadRequest(f"layer {layer_id} has no points to search", field="layers")
+            applicable = {k: v for k, v in (filters or {}).items() if k == "generated" or layer.attribute(k)}
+            if len(applicable) == len(filters or {}):
+                chosen.append((layer, parse_filters(layer, applicable)))
+        if filters and not chosen:
+            raise BadRequest(f"no chosen layer has the attribute(s) {', '.join(filters)}", field=next(iter(filters)))
+        found = [hit for layer, layer_filters in chosen
+                 for hit in self._nearest(layer, lon, lat, float(radius_m), limit, layer_filters)]
+        found.sort(key=lambda hit: (hit.distance_m, hit.feature.layer, hit.feature.id))
+        return found[:limit]
+
+    # -- writes ---------------------------------------------------------------------
+    def create(self, layer_id: str, properties: dict, geometry: BaseGeometry,
+               source_id: str | None = None, generated: bool = False) -> Feature:
+        """Insert one feature; properties are validated against the layer."""
+        layer = self.layers.require(layer_id)
+        values = parse_properties(layer, properties, partial=False)
+        geometry = check_geometry(layer, geometry)
+        with self.transaction():
+            fid = self._insert(layer, Row(source_id or f"api-{uuid.uuid4().hex}", values, geometry, generated))
+            return self.get(layer_id, fid)
+
+    def update(self, layer_id: str, fid: int, properties: dict | None = None,
+               geometry: BaseGeometry | None = None) -> Feature:
+        """Change some attributes and/or the geometry of a feature."""
+        layer = self.layers.require(layer_id)
+        values = parse_properties(layer, properties or {}, partial=True)
+        if geometry is not None:
+            geometry = check_geometry(layer, geometry)
+        with self.transaction():
+            self.get(layer_id, fid)
+            self._update(layer, fid, values, geometry)
+            return self.get(layer_id, fid)
+
+    def delete(self, layer_id: str, fid: int) -> None:
+        """Delete a feature; NotFound when absent."""
+        layer = self.layers.require(layer_id)
+        with self.transaction():
+            self.get(layer_id, fid)
+            self._delete(layer, fid)
+
+    def upsert(self, layer_id: str, rows: Iterable[Row]) -> UpsertResult:
+        """Insert or replace rows by source_id, all in one transaction."""
+        layer = self.layers.require(layer_id)
+        with self.transaction():
+            return self._upsert(layer, list(rows))
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All store calls inside the block share one transaction (nested blocks join it)."""
+
+    # -- what implementations provide --------------------------------------------------
+    @abstractmethod
+    def _features(self, layer: Layer, bbox, filters: list[Filter], limit: int, offset: int) -> Page: ...
+
+    @abstractmethod
+    def _get_many(self, layer: Layer, fids: list[int]) -> list[Feature]:
+        """Features by id, in the order given, absent ones left out."""
+
+    @abstractmethod
+    def _nearest(self, layer: Layer, lon: float, lat: float, radius_m: float, limit: int,
+                 filters: list[Filter]) -> list[Nearby]: ...
+
+    @abstractmethod
+    def _insert(self, layer: Layer, row: Row) -> int: ...
+
+    @abstractmethod
+    def _update(self, layer: Layer, fid: int, values: dict, geometry: BaseGeometry | None) -> None: ...
+
+    @abstractmethod
+    def _delete(self, layer: Layer, fid: int) -> None: ...
+
+    @abstractmethod
+    def _upsert(self, layer: Layer, rows: list[Row]) -> UpsertResult: ...
+
+
+def parse_properties(layer: Layer, raw: Mapping[str, Any], partial: bool) -> dict[str, Any]:
+    """Validate API-style properties; the first bad field raises BadRequest naming it."""
+    values, errors = layer_values(layer, raw, partial)
+    if errors:
+        field_name, reason = errors[0]
+        raise BadRequest(f"{field_name}: {reason}", field=field_name)
+    return values
+
+
+def layer_values(layer: Layer, raw: Mapping[str, Any], partial: bool) -> tuple[dict, list[tuple[str, str]]]:
+    """Parse every attribute of ``raw``; returns (values, [(field, reason), ...])."""
+    if not isinstance(raw, Mapping):
+        return {}, [("properties", "must be an object")]
+    errors = [(name, "is not an attribute of this layer") for name in raw
+              if layer.attribute(name) is None and name not in ("source_id", "generated")]
+    values = {}
+    for attribute in layer.attributes:
+        if partial and attribute.name not in raw:
+            continue
+        try:
+            values[attribute.name] = attribute.parse(raw.get(attribute.name))
+        except ValueError as exc:
+            errors.append((attribute.name, str(exc)))
+    return values, errors

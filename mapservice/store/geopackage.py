@@ -1,0 +1,427 @@
+"""The embedded store: one GeoPackage file (opens in QGIS), read and written with sqlite3.
+
+Each layer is a GeoPackage feature table with the standard R-tree spatial index
+(``rtree_<table>_geom``), kept by the standard triggers; the ``ST_*`` functions those triggers
+call are registered on every connection here (GDAL and QGIS bring their own). Nearest-feature
+search uses an in-memory KD-tree on unit-sphere vectors, rebuilt when a layer's change counter
+(bumped by triggers, so edits from other processes count too) moves.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import struct
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import CRS
+from scipy.spatial import cKDTree
+from shapely.geometry.base import BaseGeometry
+
+from ..errors import Conflict
+from ..geo import chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
+from ..layers import Layer, LayerRegistry
+from .base import Feature, Filter, Nearby, Page, Row, Store, UpsertResult
+
+# Geodesic distance on WGS 84 and great-circle distance on the mean-radius sphere differ by
+# less than 0.7 %: the KD-tree (sphere) is searched with this margin, then distances are exact.
+SPHERE_MARGIN = 0.007
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+_COLUMN_TYPES = {"text": "TEXT", "integer": "INTEGER", "number": "DOUBLE", "boolean": "BOOLEAN",
+                 "code": "TEXT", "codes": "TEXT"}
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_HEADER = struct.Struct("<2sBBi4d")
+
+
+def _q(name: str) -> str:
+    """Quote an identifier that came from a validated layer file."""
+    if not _IDENT.match(name):
+        raise ValueError(f"not a layer identifier: {name!r}")
+    return f'"{name}"'
+
+
+def encode_geometry(geometry: BaseGeometry) -> bytes:
+    """GeoPackage binary: header with SRS 4326 and an [minx, maxx, miny, maxy] envelope, then WKB."""
+    minx, miny, maxx, maxy = geometry.bounds
+    return _HEADER.pack(b"GP", 0, 0b011, 4326, minx, maxx, miny, maxy) + shapely.to_wkb(geometry, byte_order=1)
+
+
+def _wkb_offset(blob: bytes) -> int:
+    return 8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 0b111]
+
+
+def decode_geometry(blob: bytes) -> BaseGeometry:
+    return shapely.from_wkb(blob[_wkb_offset(blob):])
+
+
+def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    """(minx, maxx, miny, maxy) from a GeoPackage geometry blob, None when empty."""
+    if blob is None or blob[3] & 0b10000:
+        return None
+    if (blob[3] >> 1) & 0b111:
+        order = "<" if blob[3] & 1 else ">"
+        return struct.unpack_from(order + "4d", blob, 8)
+    minx, miny, maxx, maxy = decode_geometry(blob).bounds
+    return minx, maxx, miny, maxy
+
+
+def _register_functions(conn: sqlite3.Connection) -> None:
+    for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        conn.create_function(name, 1, lambda b, i=i: (e := _envelope(b)) and e[i], deterministic=True)
+    conn.create_function("ST_IsEmpty", 1, lambda b: 1 if _envelope(b) is None else 0, deterministic=True)
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one: executescript() would commit the open transaction."""
+    statement = ""
+    for part in script.split(";"):
+        statement += part + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                conn.execute(statement)
+            statement = ""
+
+
+@dataclass
+class _PointIndex:
+    version: int
+    fids: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    tree: cKDTree | None
+
+
+class GeoPackageStore(Store):
+    """Store on a GeoPackage file; one sqlite3 connection per thread."""
+
+    name = "geopackage"
+
+    def __init__(self, path: str | Path, layers: LayerRegistry):
+        super().__init__(layers)
+        self.path = Path(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._indexes: dict[str, _PointIndex] = {}
+
+    # -- connections and transactions ------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            _register_functions(conn)
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._local.conn, self._local.depth = conn, 0
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self):
+        conn = self._conn()
+        if self._local.depth:
+            self._local.depth += 1
+            try:
+                yield self
+            finally:
+                self._local.depth -= 1
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        self._local.depth = 1
+        try:
+            yield self
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+        finally:
+            self._local.depth = 0
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- schema ------------------------------------------------------------------------
+    def init(self) -> None:
+        conn = self._conn()
+        with self.transaction():
+            conn.execute("PRAGMA application_id = 1196444487")  # 'GPKG'
+            conn.execute("PRAGMA user_version = 10400")
+            _run_script(conn, _GPKG_CORE)
+            conn.execute(
+                "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?, "
+                "'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')",
+                (CRS.from_epsg(4326).to_wkt("WKT1_GDAL"),),
+            )
+            for layer in self.layers.values():
+                self._create_table(conn, layer)
+
+    def _create_table(self, conn: sqlite3.Connection, layer: Layer) -> None:
+        t = _q(layer.id)
+        columns = ", ".join(
+            f"{_q(a.name)} {_COLUMN_TYPES[a.type]}{' NOT NULL' if a.required else ''}" for a in layer.attributes
+        )
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {t} (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "
+            f"geom {layer.geometry_type.upper()} NOT NULL, source_id TEXT NOT NULL UNIQUE, "
+            f"generated BOOLEAN NOT NULL DEFAULT 0, {columns})"
+        )
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({t})")}
+        for attribute in layer.attributes:
+            if attribute.name not in have:  # a layer file gained an attribute since the table was made
+                conn.execute(f"ALTER TABLE {t} ADD COLUMN {_q(attribute.name)} {_COLUMN_TYPES[attribute.type]}")
+        conn.execute(
+            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
+            "VALUES (?, 'features', ?, ?, 4326)", (layer.id, layer.title_zh, layer.title_en),
+        )
+        conn.execute("INSERT OR IGNORE INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)",
+                     (layer.id, layer.geometry_type.upper()))
+        conn.execute("INSERT OR IGNORE INTO mapservice_layer_version VALUES (?, 0)", (layer.id,))
+        _run_script(conn, _RTREE.replace("{t}", layer.id))
+
+    # -- reads -------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        conn = self._conn()
+        return {lid: conn.execute(f"SELECT count(*) FROM {_q(lid)}").fetchone()[0] for lid in self.layers}
+
+    def _columns(self, layer: Layer) -> str:
+        return ", ".join(["fid", "geom", "source_id", "generated", *(_q(a.name) for a in layer.attributes)])
+
+    def _to_feature(self, layer: Layer, row: tuple) -> Feature:
+        props = {"source_id": row[2], "generated": bool(row[3])}
+        for attribute, value in zip(layer.attributes, row[4:]):
+            if value is not None and attribute.type == "boolean":
+                value = bool(value)
+            elif value is not None and attribute.type == "codes":
+                value = value.split(";")
+            props[attribute.name] = value
+        return Feature(layer.id, row[0], props, decode_geometry(row[1]))
+
+    @staticmethod
+    def _where(filters: list[Filter]) -> tuple[list[str], list]:
+        clauses, params = [], []
+        for f in filters:
+            if f.contains:
+                clauses.append(f"instr(';' || {_q(f.column)} || ';', ?) > 0")
+                params.append(f";{f.value};")
+            else:
+                clauses.append(f"{_q(f.column)} = ?")
+                params.append(f.value)
+        return clauses, params
+
+    def _features(self, layer, bbox, filters, limit, offset) -> Page:
+        clauses, params = self._where(filters)
+        if bbox:
+            minx, miny, maxx, maxy = bbox
+            # The R-tree holds float32 boxes rounded outwards; the ST_ tests make the answer exact.
+            clauses.insert(0, f"fid IN (SELECT id FROM rtree_{layer.id}_geom WHERE minx <= ? AND maxx >= ? "
+                              "AND miny <= ? AND maxy >= ?) AND ST_MinX(geom) <= ? AND ST_MaxX(geom) >= ? "
+                              "AND ST_MinY(geom) <= ? AND ST_MaxY(geom) >= ?")
+            params[:0] = [maxx, minx, maxy, miny] * 2
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        conn = self._conn()
+        matched = conn.execute(f"SELECT count(*) FROM {_q(layer.id)}{where}", params).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT {self._columns(layer)} FROM {_q(layer.id)}{where} ORDER BY fid LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+        return Page([self._to_feature(layer, r) for r in rows], matched)
+
+    def _get_many(self, layer, fids) -> list[Feature]:
+        rows = self._conn().execute(
+            f"SELECT {self._columns(layer)} FROM {_q(layer.id)} WHERE fid IN (SELECT value FROM json_each(?))",
+            (json.dumps([int(f) for f in fids]),),
+        ).fetchall()
+        by_id = {r[0]: r for r in rows}
+        return [self._to_feature(layer, by_id[f]) for f in fids if f in by_id]
+
+    def _point_index(self, layer: Layer) -> _PointIndex:
+        conn = self._conn()
+        version = conn.execute("SELECT version FROM mapservice_layer_version WHERE layer_id = ?",
+                               (layer.id,)).fetchone()[0]
+        index = self._indexes.get(layer.id)
+        if index is not None and index.version == version:
+            return index
+        rows = conn.execute(f"SELECT fid, geom FROM {_q(layer.id)} ORDER BY fid").fetchall()
+        fids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        envelopes = np.array([_envelope(r[1]) for r in rows], dtype=float).reshape(-1, 4)
+        lon, lat = envelopes[:, 0], envelopes[:, 2]
+        tree = cKDTree(unit_xyz(lon, lat)) if len(rows) else None
+        index = _PointIndex(version, fids, lon, lat, tree)
+        self._indexes[layer.id] = index
+        return index
+
+    def _nearest(self, layer, lon, lat, radius_m, limit, filters) -> list[Nearby]:
+        index = self._point_index(layer)
+        size = len(index.fids)
+        if not size:
+            return []
+        query = unit_xyz(lon, lat)[0]
+        reach = float(chord_for_metres(radius_m * (1 + SPHERE_MARGIN)))
+        if filters:
+            candidates = np.asarray(index.tree.query_ball_point(query, reach), dtype=np.intp)
+            candidates = candidates[np.isin(index.fids[candidates], self._filtered_fids(layer, index.fids[candidates], filters))]
+            picked, dist = self._closest(index, candidates, lon, lat, radius_m, limit)
+        else:
+            k = min(limit + 16, size)
+            while True:
+                chords, found = index.tree.query(query, k=k, distance_upper_bound=reach)
+                chords, found = np.atleast_1d(chords), np.atleast_1d(found)
+                valid = found < size
+                picked, dist = self._closest(index, found[valid], lon, lat, radius_m, limit)
+                # Points beyond the k-th by chord might still be nearer on the ellipsoid: widen
+                # until the k-th lies provably beyond the limit-th result.
+                if valid.all() and k < size:
+                    floor = float(metres_for_chord(chords[-1])) * (1 - SPHERE_MARGIN)
+                    if len(picked) < limit or dist[-1] > floor:
+                        k = min(k * 4, size)
+                        continue
+                break
+        features = self._get_many(layer, [int(f) for f in index.fids[picked]])
+        return [Nearby(feat, float(d)) for feat, d in zip(features, dist)]
+
+    @staticmethod
+    def _closest(index: _PointIndex, candidates: np.ndarray, lon, lat, radius_m, limit):
+        if not len(candidates):
+            return candidates, np.empty(0)
+        dist = geodesic_m(lon, lat, index.lon[candidates], index.lat[candidates])
+        inside = dist <= radius_m
+        candidates, dist = candidates[inside], dist[inside]
+        order = np.lexsort((index.fids[candidates], dist))[:limit]
+        return candidates[order], dist[order]
+
+    def _filtered_fids(self, layer: Layer, fids: np.ndarray, filters: list[Filter]) -> np.ndarray:
+        if not len(fids):
+            return fids
+        clauses, params = self._where(filters)
+        rows = self._conn().execute(
+            f"SELECT fid FROM {_q(layer.id)} WHERE fid IN (SELECT value FROM json_each(?)) AND {' AND '.join(clauses)}",
+            [json.dumps(fids.tolist()), *params],
+        ).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    # -- writes ------------------------------------------------------------------------
+    def _values(self, layer: Layer, values: dict) -> list:
+        out = []
+        for attribute in layer.attributes:
+            value = values.get(attribute.name)
+            out.append(";".join(value) if attribute.type == "codes" and value is not None else value)
+        return out
+
+    def _insert(self, layer, row: Row) -> int:
+        self._insert_many(layer, [row])
+        return self._conn().execute("SELECT last_insert_rowid()").fetchone()[0]
+
+    def _insert_many(self, layer: Layer, rows: list[Row]) -> None:
+        names = ["geom", "source_id", "generated", *layer.attribute_names]
+        try:
+            self._conn().executemany(
+                f"INSERT INTO {_q(layer.id)} ({', '.join(map(_q, names))}) VALUES ({', '.join('?' * len(names))})",
+                ([encode_geometry(r.geometry), r.source_id, r.generated, *self._values(layer, r.properties)]
+                 for r in rows),
+            )
+        except sqlite3.IntegrityError as exc:
+            if "source_id" in str(exc):
+                raise Conflict(f"layer {layer.id} already has a feature with that source_id", field="source_id") from None
+            raise Conflict(f"the feature breaks a rule of layer {layer.id}: {exc}") from None
+
+    def _update(self, layer, fid, values, geometry) -> None:
+        sets, params = [], []
+        if geometry is not None:
+            sets.append("geom = ?")
+            params.append(encode_geometry(geometry))
+        encoded = dict(zip(layer.attribute_names, self._values(layer, values)))
+        for name in values:
+            sets.append(f"{_q(name)} = ?")
+            params.append(encoded[name])
+        if sets:
+            self._conn().execute(f"UPDATE {_q(layer.id)} SET {', '.join(sets)} WHERE fid = ?", [*params, fid])
+
+    def _delete(self, layer, fid) -> None:
+        self._conn().execute(f"DELETE FROM {_q(layer.id)} WHERE fid = ?", (fid,))
+
+    def _upsert(self, layer, rows) -> UpsertResult:
+        # Two statements, not INSERT .. ON CONFLICT: an upsert's conflict policy would override
+        # the R-tree triggers' INSERT OR REPLACE.
+        conn = self._conn()
+        existing = {r[0] for r in conn.execute(
+            f"SELECT source_id FROM {_q(layer.id)} WHERE source_id IN (SELECT value FROM json_each(?))",
+            (json.dumps([r.source_id for r in rows]),))}
+        names = ["geom", "generated", *layer.attribute_names]
+        conn.executemany(
+            f"UPDATE {_q(layer.id)} SET {', '.join(f'{_q(n)} = ?' for n in names)} WHERE source_id = ?",
+            ([encode_geometry(r.geometry), r.generated, *self._values(layer, r.properties), r.source_id]
+             for r in rows if r.source_id in existing),
+        )
+        fresh = [r for r in rows if r.source_id not in existing]
+        self._insert_many(layer, fresh)
+        return UpsertResult(inserted=len(fresh), updated=len(rows) - len(fresh))
+
+
+_GPKG_CORE = """
+CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
+  organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
+INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES
+  ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
+  ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system');
+CREATE TABLE IF NOT EXISTS gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
+  identifier TEXT UNIQUE, description TEXT DEFAULT '',
+  last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+  CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+  geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+  CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+  CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+  definition TEXT NOT NULL, scope TEXT NOT NULL,
+  CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+CREATE TABLE IF NOT EXISTS mapservice_layer_version (layer_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
+INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
+  VALUES ('mapservice_layer_version', 'attributes', 'mapservice_layer_version', 'change counters for caches');
+"""
+
+# The GeoPackage 1.3 R-tree extension, verbatim but for the table name, plus a change counter.
+_RTREE = """
+CREATE VIRTUAL TABLE IF NOT EXISTS rtree_{t}_geom USING rtree(id, minx, maxx, miny, maxy);
+INSERT OR IGNORE INTO gpkg_extensions VALUES ('{t}', 'geom', 'gpkg_rtree_index',
+  'http://www.geopackage.org/spec120/#extension_rtree', 'write-only');
+CREATE TRIGGER IF NOT EXISTS rtree_{t}_geom_insert AFTER INSERT ON "{t}"
+  WHEN (new.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom)) BEGIN
+  INSERT OR REPLACE INTO rtree_{t}_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom),
+    ST_MinY(NEW.geom), ST_MaxY(NEW.geom)); END;
+CREATE TRIGGER IF NOT EXISTS rtree_{t}_geom_update1 AFTER UPDATE OF geom ON "{t}"
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) BEGIN
+  INSERT OR REPLACE INTO rtree_{t}_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom),
+    ST_MinY(NEW.geom), ST_MaxY(NEW.geom)); END;
+CREATE TRIGGER IF NOT EXISTS rtree_{t}_geom_update2 AFTER UPDATE OF geom ON "{t}"
+  WHEN OLD.fid = NEW.fid AND (NEW.geom IS NULL OR ST_IsEmpty(NEW.geom)) BEGIN
+  DELETE FROM rtree_{t}_geom WHERE id = OLD.fid; END;
+CREATE TRIGGER IF NOT EXISTS rtree_{t}_geom_update3 AFTER UPDATE ON "{t}"
+  WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) BEGIN
+  DELETE FROM rtree_{t}_geom WHERE id = OLD.fid;
+  INSERT OR REPLACE INTO rtree_{t}_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom),
+    ST_MinY(NEW.geom), ST_MaxY(NEW.geom)); END;
+CREATE TRIGGER IF NOT EXISTS rtree_{t}_geom_update4 AFTER UPDATE ON "{t}"
+  WHEN OLD.fid != NEW.fid AND (NEW.geom IS NULL OR ST_IsEmpty(NEW.geom)) BEGIN
+  DELETE FROM rtree_{t}_geom WHERE id IN (OLD.fid, NEW.fid); END;
+CREATE TRIGGER IF NOT EXISTS rtree_{t}_geom_delete AFTER DELETE ON "{t}"
+  WHEN old.geom NOT NULL BEGIN DELETE FROM rtree_{t}_geom WHERE id = OLD.fid; END;
+CREATE TRIGGER IF NOT EXISTS mapservice_{t}_insert AFTER INSERT ON "{t}" BEGIN
+  UPDATE mapservice_layer_version SET version = version + 1 WHERE layer_id = '{t}'; END;
+CREATE TRIGGER IF NOT EXISTS mapservice_{t}_update AFTER UPDATE ON "{t}" BEGIN
+  UPDATE mapservice_layer_version SET version = version + 1 WHERE layer_id = '{t}'; END;
+CREATE TRIGGER IF NOT EXISTS mapservice_{t}_delete AFTER DELETE ON "{t}" BEGIN
+  UPDATE mapservice_layer_version SET version = version + 1 WHERE layer_id = '{t}'; END;
+"""

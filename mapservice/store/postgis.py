@@ -1,0 +1,214 @@
+"""The production store: PostgreSQL + PostGIS through psycopg 3 and a connection pool.
+
+Layer tables hold ``geography`` columns with GiST indexes (see schema.sql). Nearest search
+narrows with ``ST_DWithin`` and orders by the index-assisted KNN operator ``<->`` (great-circle),
+then re-ranks by ``ST_Distance`` on the WGS 84 spheroid, the distance that is returned.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+from importlib import resources
+
+import psycopg
+import shapely
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+from shapely.geometry.base import BaseGeometry
+
+from ..errors import Conflict
+from ..layers import Layer, LayerRegistry
+from .base import Feature, Filter, Nearby, Page, Row, Store, UpsertResult
+
+_COLUMN_TYPES = {"text": "text", "integer": "bigint", "number": "double precision", "boolean": "boolean",
+                 "code": "text", "codes": "text"}
+# <-> ranks on the sphere; take this many extra rows before re-ranking on the spheroid.
+_RERANK_MARGIN = 16
+
+
+def _statements() -> dict[str, str]:
+    text = resources.files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
+    parts = re.split(r"^-- name: (\w+)\n", text, flags=re.M)
+    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
+
+
+class PostGISStore(Store):
+    """Store on PostGIS; ``schema`` keeps several data sets (or test runs) apart in one database."""
+
+    name = "postgis"
+
+    def __init__(self, url: str, layers: LayerRegistry, schema: str = "public", pool_size: int = 8):
+        super().__init__(layers)
+        self.schema = schema
+        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
+                                    kwargs={"autocommit": True}, timeout=30)
+        self._local = threading.local()
+
+    def _t(self, layer_id: str) -> sql.Identifier:
+        return sql.Identifier(self.schema, layer_id)
+
+    @contextmanager
+    def _connection(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with self._pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def transaction(self):
+        if getattr(self._local, "conn", None) is not None:
+            yield self
+            return
+        with self._pool.connection() as conn, conn.transaction():
+            self._local.conn = conn
+            try:
+                yield self
+            finally:
+                self._local.conn = None
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def _execute(self, query, params=None) -> list[tuple]:
+        with self._connection() as conn, conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+    # -- schema ------------------------------------------------------------------------
+    def init(self) -> None:
+        statements = _statements()
+        with self.transaction():
+            if not self._execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'"):
+                self._execute(statements["extension"])
+            self._execute(sql.SQL(statements["schema"]).format(schema=sql.Identifier(self.schema)))
+            for layer in self.layers.values():
+                columns = sql.SQL("").join(
+                    sql.SQL(", {} {}{}").format(
+                        sql.Identifier(a.name), sql.SQL(_COLUMN_TYPES[a.type]),
+                        sql.SQL(" NOT NULL" if a.required else ""))
+                    for a in layer.attributes)
+                self._execute(sql.SQL(statements["layer_table"]).format(
+                    table=self._t(layer.id), geometry_type=sql.SQL(layer.geometry_type), columns=columns,
+                    geography_index=sql.Identifier(f"{layer.id}_geom_gist"),
+                    geometry_index=sql.Identifier(f"{layer.id}_geom_geometry_gist")))
+                for attribute in layer.attributes:  # a layer file may have gained attributes
+                    self._execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                        self._t(layer.id), sql.Identifier(attribute.name), sql.SQL(_COLUMN_TYPES[attribute.type])))
+
+    # -- reads -------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        query = sql.SQL(" UNION ALL ").join(
+            sql.SQL("SELECT {}, count(*) FROM {}").format(sql.Literal(lid), self._t(lid)) for lid in self.layers)
+        found = dict(self._execute(query))
+        return {lid: found[lid] for lid in self.layers}
+
+    def _columns(self, layer: Layer) -> sql.Composable:
+        return sql.SQL(", ").join([sql.SQL("fid, ST_AsBinary(geom), source_id, generated"),
+                                   *(sql.Identifier(a.name) for a in layer.attributes)])
+
+    def _to_feature(self, layer: Layer, row: tuple) -> Feature:
+        props = {"source_id": row[2], "generated": row[3]}
+        for attribute, value in zip(layer.attributes, row[4:]):
+            props[attribute.name] = value.split(";") if value is not None and attribute.type == "codes" else value
+        return Feature(layer.id, row[0], props, shapely.from_wkb(bytes(row[1])))
+
+    @staticmethod
+    def _where(filters: list[Filter]) -> tuple[list[sql.Composable], list]:
+        clauses, params = [], []
+        for f in filters:
+            if f.contains:
+                clauses.append(sql.SQL("strpos(';' || {} || ';', %s) > 0").format(sql.Identifier(f.column)))
+                params.append(f";{f.value};")
+            else:
+                clauses.append(sql.SQL("{} = %s").format(sql.Identifier(f.column)))
+                params.append(f.value)
+        return clauses, params
+
+    def _features(self, layer, bbox, filters, limit, offset) -> Page:
+        clauses, params = self._where(filters)
+        if bbox:
+            clauses.insert(0, sql.SQL("geom::geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"))
+            params[:0] = list(bbox)
+        where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
+        with self._connection() as conn:
+            matched = conn.execute(sql.SQL("SELECT count(*) FROM {}{}").format(self._t(layer.id), where),
+                                   params).fetchone()[0]
+            rows = conn.execute(sql.SQL("SELECT {} FROM {}{} ORDER BY fid LIMIT %s OFFSET %s").format(
+                self._columns(layer), self._t(layer.id), where), [*params, limit, offset]).fetchall()
+        return Page([self._to_feature(layer, r) for r in rows], matched)
+
+    def _get_many(self, layer, fids) -> list[Feature]:
+        rows = self._execute(sql.SQL("SELECT {} FROM {} WHERE fid = ANY(%s)").format(
+            self._columns(layer), self._t(layer.id)), [list(fids)])
+        by_id = {r[0]: r for r in rows}
+        return [self._to_feature(layer, by_id[f]) for f in fids if f in by_id]
+
+    def _nearest(self, layer, lon, lat, radius_m, limit, filters) -> list[Nearby]:
+        clauses, params = self._where(filters)
+        extra = sql.SQL("").join(sql.SQL(" AND ") + c for c in clauses)
+        query = sql.SQL(
+            "WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS pt) "
+            "SELECT * FROM (SELECT {columns}, ST_Distance(t.geom, q.pt) AS distance FROM {table} t, q "
+            "WHERE ST_DWithin(t.geom, q.pt, %s){extra} ORDER BY t.geom <-> q.pt LIMIT %s) ranked "
+            "ORDER BY distance, fid LIMIT %s"
+        ).format(columns=self._columns(layer), table=self._t(layer.id), extra=extra)
+        rows = self._execute(query, [lon, lat, radius_m, *params, limit + _RERANK_MARGIN, limit])
+        return [Nearby(self._to_feature(layer, r[:-1]), float(r[-1])) for r in rows]
+
+    # -- writes ------------------------------------------------------------------------
+    def _values(self, layer: Layer, values: dict) -> list:
+        return [";".join(v) if a.type == "codes" and v is not None else v
+                for a, v in ((a, values.get(a.name)) for a in layer.attributes)]
+
+    def _insert_sql(self, layer: Layer, on_conflict: bool) -> sql.Composable:
+        names = [sql.Identifier(n) for n in ("source_id", "generated", *layer.attribute_names)]
+        query = sql.SQL("INSERT INTO {} (geom, {}) VALUES (ST_GeomFromWKB(%s, 4326)::geography, {})").format(
+            self._t(layer.id), sql.SQL(", ").join(names), sql.SQL(", ").join(sql.Placeholder() * len(names)))
+        if on_conflict:
+            updates = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(n) for n in [sql.Identifier("geom"), *names[1:]])
+            query += sql.SQL(" ON CONFLICT (source_id) DO UPDATE SET {}").format(updates)
+        return query + sql.SQL(" RETURNING fid, (xmax = 0)")
+
+    def _params(self, layer: Layer, row: Row) -> list:
+        return [shapely.to_wkb(row.geometry), row.source_id, row.generated, *self._values(layer, row.properties)]
+
+    def _insert(self, layer, row: Row) -> int:
+        try:
+            return self._execute(self._insert_sql(layer, False), self._params(layer, row))[0][0]
+        except psycopg.errors.UniqueViolation:
+            raise Conflict(f"layer {layer.id} already has a feature with that source_id", field="source_id") from None
+
+    def _update(self, layer, fid, values, geometry: BaseGeometry | None) -> None:
+        sets, params = [], []
+        if geometry is not None:
+            sets.append(sql.SQL("geom = ST_GeomFromWKB(%s, 4326)::geography"))
+            params.append(shapely.to_wkb(geometry))
+        encoded = dict(zip(layer.attribute_names, self._values(layer, values)))
+        for name in values:
+            sets.append(sql.SQL("{} = %s").format(sql.Identifier(name)))
+            params.append(encoded[name])
+        if sets:
+            self._execute(sql.SQL("UPDATE {} SET {} WHERE fid = %s").format(
+                self._t(layer.id), sql.SQL(", ").join(sets)), [*params, fid])
+
+    def _delete(self, layer, fid) -> None:
+        self._execute(sql.SQL("DELETE FROM {} WHERE fid = %s").format(self._t(layer.id)), [fid])
+
+    def _upsert(self, layer, rows) -> UpsertResult:
+        result = UpsertResult()
+        if not rows:
+            return result
+        with self._connection() as conn, conn.cursor() as cur:
+            cur.executemany(self._insert_sql(layer, True), [self._params(layer, r) for r in rows], returning=True)
+            while True:
+                for _, inserted in cur.fetchall():
+                    if inserted:
+                        result.inserted += 1
+                    else:
+                        result.updated += 1
+                if not cur.nextset():
+                    break
+        return result
