@@ -1,0 +1,162 @@
+"""One contract, two stores: every test here runs on GeoPackage and on PostGIS."""
+import numpy as np
+import pytest
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, Point, Polygon
+
+from mapservice.errors import BadRequest, Conflict, NotFound
+from mapservice.store.base import Row
+
+GEOD = Geod(ellps="WGS84")
+VENUE = {"name": "扬州博物馆", "category": "museum", "free": True}
+
+
+def venue_rows(lons, lats, **extra):
+    return [Row(f"v{i}", {**VENUE, "name": f"场馆{i}", **extra}, Point(x, y))
+            for i, (x, y) in enumerate(zip(lons, lats))]
+
+
+def test_init_is_idempotent_and_counts_start_at_zero(store):
+    store.init()
+    assert store.counts() == {layer_id: 0 for layer_id in store.layers}
+
+
+def test_create_get_update_delete(store):
+    created = store.create("venues", {"name": "扬州博物馆", "category": "博物馆", "free": "是", "age_min": "6"},
+                           Point(119.4, 32.39))
+    assert created.properties["category"] == "museum" and created.properties["age_min"] == 6
+    assert created.properties["generated"] is False and created.properties["source_id"].startswith("api-")
+    got = store.get("venues", created.id)
+    assert got.properties == created.properties and got.geometry.equals(Point(119.4, 32.39))
+    updated = store.update("venues", created.id, {"free": False, "price_note": "20 元"}, Point(119.41, 32.4))
+    assert updated.properties["free"] is False and updated.properties["price_note"] == "20 元"
+    assert updated.properties["name"] == "扬州博物馆" and updated.geometry.equals(Point(119.41, 32.4))
+    store.delete("venues", created.id)
+    with pytest.raises(NotFound):
+        store.get("venues", created.id)
+    with pytest.raises(NotFound):
+        store.delete("venues", created.id)
+
+
+def test_codes_lists_and_polygons_round_trip(store):
+    base = store.create("practice_bases", {"name": "基地", "themes": "科学技术;labour", "level": "省级",
+                                           "capacity": 120}, Point(119.5, 32.5))
+    assert base.properties["themes"] == ["science", "labour"] and base.properties["level"] == "provincial"
+    square = Polygon([(119.3, 32.3), (119.5, 32.3), (119.5, 32.5), (119.3, 32.5)])
+    district = store.create("districts", {"name": "广陵区", "adcode": "321002"}, square)
+    assert isinstance(district.geometry, MultiPolygon) and district.geometry.equals(MultiPolygon([square]))
+
+
+def test_database_refuses_duplicate_source_id(store):
+    store.create("venues", VENUE, Point(119.4, 32.39), source_id="same")
+    with pytest.raises(Conflict):
+        store.create("venues", VENUE, Point(119.5, 32.39), source_id="same")
+    assert store.counts()["venues"] == 1
+
+
+def test_upsert_inserts_then_updates_in_place(store):
+    rows = venue_rows([119.40, 119.41, 119.42], [32.39] * 3)
+    first = store.upsert("venues", rows)
+    assert (first.inserted, first.updated) == (3, 0)
+    ids = [f.id for f in store.features("venues").features]
+    rows[1].properties["name"] = "改名"
+    again = store.upsert("venues", rows)
+    assert (again.inserted, again.updated) == (0, 3)
+    page = store.features("venues")
+    assert [f.id for f in page.features] == ids and page.features[1].properties["name"] == "改名"
+
+
+def test_transaction_rolls_back_everything(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.create("venues", VENUE, Point(119.4, 32.39))
+            store.upsert("venues", venue_rows([119.5], [32.5]))
+            raise RuntimeError("boom")
+    assert store.counts()["venues"] == 0
+
+
+def test_bbox_filters_and_stable_paging(store):
+    rng = np.random.default_rng(3)
+    lons, lats = rng.uniform(119.0, 120.0, 300), rng.uniform(32.0, 33.0, 300)
+    rows = venue_rows(lons, lats)
+    for i, row in enumerate(rows):
+        row.properties["category"] = "library" if i % 3 == 0 else "museum"
+        row.properties["free"] = i % 2 == 0
+    store.upsert("venues", rows)
+    bbox = (119.2, 32.2, 119.7, 32.6)
+    inside = (lons >= 119.2) & (lons <= 119.7) & (lats >= 32.2) & (lats <= 32.6)
+    page = store.features("venues", bbox=bbox, limit=10_000)
+    assert page.number_matched == inside.sum() == len(page.features)
+    assert {f.properties["source_id"] for f in page.features} == {f"v{i}" for i in np.flatnonzero(inside)}
+    wanted = {f"v{i}" for i in np.flatnonzero(inside) if i % 3 == 0 and i % 2 == 0}
+    filtered = store.features("venues", bbox=bbox, filters={"category": "图书馆", "free": "true"}, limit=10_000)
+    assert {f.properties["source_id"] for f in filtered.features} == wanted
+    pages = [store.features("venues", limit=7, offset=o) for o in range(0, 300, 7)]
+    ids = [f.id for p in pages for f in p.features]
+    assert ids == sorted(ids) and len(set(ids)) == 300 and all(p.number_matched == 300 for p in pages)
+    assert store.features("venues", limit=5, offset=1000).features == []
+
+
+def test_codes_filter_matches_membership(store):
+    for i, themes in enumerate(["science", "science;labour", "labour", "nature"]):
+        store.create("practice_bases", {"name": f"基地{i}", "themes": themes, "level": "municipal"},
+                     Point(119.4 + i / 100, 32.4))
+    found = store.features("practice_bases", filters={"themes": "劳动实践"}).features
+    assert sorted(f.properties["name"] for f in found) == ["基地1", "基地2"]
+
+
+def test_nearest_matches_pyproj_geodesic_brute_force(store):
+    rng = np.random.default_rng(11)
+    lons, lats = rng.normal(119.42, 0.05, 2000), rng.normal(32.39, 0.05, 2000)
+    store.upsert("venues", venue_rows(lons, lats))
+    for qlon, qlat in zip(rng.normal(119.42, 0.06, 25), rng.normal(32.39, 0.06, 25)):
+        found = store.nearest(qlon, qlat, ["venues"], radius_m=3000, limit=20)
+        _, _, dist = GEOD.inv(np.full(2000, qlon), np.full(2000, qlat), lons, lats)
+        within = np.flatnonzero(dist <= 3000)
+        expected = within[np.argsort(dist[within], kind="stable")][:20]
+        assert [h.feature.properties["source_id"] for h in found] == [f"v{i}" for i in expected]
+        assert np.allclose([h.distance_m for h in found], dist[expected], rtol=1e-6, atol=0.01)
+
+
+def test_nearest_across_layers_with_filters(store):
+    store.create("venues", {**VENUE, "name": "近馆"}, Point(119.401, 32.39))
+    store.create("venues", {**VENUE, "name": "远馆", "category": "library"}, Point(119.43, 32.39))
+    store.create("parent_schools", {"name": "家长学校", "host": "school", "tier": "示范"}, Point(119.405, 32.39))
+    hits = store.nearest(119.4, 32.39, ["venues", "parent_schools"], radius_m=5000, limit=10)
+    assert [h.feature.properties["name"] for h in hits] == ["近馆", "家长学校", "远馆"]
+    assert [h.feature.layer for h in hits] == ["venues", "parent_schools", "venues"]
+    assert hits[0].distance_m == pytest.approx(94.0, abs=1.0)
+    libraries = store.nearest(119.4, 32.39, None, radius_m=5000, limit=10, filters={"category": "library"})
+    assert [h.feature.properties["name"] for h in libraries] == ["远馆"]
+    assert store.nearest(0.0, 0.0, ["venues"], radius_m=1000) == []
+    assert len(store.nearest(119.4, 32.39, ["venues"], radius_m=5000, limit=1)) == 1
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda s: s.features("nowhere"), "layer"),
+    (lambda s: s.features("venues", bbox=(1, 2, 3)), "bbox"),
+    (lambda s: s.features("venues", bbox=(120, 32, 119, 33)), "bbox"),
+    (lambda s: s.features("venues", bbox=(0, -91, 1, 0)), "bbox"),
+    (lambda s: s.features("venues", limit=0), "limit"),
+    (lambda s: s.features("venues", limit=10_001), "limit"),
+    (lambda s: s.features("venues", offset=-1), "offset"),
+    (lambda s: s.features("venues", filters={"colour": "red"}), "colour"),
+    (lambda s: s.features("venues", filters={"category": "zoo"}), "category"),
+    (lambda s: s.features("venues", filters={"category": "'; DROP TABLE venues; --"}), "category"),
+    (lambda s: s.get("venues", "1"), "id"),
+    (lambda s: s.get("venues", 999), "id"),
+    (lambda s: s.nearest(200, 32, ["venues"]), "lon"),
+    (lambda s: s.nearest(119, float("nan"), ["venues"]), "lat"),
+    (lambda s: s.nearest(119, 32, ["venues"], radius_m=-5), "radius"),
+    (lambda s: s.nearest(119, 32, ["districts"]), "layers"),
+    (lambda s: s.nearest(119, 32, ["nowhere"]), "layers"),
+    (lambda s: s.create("venues", {"name": "x", "category": "museum"}, Point(119, 32)), "free"),
+    (lambda s: s.create("venues", {**VENUE, "colour": "red"}, Point(119, 32)), "colour"),
+    (lambda s: s.create("venues", VENUE, Point(219, 32)), "geometry"),
+    (lambda s: s.create("venues", VENUE, Polygon([(0, 0), (1, 0), (1, 1)])), "geometry"),
+])
+def test_bad_input_is_a_4xx_naming_the_field(store, call, field):
+    with pytest.raises((BadRequest, NotFound)) as info:
+        call(store)
+    assert info.value.status in (400, 404) and info.value.field == field
+    assert store.counts()["venues"] == 0
