@@ -59,9 +59,11 @@ VENUES = {
     "park": (.2, .95, ["24/7", "Mo-Su 05:30-22:00"], None, ["{s}公园", "{s}湿地公园", "{s}生态园", "{s}运河风光带"]),
     "heritage_site": (.2, .7, ["Mo-Su 08:00-17:30", "Tu-Su 08:30-17:00; Mo off"], None,
                       ["{s}古街区", "{s}古井遗址", "{s}古桥", "{s}老码头", "{s}革命旧址"]),
-    "library": (.15, 1., ["Tu-Su 09:00-20:30; Mo off", "Mo-Su 08:30-17:30"], (0, 18), ["{t}图书分馆", "{s}城市书房", "{s}农家书屋"]),
+    "library": (.15, 1., ["Tu-Su 09:00-20:30; Mo off", "Mo-Su 08:30-17:30"], (0, 18),
+                ["{t}图书分馆", "{s}城市书房", "{s}农家书屋"]),
     "museum": (.12, .95, ["Tu-Su 09:00-17:00; Mo off"], (0, 18), ["{s}民俗博物馆", "{s}历史文化陈列馆", "{s}乡贤馆"]),
-    "sports_venue": (.1, .5, ["Mo-Su 06:00-21:30", "Mo-Su 08:00-21:00"], (6, 18), ["{s}全民健身中心", "{s}体育公园", "{s}游泳馆"]),
+    "sports_venue": (.1, .5, ["Mo-Su 06:00-21:30", "Mo-Su 08:00-21:00"], (6, 18),
+                     ["{s}全民健身中心", "{s}体育公园", "{s}游泳馆"]),
     "other": (.08, .8, ["Tu-Su 09:00-17:00; Mo off", "Sa,Su 09:00-16:00"], (6, 18), ["{s}非遗传习所", "{s}农耕文化园", "{s}文化站"]),
     "art_gallery": (.05, .9, ["Tu-Su 09:30-17:00; Mo off"], (6, 18), ["{s}美术馆", "{s}书画院"]),
     "science_museum": (.05, .8, ["Tu-Su 09:00-16:30; Mo off"], (3, 18), ["{s}青少年科普馆", "{s}科普体验馆"]),
@@ -72,6 +74,7 @@ BASE_NAMES = {
     "science": ["{s}科创研学基地", "{s}青少年科技实践中心", "{s}智能制造研学基地"],
     "nature": ["{s}湿地生态研学基地", "{s}森林研学营地", "{s}自然教育中心"],
     "labour": ["{s}农耕劳动实践基地", "{s}现代农业研学园", "{s}学农实践基地"]}
+BASE_HOURS = ["Mo-Fr 08:30-16:30", "Tu-Su 09:00-16:30; Mo off", "Mo-Sa 08:00-17:00"]
 GRADE_SPANS = [(1, 6), (3, 6), (4, 9), (7, 9), (7, 12), (1, 9), (1, 12), (10, 12)]
 # stage: (share after each township's first primary, name suffix, enrolment range)
 STAGES = {"primary": (.55, "小学", (300, 2400)), "junior": (.2, "初级中学", (300, 1800)),
@@ -87,6 +90,7 @@ STATIONS = {
                                  ["家庭教育咨询", "亲子活动", "家长课堂", "心理疏导", "政策宣传"]),
     "demonstration_community": (104, ["Mo-Fr 08:30-17:30", "Mo-Su 08:30-17:30"],
                                 ["家庭教育指导", "四点半课堂", "亲子阅读", "志愿服务", "心理健康讲座", "家风家教宣传"])}
+TAKEN: set[str] = set()  # names unique() has handed out
 
 
 def pick(options):
@@ -106,9 +110,6 @@ def short_name(full: str) -> str:
     if full.endswith(("开发区", "新区")):
         return full.replace("经济", "")  # 高邮经济开发区 -> 高邮开发区, distinct from 高邮街道's 高邮
     return next(full[: -len(s)] for s in ("回族乡", "街道", "镇", "乡") if full.endswith(s))
-
-
-TAKEN: set[str] = set()
 
 
 def unique(templates: list[str], **names) -> str:
@@ -161,8 +162,13 @@ def place_townships() -> None:
     """Invent a centre and a spread for each township; the real ones are not public."""
     for code, polygon in DISTRICTS.items():
         towns = [t for t in TOWNS if t["district"] == code]
-        rural_sigma = float(np.clip(0.3 * np.sqrt(abs(GEOD.geometry_area_perimeter(polygon)[0]) / len(towns)), 1000, 3000))
+        area_m2 = abs(GEOD.geometry_area_perimeter(polygon)[0])
+        rural_sigma = float(np.clip(0.3 * np.sqrt(area_m2 / len(towns)), 1000, 3000))
         x0, y0, x1, y1 = polygon.bounds
+
+        def uniform(k: int):
+            return rng.uniform(x0, x1, k), rng.uniform(y0, y1, k)
+
         streets: list = []
         for t in (t for t in towns if t["urban"]):
             # few candidates: enough to keep streets apart, too few to push them out of the city
@@ -170,7 +176,7 @@ def place_townships() -> None:
             t["lon"], t["lat"], t["sigma"] = *streets[-1], 800.0
         placed = [CORES[code], *streets]
         for t in (t for t in towns if not t["urban"]):
-            placed.append(spread_out(draw(code, 20, lambda k: (rng.uniform(x0, x1, k), rng.uniform(y0, y1, k))), placed))
+            placed.append(spread_out(draw(code, 20, uniform), placed))
             t["lon"], t["lat"], t["sigma"] = *placed[-1], rural_sigma
 
 
@@ -193,11 +199,13 @@ def communities() -> list[dict]:
     names = {True: rng.permutation([a + b + "社区" for a in COMMUNITY_A for b in COMMUNITY_B]).tolist(),
              False: rng.permutation([a + b + "村" for a in VILLAGE_A for b in VILLAGE_B]).tolist()}
     rows = []
-    for t, n in zip(TOWNS, allocate(TOTALS["communities"], 1.5, minimum=4)):
+    for t, n in zip(TOWNS, allocate(TOTALS["communities"], 1.2, minimum=6)):
         for lon, lat in scatter(t, n):
             urban = t["urban"] or rng.random() < 0.15  # a town's own seat is a 社区 too
             name = names[urban].pop()
-            size = rng.lognormal(np.log(6000 if t["urban"] else 3500 if urban else 2300), 0.35)
+            # fewer but larger places where points are sparse, so the people are not thinned with them
+            size = rng.lognormal(np.log(5000 if t["urban"] else 3500 if urban else 2600), 0.35) \
+                / SPARSE.get(t["district"], 1.0)
             rows.append(dict(_t=t, lon=lon, lat=lat, name=name, kind="community" if urban else "village",
                              population=size, address=address(t) if urban else address(t, name[:-1] + "村委会")))
     sizes = np.array([r["population"] for r in rows])
@@ -257,8 +265,12 @@ def community_stations(community_rows: list[dict]) -> list[dict]:
 
 
 def venues() -> list[dict]:
-    places = [(t, (lon, lat), category, t["dname"] + suffix) for code in DISTRICTS for category, suffix in FLAGSHIPS.items()
-              for t in [pick([t for t in TOWNS if t["district"] == code and t["urban"]])] for lon, lat in scatter(t, 1, 1500)]
+    places = []
+    for code in DISTRICTS:
+        seats = [t for t in TOWNS if t["district"] == code and t["urban"]]
+        for category, suffix in FLAGSHIPS.items():
+            t = pick(seats)
+            places.append((t, scatter(t, 1, 1500)[0], category, t["dname"] + suffix))
     for t, n in zip(TOWNS, allocate(TOTALS["venues"] - len(places), 3.0)):
         for point in scatter(t, n):
             category = pick({c: v[0] for c, v in VENUES.items()})
@@ -288,7 +300,7 @@ def practice_bases() -> list[dict]:
                              themes=[lead, *extra], level=pick({"national": .1, "provincial": .3, "municipal": .6}),
                              grade_min=grade_min, grade_max=grade_max, capacity=int(rng.integers(3, 31)) * 10,
                              bookable=bool(rng.random() < .85), address=address(t), phone=phone(),
-                             opening_hours=pick(["Mo-Fr 08:30-16:30", "Tu-Su 09:00-16:30; Mo off", "Mo-Sa 08:00-17:00"])))
+                             opening_hours=pick(BASE_HOURS)))
     return rows
 
 
@@ -313,15 +325,13 @@ def write(layer_id: str, rows: list[dict]) -> None:
     print(f"{layer_id:<19}{len(rows):>5} rows  " + "  ".join(f"{d} {per_district[d]}" for d in DISTRICT_NAMES.values()))
 
 
-def to_wgs84(coords: np.ndarray) -> np.ndarray:
-    return np.column_stack(gcj02_to_wgs84(coords[:, 0], coords[:, 1]))
-
-
 LAYERS = load_layers(ROOT / "layers")
 with (SRC / "districts_index.csv").open(encoding="utf-8") as f:
     DISTRICT_NAMES = {r["文件名"].removesuffix(".geojson"): r["区/县"] for r in csv.DictReader(f) if r["区/县"]}
+# The boundaries are Amap's GCJ-02; everything generated is placed and written in WGS 84.
 DISTRICTS = {code: shapely.transform(shape(json.loads((SRC / f"{code}.geojson").read_text(encoding="utf-8"))),
-                                     to_wgs84) for code in DISTRICT_NAMES}
+                                     lambda xy: np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
+             for code in DISTRICT_NAMES}
 for geom in (*DISTRICTS.values(), WATER):
     shapely.prepare(geom)
 with (SRC / "townships.csv").open(encoding="utf-8") as f:

@@ -50,10 +50,10 @@ def export_layer(store: Store, layer_id: str, fmt: str, path: str | Path, progre
     if fmt == "csv":
         table = pd.DataFrame(frame.drop(columns="geometry"))
         if layer.is_point:
-            table.insert(1, "lon", frame.geometry.x.round(7))
-            table.insert(2, "lat", frame.geometry.y.round(7))
+            table.insert(1, "lon", frame.geometry.x)
+            table.insert(2, "lat", frame.geometry.y)
         else:
-            table["wkt"] = frame.geometry.to_wkt()
+            table["wkt"] = frame.geometry.to_wkt(rounding_precision=-1)
         table.to_csv(path, index=False, encoding="utf-8-sig")
     elif fmt == "gpkg":
         frame.to_file(path, layer=layer_id, driver="GPKG", engine="pyogrio")
