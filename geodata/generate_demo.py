@@ -38,8 +38,8 @@ CORES = {"321002": (119.42, 32.39), "321003": (119.42, 32.39), "321012": (119.57
 CORE_SPREAD_M = {"321002": 2500, "321003": 2500}  # the city proper is wider than a county seat (1500 m)
 SEAT_TOWNS = {"321012100", "321023100", "321081100"}  # 仙女, 安宜, 真州: county seats, urban though named 镇
 SPARSE = {"321023": 0.6, "321084": 0.6}  # 宝应, 高邮: large, rural, thinly served
-# Rough outline of Gaoyou Lake (高邮湖), simplified, Natural Earth style (public domain; a mask, not data):
-# the Amap land boundary of 高邮市 still contains the lake, and villages in open water would look wrong.
+# A coarse 23-vertex outline of Gaoyou Lake (高邮湖), approximate to about a kilometre and used only
+# as a mask, never stored: the Amap land boundary of 高邮市 still contains the lake, and villages in open water would look wrong.
 WATER = Polygon([(119.407, 32.794), (119.392, 32.751), (119.35, 32.749), (119.3, 32.748), (119.253, 32.736),
                  (119.201, 32.691), (119.173, 32.686), (119.165, 32.706), (119.147, 32.753), (119.125, 32.798),
                  (119.079, 32.855), (119.13, 32.877), (119.229, 32.882), (119.242, 32.896), (119.253, 32.943),
