@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import hours
 from .errors import LayerConfigError
 from .resources import resource_dir
 
 KINDS = ("supply", "demand", "boundary")
 GEOMETRY_TYPES = ("Point", "MultiPolygon")
-ATTRIBUTE_TYPES = ("text", "integer", "number", "boolean", "code", "codes")
+ATTRIBUTE_TYPES = ("text", "integer", "number", "boolean", "code", "codes", "opening_hours")
 # Columns every layer table has besides its attributes; attribute names may not take them.
 SYSTEM_COLUMNS = ("fid", "source_id", "generated", "geom")
 LIST_SEPARATOR = ";"
@@ -80,6 +81,10 @@ class Attribute:
             text = str(raw).strip()
             if self.pattern and not re.fullmatch(self.pattern, text):
                 raise ValueError(f"{text!r} does not match {self.pattern}")
+            return text
+        if kind == "opening_hours":
+            text = str(raw).strip()
+            hours.parse(text)
             return text
         if kind == "boolean":
             if isinstance(raw, bool):

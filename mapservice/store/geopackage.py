@@ -33,7 +33,7 @@ from .base import Feature, Filter, Nearby, Page, Row, Store, UpsertResult
 SPHERE_MARGIN = 0.007
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLUMN_TYPES = {"text": "TEXT", "integer": "INTEGER", "number": "DOUBLE", "boolean": "BOOLEAN",
-                 "code": "TEXT", "codes": "TEXT"}
+                 "code": "TEXT", "codes": "TEXT", "opening_hours": "TEXT"}
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _HEADER = struct.Struct("<2sBBi4d")
 

@@ -22,7 +22,7 @@ from ..layers import Layer, LayerRegistry
 from .base import Feature, Filter, Nearby, Page, Row, Store, UpsertResult
 
 _COLUMN_TYPES = {"text": "text", "integer": "bigint", "number": "double precision", "boolean": "boolean",
-                 "code": "text", "codes": "text"}
+                 "code": "text", "codes": "text", "opening_hours": "text"}
 # <-> ranks on the sphere; take this many extra rows before re-ranking on the spheroid.
 _RERANK_MARGIN = 16
 

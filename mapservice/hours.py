@@ -1,0 +1,69 @@
+"""Opening hours in the OpenStreetMap ``opening_hours`` syntax: validate, evaluate, describe.
+
+Evaluation uses opening-hours-py (a maintained parser of the OSM grammar) with China's public
+holiday calendar, so ``PH off`` means closed on 国庆, 春节 and the other statutory holidays.
+Times are local (Asia/Shanghai) wall-clock times; an aware datetime is converted first.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+from opening_hours import OpeningHours, ParserError
+
+from .i18n import t
+
+CHINA_TIME = timezone(timedelta(hours=8))
+_ZH_WORDS = [
+    (r"\bMo\b", "周一"), (r"\bTu\b", "周二"), (r"\bWe\b", "周三"), (r"\bTh\b", "周四"), (r"\bFr\b", "周五"),
+    (r"\bSa\b", "周六"), (r"\bSu\b", "周日"), (r"\bPH\b", "法定节假日"), (r"\bSH\b", "学校假期"),
+    (r"\boff\b", "闭馆"), (r"\bclosed\b", "闭馆"),
+    *[(rf"\b{m}\b", f"{i}月") for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)],
+]
+_EN_DAYS = {"Mo": "Mon", "Tu": "Tue", "We": "Wed", "Th": "Thu", "Fr": "Fri", "Sa": "Sat", "Su": "Sun",
+            "PH": "public holidays", "SH": "school holidays", "off": "closed"}
+
+
+@lru_cache(maxsize=4096)
+def parse(expression: str) -> OpeningHours:
+    """Parse an expression; raises ValueError with the parser's reason when it is not valid."""
+    try:
+        return OpeningHours(expression, country="CN")
+    except ParserError as exc:
+        first = str(exc).strip().splitlines()[-1].strip(" =")
+        raise ValueError(f"not in OpenStreetMap opening_hours syntax ({first})") from None
+
+
+def local_time(moment: datetime) -> datetime:
+    """A naive China-local wall-clock time for ``moment`` (aware times are converted)."""
+    return moment.astimezone(CHINA_TIME).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def is_open(expression: str | None, moment: datetime) -> bool:
+    """True when the place is open at ``moment``; unknown or invalid hours count as not open."""
+    if not expression:
+        return False
+    try:
+        return parse(expression).is_open(local_time(moment))
+    except ValueError:
+        return False
+
+
+def describe(expression: str | None, lang: str = "zh") -> str | None:
+    """The hours in words, e.g. ``周二至周日 09:00-17:00；法定节假日闭馆``."""
+    if not expression:
+        return None
+    text = expression.strip()
+    if text == "24/7":
+        return t("open_24_7", lang)
+    if lang == "en":
+        for code, word in _EN_DAYS.items():
+            text = re.sub(rf"\b{code}\b", word, text)
+        return re.sub(r";\s*", "; ", text)
+    for pattern, word in _ZH_WORDS:
+        text = re.sub(pattern, word, text)
+    text = re.sub(r"(?<=[一二三四五六日月])-(?=周|\d+月)", "至", text)
+    text = text.replace(" 闭馆", "闭馆").replace("24/7", t("open_24_7", "zh"))
+    return "；".join(part.strip() for part in text.split(";")).replace(",", "、")
