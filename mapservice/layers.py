@@ -178,16 +178,16 @@ class Layer:
 
 
 class LayerRegistry(dict):
-    """Layers by id, in file order; ``get_or_404`` for lookups driven by user input."""
+    """Layers by id, in file order; ``require`` for lookups driven by user input."""
 
     def require(self, layer_id: str, field_name: str = "layer") -> Layer:
-        from .errors import NotFound
+        """The layer, or an error: 404 for a layer in the path, 400 for one named in a parameter."""
+        from .errors import BadRequest, NotFound
 
         layer = self.get(layer_id)
         if layer is None:
-            raise NotFound(
-                f"unknown layer {layer_id!r}; known layers: {', '.join(self)}", field=field_name
-            )
+            error = NotFound if field_name == "layer" else BadRequest
+            raise error(f"unknown layer {layer_id!r}; known layers: {', '.join(self)}", field=field_name)
         return layer
 
     def of_kind(self, kind: str) -> list[Layer]:

@@ -25,6 +25,12 @@ class Settings:
     layers_dir: str = ""
     #: Load the demo region into an empty store on start (``true``/``false``).
     load_demo: bool = True
+    #: Tile URL template for the base map, e.g. ``https://.../{z}/{x}/{y}.png``; empty draws districts only.
+    tile_url: str = ""
+    #: Attribution shown for the tiles.
+    tile_attribution: str = ""
+    #: Coordinate system of the tiles: ``wgs84`` (Tianditu, OSM) or ``gcj02`` (Amap, Tencent).
+    tile_crs: str = "wgs84"
 
     @classmethod
     def from_env(cls, environ=None) -> Settings:
@@ -37,6 +43,16 @@ class Settings:
             values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on") if f.type == "bool" else raw
         settings = cls(**values)
         return settings if settings.database_url else cls(**{**values, "database_url": default_database_url()})
+
+    def check(self) -> None:
+        """Refuse settings that cannot work together, with a message saying what to change."""
+        from .errors import MapserviceError
+
+        if self.tile_crs not in ("wgs84", "gcj02"):
+            raise MapserviceError("MAPSERVICE_TILE_CRS must be wgs84 or gcj02", field="tile_crs")
+        if any(host in self.tile_url for host in ("autonavi.com", "amap.com", "gtimg.com")) and self.tile_crs != "gcj02":
+            raise MapserviceError("Amap/Tencent tiles are GCJ-02: set MAPSERVICE_TILE_CRS=gcj02 so features are "
+                                  "shifted onto them", field="tile_crs")
 
     @property
     def uses_postgis(self) -> bool:

@@ -18,6 +18,8 @@ def test_layers_lists_every_layer_in_file_order(client, filled):
     venues = body["layers"][0]
     assert venues == {**venues, "title": "公共场馆", "kind": "supply", "count": 5, "geometry_type": "Point"}
     assert client.get("/api/layers?lang=en").get_json()["layers"][0]["title"] == "Public venues"
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and "text/html" in missing.content_type
 
 
 def test_features_geojson_paging_bbox_and_filters(client, filled):
@@ -59,10 +61,3 @@ def test_bad_parameters_are_400_naming_the_parameter(client, filled, query, fiel
 def test_non_numeric_feature_id_is_400(client, filled):
     response = client.get("/api/layers/venues/features/abc")
     assert response.status_code == 400 and response.get_json()["error"]["field"] == "id"
-
-
-def test_index_page_lists_layers_with_counts(client, filled):
-    page = client.get("/").get_data(as_text=True)
-    assert "公共场馆" in page and "Public venues" in page and "生成数据" in page
-    missing = client.get("/no-such-page")
-    assert missing.status_code == 404 and "text/html" in missing.content_type

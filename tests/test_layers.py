@@ -75,3 +75,20 @@ def test_attribute_parsing_accepts_codes_labels_and_chinese_yes_no(layers):
                            ("name", "  ")]:
         with pytest.raises(ValueError):
             venues.attribute(attribute).parse(raw)
+
+
+def test_opening_hours_are_validated_on_parse(layers):
+    hours = layers["venues"].attribute("opening_hours")
+    assert hours.parse("Tu-Su 09:00-17:00; PH off") == "Tu-Su 09:00-17:00; PH off"
+    with pytest.raises(ValueError, match="opening_hours syntax"):
+        hours.parse("9 to 5 on weekdays")
+
+
+@pytest.mark.parametrize("expression, zh, en", [
+    ("24/7", "全天开放", "open 24/7"),
+    ("Tu-Su 09:00-17:00; PH off", "周二至周日 09:00-17:00；法定节假日闭馆", "Tue-Sun 09:00-17:00; public holidays closed"),
+    ("Apr-Oct Sa,Su 08:00-18:00", "4月至10月 周六、周日 08:00-18:00", "Apr-Oct Sat,Sun 08:00-18:00"),
+])
+def test_opening_hours_in_words(expression, zh, en):
+    from mapservice.hours import describe
+    assert describe(expression, "zh") == zh and describe(expression, "en") == en

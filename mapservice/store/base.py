@@ -232,6 +232,20 @@ class Store(ABC):
         found.sort(key=lambda hit: (hit.distance_m, hit.feature.layer, hit.feature.id))
         return found[:limit]
 
+    def find_by_name(self, text: str, layer_ids: Iterable[str] | None = None, limit: int = 10) -> list[Feature]:
+        """Features whose name contains ``text`` (case-insensitive), shortest names first."""
+        text = text.strip() if isinstance(text, str) else ""
+        if not text or len(text) > 50:
+            raise BadRequest("q must be 1 to 50 characters of a name", field="q")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 50:
+            raise BadRequest("limit must be a whole number from 1 to 50", field="limit")
+        chosen = [self.layers.require(i, "layers") for i in layer_ids] if layer_ids else list(self.layers.values())
+        found = [f for layer in chosen for f in self._find_by_name(layer, text, limit)]
+        order = {layer.id: i for i, layer in enumerate(chosen)}
+        found.sort(key=lambda f: (not f.properties["name"].startswith(text), len(f.properties["name"]),
+                                  order[f.layer], f.id))
+        return found[:limit]
+
     # -- writes ---------------------------------------------------------------------
     def create(self, layer_id: str, properties: dict, geometry: BaseGeometry,
                source_id: str | None = None, generated: bool = False) -> Feature:
@@ -284,6 +298,10 @@ class Store(ABC):
     @abstractmethod
     def _nearest(self, layer: Layer, lon: float, lat: float, radius_m: float, limit: int,
                  filters: list[Filter]) -> list[Nearby]: ...
+
+    @abstractmethod
+    def _find_by_name(self, layer: Layer, text: str, limit: int) -> list[Feature]:
+        """Up to ``limit`` features whose name contains ``text``, shortest names first."""
 
     @abstractmethod
     def _insert(self, layer: Layer, row: Row) -> int: ...

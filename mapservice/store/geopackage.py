@@ -310,6 +310,12 @@ class GeoPackageStore(Store):
         ).fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
 
+    def _find_by_name(self, layer, text, limit) -> list[Feature]:
+        rows = self._conn().execute(
+            f"SELECT {self._columns(layer)} FROM {_q(layer.id)} WHERE instr(lower(name), lower(?)) > 0 "
+            "ORDER BY length(name), fid LIMIT ?", (text, limit)).fetchall()
+        return [self._to_feature(layer, r) for r in rows]
+
     # -- writes ------------------------------------------------------------------------
     def _values(self, layer: Layer, values: dict) -> list:
         out = []

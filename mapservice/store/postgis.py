@@ -158,6 +158,12 @@ class PostGISStore(Store):
         rows = self._execute(query, [lon, lat, radius_m, *params, limit + _RERANK_MARGIN, limit])
         return [Nearby(self._to_feature(layer, r[:-1]), float(r[-1])) for r in rows]
 
+    def _find_by_name(self, layer, text, limit) -> list[Feature]:
+        rows = self._execute(sql.SQL(
+            "SELECT {} FROM {} WHERE strpos(lower(name), lower(%s)) > 0 ORDER BY length(name), fid LIMIT %s"
+        ).format(self._columns(layer), self._t(layer.id)), [text, limit])
+        return [self._to_feature(layer, r) for r in rows]
+
     # -- writes ------------------------------------------------------------------------
     def _values(self, layer: Layer, values: dict) -> list:
         return [";".join(v) if a.type == "codes" and v is not None else v

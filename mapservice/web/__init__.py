@@ -1,8 +1,8 @@
 """Thin Flask blueprints: parse the request, call the core, render the result."""
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from apiflask import APIFlask
+from flask import current_app, jsonify, render_template, request
 
 from ..errors import MapserviceError
 from ..store.base import Store
@@ -16,20 +16,29 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
 
-def init_app(app: Flask) -> None:
+def render_error(error: MapserviceError):
+    """One rendering for every error: JSON under /api, a page elsewhere."""
+    if wants_json():
+        return jsonify(error.to_dict()), error.status
+    return render_template("error.html", status=error.status, message=error.message), error.status
+
+
+def init_app(app: APIFlask) -> None:
     from .api import bp as api_bp
     from .pages import bp as pages_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
+    app.register_error_handler(MapserviceError, render_error)
 
-    @app.errorhandler(MapserviceError)
-    def _mapservice_error(exc: MapserviceError):
-        if wants_json():
-            return jsonify(exc.to_dict()), exc.status
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        error = MapserviceError(exc.description or exc.name, status=exc.code or 500)
-        return _mapservice_error(error)
+    @app.error_processor
+    def _http_error(error):
+        """HTTP errors (404, 405...) and schema errors ({"query": {"radius": ["..."]}}) alike."""
+        field, message = None, error.message
+        for location in (error.detail or {}).values():
+            if isinstance(location, dict) and location:
+                field, reasons = next(iter(location.items()))
+                message = f"{field}: {' '.join(map(str, reasons)) if isinstance(reasons, list) else reasons}"
+                break
+        response, status = render_error(MapserviceError(message, field=field, status=error.status_code))
+        return response, status, error.headers

@@ -1,38 +1,135 @@
-"""JSON API under /api."""
+"""JSON API under /api. Query schemas validate requests and describe them in /openapi.json."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+import shapely
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import Boolean, DateTime, Float, Integer, String
+from apiflask.validators import Length, OneOf, Range
+from flask import current_app, jsonify
+from marshmallow import INCLUDE, RAISE
 
+from .. import geo, nearby
+from ..describe import anchor, describe
 from ..errors import BadRequest
+from ..i18n import pick_lang
+from ..store.base import MAX_LIMIT, Feature
 from . import args, store
 
-bp = Blueprint("api", __name__, url_prefix="/api")
-_PAGING = {"bbox", "limit", "offset"}
+bp = APIBlueprint("api", __name__, url_prefix="/api")
+
+
+class OutputArgs(Schema):
+    lang = String(load_default="zh", metadata={"description": "zh (default) or en: language of `popup` texts"})
+    crs = String(load_default="wgs84", validate=OneOf(["wgs84", "gcj02"]),
+                 metadata={"description": "coordinates out: wgs84, or gcj02 to overlay Amap tiles"})
+
+
+class FeaturesArgs(OutputArgs):
+    bbox = String(metadata={"description": "minlon,minlat,maxlon,maxlat (WGS 84 degrees)"})
+    limit = Integer(load_default=100, validate=Range(1, MAX_LIMIT))
+    offset = Integer(load_default=0, validate=Range(min=0))
+    popup = Boolean(load_default=False, metadata={"description": "add `popup` (facts in words, navigate links)"})
+
+
+class NearbyArgs(OutputArgs):
+    lat = Float(required=True, validate=Range(-90, 90), metadata={"description": "latitude, WGS 84"})
+    lon = Float(required=True, validate=Range(-180, 180), metadata={"description": "longitude, WGS 84"})
+    radius = Float(load_default=nearby.DEFAULT_RADIUS_M,
+                   validate=Range(0, nearby.MAX_RADIUS_M, min_inclusive=False),
+                   metadata={"description": "search radius in metres (geodesic)"})
+    layers = String(metadata={"description": "comma-separated supply layer ids (default: all)"})
+    limit = Integer(load_default=nearby.DEFAULT_LIMIT, validate=Range(1, nearby.MAX_LIMIT))
+    category = String(metadata={"description": "venue category code or label, e.g. museum or 博物馆"})
+    free = Boolean(metadata={"description": "true: free only (layers without a price count as free)"})
+    grade = Integer(validate=Range(1, 12), metadata={"description": "school grade 1-12"})
+    age = Integer(validate=Range(0, 18), metadata={"description": "child's age in years"})
+    open_at = DateTime(metadata={"description": "ISO datetime (China local time unless it has an offset): "
+                                                "only features open then, from their opening hours"})
+
+
+class PlacesArgs(Schema):
+    q = String(required=True, validate=Length(1, 50), metadata={"description": "part of a name, e.g. 东关"})
+    limit = Integer(load_default=10, validate=Range(1, 50))
+    layers = String(metadata={"description": "comma-separated layer ids (default: all)"})
+
+
+def _split(text: str | None) -> tuple[str, ...] | None:
+    return tuple(part.strip() for part in text.split(",") if part.strip()) if text else None
+
+
+def _geojson(feature: Feature, query: dict, extra: dict | None = None, popup: bool = False) -> dict:
+    out = feature.to_geojson(extra)
+    if query["crs"] == "gcj02":
+        out["geometry"] = shapely.geometry.mapping(shapely.transform(
+            feature.geometry, lambda xy: geo.np.column_stack(geo.wgs84_to_gcj02(xy[:, 0], xy[:, 1]))))
+    if popup:
+        layer = store().layers[feature.layer]
+        out["properties"]["popup"] = describe(layer, feature, pick_lang(query["lang"]))
+    return out
 
 
 @bp.get("/layers")
-def layers():
+@bp.input(OutputArgs, location="query", arg_name="query", unknown=RAISE)
+def layers(query):
+    """Every layer with its title, kind, feature count and style, in layer-file order."""
+    lang = pick_lang(query["lang"])
     counts = store().counts()
     return jsonify(layers=[
-        {"id": layer.id, "title": layer.title(request.args.get("lang", "zh")), "title_zh": layer.title_zh,
-         "title_en": layer.title_en, "kind": layer.kind, "count": counts[layer.id],
-         "geometry_type": layer.geometry_type, "color": layer.color, "radius_m": layer.radius_m}
+        {"id": layer.id, "title": layer.title(lang), "title_zh": layer.title_zh, "title_en": layer.title_en,
+         "kind": layer.kind, "count": counts[layer.id], "geometry_type": layer.geometry_type,
+         "color": layer.color, "icon": layer.icon, "radius_m": layer.radius_m}
         for layer in current_app.extensions["mapservice"]["layers"].values()])
 
 
 @bp.get("/layers/<layer_id>/features")
-def features(layer_id: str):
-    filters = {k: v for k, v in request.args.items() if k not in _PAGING and k != "lang"}
-    page = store().features(layer_id, bbox=args.bbox(request.args), filters=filters,
-                            limit=args.integer(request.args, "limit", 100),
-                            offset=args.integer(request.args, "offset", 0))
+# Any other parameter is an attribute filter, checked against the layer by the store.
+@bp.input(FeaturesArgs, location="query", arg_name="query", unknown=INCLUDE)
+def features(layer_id: str, query):
+    """Features of a layer as GeoJSON, ordered by id; other parameters filter by attribute."""
+    known = set(FeaturesArgs().fields)
+    filters = {k: v for k, v in query.items() if k not in known}
+    page = store().features(layer_id, bbox=args.bbox(query.get("bbox")), filters=filters,
+                            limit=query["limit"], offset=query["offset"])
     return jsonify(type="FeatureCollection", numberMatched=page.number_matched,
-                   numberReturned=len(page.features), features=[f.to_geojson() for f in page.features])
+                   numberReturned=len(page.features),
+                   features=[_geojson(f, query, popup=query["popup"]) for f in page.features])
 
 
 @bp.get("/layers/<layer_id>/features/<fid>")
-def feature(layer_id: str, fid: str):
+@bp.input(OutputArgs, location="query", arg_name="query", unknown=RAISE)
+def feature(layer_id: str, fid: str, query):
+    """One feature as GeoJSON, with its `popup`."""
     if not fid.isdigit():
         store().layers.require(layer_id)
         raise BadRequest("feature id must be a whole number", field="id")
-    return jsonify(store().get(layer_id, int(fid)).to_geojson())
+    return jsonify(_geojson(store().get(layer_id, int(fid)), query, popup=True))
+
+
+@bp.get("/nearby")
+@bp.input(NearbyArgs, location="query", arg_name="query", unknown=RAISE)
+def nearby_search(query):
+    """Supply features near a point, nearest first, with geodesic `distance_m` and `walk_min`."""
+    request_ = nearby.NearbyQuery(
+        lon=query["lon"], lat=query["lat"], radius_m=query["radius"], layers=_split(query.get("layers")),
+        limit=query["limit"], category=query.get("category"), free=query.get("free"),
+        grade=query.get("grade"), age=query.get("age"), open_at=query.get("open_at"))
+    hits = nearby.search(store(), request_)
+    lang = pick_lang(query["lang"])
+    return jsonify(
+        type="FeatureCollection", center={"lon": query["lon"], "lat": query["lat"]}, radius_m=query["radius"],
+        numberReturned=len(hits),
+        features=[_geojson(h.feature, query, popup=True, extra={
+            "layer": h.feature.layer, "layer_title": store().layers[h.feature.layer].title(lang),
+            "distance_m": round(h.distance_m, 1), "walk_min": nearby.walk_minutes(h.distance_m)}) for h in hits])
+
+
+@bp.get("/places")
+@bp.input(PlacesArgs, location="query", arg_name="query", unknown=RAISE)
+def places(query):
+    """Places whose name contains `q` (communities, schools, streets, venues...), to start a search from."""
+    lang = "zh"
+    found = store().find_by_name(query["q"], _split(query.get("layers")), query["limit"])
+    return jsonify(places=[
+        {"layer": f.layer, "layer_title": store().layers[f.layer].title(lang), "id": f.id,
+         "name": f.properties["name"], "lon": round(anchor(f.geometry)[0], 7), "lat": round(anchor(f.geometry)[1], 7)}
+        for f in found])

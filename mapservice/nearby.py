@@ -1,0 +1,125 @@
+"""Nearby search for families: supply features around a point, filtered for one child.
+
+Walking minutes assume 1000 m in 15 minutes (about 67 m a minute), the 15-minute circle of the
+community life circle in GB 50180-2018, rounded up to whole minutes.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import hours
+from .errors import BadRequest
+from .layers import Layer
+from .store.base import Nearby, Store
+
+WALK_METRES_PER_MINUTE = 1000 / 15
+DEFAULT_RADIUS_M = 3000
+MAX_RADIUS_M = 50_000
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+MAX_FETCH = 10_000
+# A pupil in grade g is about g + 6 years old (school starts at six in China).
+GRADE_AGE_OFFSET = 6
+
+
+@dataclass(frozen=True)
+class NearbyQuery:
+    """A parent's question. ``grade`` 1-12 or ``age`` 0-18; ``open_at`` in China local time."""
+
+    lon: float
+    lat: float
+    radius_m: float = DEFAULT_RADIUS_M
+    layers: tuple[str, ...] | None = None
+    limit: int = DEFAULT_LIMIT
+    category: str | None = None
+    free: bool | None = None
+    grade: int | None = None
+    age: int | None = None
+    open_at: datetime | None = None
+
+
+def walk_minutes(distance_m: float) -> int:
+    """Whole walking minutes for a distance in metres (at least 1)."""
+    return max(1, math.ceil(distance_m / WALK_METRES_PER_MINUTE))
+
+
+def _fits_age(layer: Layer, props: dict, age: int) -> bool:
+    """Within the feature's age or grade range; a feature without one suits every age."""
+    if layer.attribute("age_min"):
+        low, high = props.get("age_min"), props.get("age_max")
+    elif layer.attribute("grade_min"):
+        low, high = props.get("grade_min"), props.get("grade_max")
+        low = low + GRADE_AGE_OFFSET if low is not None else None
+        high = high + GRADE_AGE_OFFSET if high is not None else None
+    else:
+        return True
+    return (low is None or low <= age) and (high is None or age <= high)
+
+
+def _layer_filters(layer: Layer, query: NearbyQuery) -> dict | None:
+    """Store filters for one layer, or None when the layer cannot match the query at all."""
+    filters = {}
+    if query.category is not None:
+        if not layer.attribute("category"):
+            return None
+        filters["category"] = query.category
+    if query.free is not None:
+        if layer.attribute("free"):
+            filters["free"] = "true" if query.free else "false"
+        elif not query.free:
+            return None  # layers without a price are free public services
+    if query.open_at is not None and not layer.attribute("opening_hours"):
+        return None  # no hours known: cannot promise it is open
+    return filters
+
+
+def search(store: Store, query: NearbyQuery) -> list[Nearby]:
+    """Supply features near ``query``'s point, nearest first, at most ``query.limit``."""
+    if not 0 < query.radius_m <= MAX_RADIUS_M:
+        raise BadRequest(f"radius must be more than 0 and at most {MAX_RADIUS_M} m", field="radius")
+    if not 1 <= query.limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be from 1 to {MAX_LIMIT}", field="limit")
+    if query.grade is not None and not 1 <= query.grade <= 12:
+        raise BadRequest("grade must be from 1 to 12", field="grade")
+    if query.age is not None and not 0 <= query.age <= 18:
+        raise BadRequest("age must be from 0 to 18", field="age")
+    age = query.age if query.age is not None else (query.grade + GRADE_AGE_OFFSET if query.grade else None)
+    layers = _supply_layers(store, query.layers)
+    if query.category is not None and not any(layer.attribute("category") for layer in layers):
+        raise BadRequest("none of the chosen layers has a category", field="category")
+    found: list[Nearby] = []
+    for layer in layers:
+        filters = _layer_filters(layer, query)
+        if filters is None:
+            continue
+
+        def keep(hit: Nearby, layer=layer) -> bool:
+            props = hit.feature.properties
+            return ((age is None or _fits_age(layer, props, age))
+                    and (query.open_at is None or hours.is_open(props.get("opening_hours"), query.open_at)))
+
+        post_filtered = age is not None or query.open_at is not None
+        fetch = query.limit if not post_filtered else min(max(4 * query.limit, 100), MAX_FETCH)
+        while True:
+            hits = store.nearest(query.lon, query.lat, [layer.id], query.radius_m, fetch, filters)
+            kept = [h for h in hits if keep(h)]
+            if len(kept) >= query.limit or len(hits) < fetch or fetch == MAX_FETCH:
+                break
+            fetch = min(fetch * 4, MAX_FETCH)
+        found.extend(kept[:query.limit])
+    found.sort(key=lambda h: (h.distance_m, h.feature.layer, h.feature.id))
+    return found[:query.limit]
+
+
+def _supply_layers(store: Store, layer_ids) -> list[Layer]:
+    if not layer_ids:
+        return [layer for layer in store.layers.of_kind("supply") if layer.is_point]
+    chosen = []
+    for layer_id in layer_ids:
+        layer = store.layers.require(layer_id, "layers")
+        if layer.kind != "supply" or not layer.is_point:
+            raise BadRequest(f"layer {layer_id} is not a supply layer of points", field="layers")
+        chosen.append(layer)
+    return chosen
