@@ -14,6 +14,9 @@ from pyproj import Geod
 
 GEOD = Geod(ellps="WGS84")
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius, used only for index look-ups, never for reported distances
+# Over short ranges the ellipsoid's radius of curvature lies between 0.9944 and 1.0045 times the
+# mean radius: sphere (KD-tree) searches widen by this margin, then distances are made exact.
+SPHERE_MARGIN = 0.007
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, as GCJ-02 uses
 _EE = 0.00669342162296594323
 _X_PI = np.pi * 3000.0 / 180.0

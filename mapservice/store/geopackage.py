@@ -24,13 +24,10 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import Conflict
-from ..geo import chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
+from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
 from ..layers import Layer, LayerRegistry
 from .base import Feature, Filter, Nearby, Page, Row, Store, UpsertResult
 
-# Geodesic distance on WGS 84 and great-circle distance on the mean-radius sphere differ by
-# less than 0.7 %: the KD-tree (sphere) is searched with this margin, then distances are exact.
-SPHERE_MARGIN = 0.007
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLUMN_TYPES = {"text": "TEXT", "integer": "INTEGER", "number": "DOUBLE", "boolean": "BOOLEAN",
                  "code": "TEXT", "codes": "TEXT", "opening_hours": "TEXT"}
