@@ -138,3 +138,46 @@ def export(layer: str, fmt: str | None, output: Path) -> None:
     except MapserviceError as exc:
         _fail(exc)
     click.echo(f"{count} features of {layer} -> {output}")
+
+
+@main.command("coverage")
+@click.option("--supply", required=True, help="Supply layer id(s), comma-separated, e.g. parent_schools.")
+@click.option("--demand", required=True, help="Demand layer: communities or schools.")
+@click.option("--radius", type=float, help="Metres (default: the supply layer's GB 50180-2018 radius).")
+@click.option("--minutes", type=float, help="Walking minutes instead of --radius.")
+@click.option("--district", help="Only this district (name or adcode).")
+@click.option("--supply-where", help="Supply filter, e.g. 'tier>=示范'.")
+@click.option("--suggest", "count", default=5, show_default=True, type=int, help="How many new sites to suggest.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write results: .gpkg, .geojson, .csv or .xlsx.")
+def coverage_(supply, demand, radius, minutes, district, supply_where, count, output) -> None:
+    """Who is within reach of SUPPLY, by district, with gap cells and suggested new sites."""
+    from . import planning
+
+    _, store = _open()
+    request = planning.CoverageRequest(supply=tuple(s.strip() for s in supply.split(",") if s.strip()),
+                                       demand=demand, radius_m=radius, minutes=minutes, district=district,
+                                       supply_where=supply_where)
+    try:
+        with tqdm(total=2, desc="coverage", file=sys.stderr, leave=False) as bar:
+            report = planning.analyse(store, request)
+            bar.update()
+            picks = planning.suggest(store, report, count)
+            bar.update()
+    except MapserviceError as exc:
+        _fail(exc)
+    weight = report.weight_name or "units"
+    click.echo(f"{request.demand} within {report.radius_m:.0f} m of {', '.join(request.supply)} "
+               f"(weighted by {weight})")
+    click.echo(f"{'district':<10}{'units':>8}{'covered':>9}{'weight':>12}{'covered':>12}{'share':>8}"
+               f"{'supply':>8}{'per 10k':>9}")
+    for row in report.by_district.itertuples():
+        click.echo(f"{row.district:<10}{row.demand_count:>8}{row.covered_count:>9}{row.demand_weight:>12,.0f}"
+                   f"{row.covered_weight:>12,.0f}{row.covered_share:>8.1%}{row.supply_count:>8}{row.supply_per_10k:>9.2f}")
+    if len(picks):
+        click.echo(f"next {len(picks)} sites (greedy maximal coverage):")
+        for row in picks.itertuples():
+            click.echo(f"{row.rank:>3}. {row.name:<16} {row.lon:.5f},{row.lat:.5f}  +{row.added_weight:,.0f}"
+                       f"  -> {row.covered_share_after:.1%}")
+    if output:
+        for written in planning.write_outputs(report, picks, output):
+            click.echo(f"wrote {written}")

@@ -1,6 +1,8 @@
 """JSON API under /api. Query schemas validate requests and describe them in /openapi.json."""
 from __future__ import annotations
 
+import json
+
 import shapely
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, DateTime, Float, Integer, String
@@ -8,7 +10,7 @@ from apiflask.validators import Length, OneOf, Range
 from flask import current_app, jsonify
 from marshmallow import INCLUDE, RAISE
 
-from .. import geo, nearby
+from .. import geo, nearby, planning
 from ..describe import anchor, describe
 from ..errors import BadRequest
 from ..i18n import pick_lang
@@ -133,3 +135,56 @@ def places(query):
         {"layer": f.layer, "layer_title": store().layers[f.layer].title(lang), "id": f.id,
          "name": f.properties["name"], "lon": round(anchor(f.geometry)[0], 7), "lat": round(anchor(f.geometry)[1], 7)}
         for f in found])
+
+
+class CoverageArgs(Schema):
+    supply = String(required=True, metadata={"description": "comma-separated supply layer ids, e.g. parent_schools"})
+    demand = String(required=True, metadata={"description": "demand layer: communities or schools"})
+    radius = Float(validate=Range(0, 50_000, min_inclusive=False),
+                   metadata={"description": "metres (default: the supply layer's GB 50180-2018 radius)"})
+    minutes = Float(validate=Range(0, 120, min_inclusive=False), metadata={"description": "walking minutes instead of radius"})
+    district = String(metadata={"description": "district name or adcode, e.g. 广陵区 or 321002"})
+    weight = String(metadata={"description": "demand attribute to weight by (default population / enrollment)"})
+    supply_where = String(metadata={"description": "supply filter, e.g. tier>=示范 or category=museum"})
+
+
+class SuggestionArgs(CoverageArgs):
+    count = Integer(load_default=5, validate=Range(1, planning.MAX_SUGGESTIONS))
+    candidates = String(load_default="sites", validate=OneOf(["sites", "hexagons"]),
+                        metadata={"description": "sites: schools and communities without a supply feature; "
+                                                 "hexagons: centres of gap cells"})
+
+
+def _coverage_request(query) -> planning.CoverageRequest:
+    return planning.CoverageRequest(
+        supply=_split(query["supply"]) or (), demand=query["demand"], radius_m=query.get("radius"),
+        minutes=query.get("minutes"), district=query.get("district") or None, weight=query.get("weight"),
+        supply_where=query.get("supply_where"))
+
+
+def _records(frame) -> list[dict]:
+    return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+@bp.get("/coverage")
+@bp.input(CoverageArgs, location="query", arg_name="query", unknown=RAISE)
+def coverage(query):
+    """Who is within reach of the chosen supply: per demand unit, per district and gap cells (H3)."""
+    report = planning.analyse(store(), _coverage_request(query))
+    demand = report.demand.drop(columns=["source_id", "generated"], errors="ignore")
+    return jsonify(
+        radius_m=report.radius_m, weight=report.weight_name, h3_resolution=report.h3_resolution,
+        summary={"region": _records(report.by_district.tail(1))[0],
+                 "by_district": _records(report.by_district.iloc[:-1])},
+        demand=json.loads(planning._flat(demand).to_json(drop_id=True)),
+        gaps=json.loads(report.gaps.to_json(drop_id=True)))
+
+
+@bp.get("/coverage/suggestions")
+@bp.input(SuggestionArgs, location="query", arg_name="query", unknown=RAISE)
+def coverage_suggestions(query):
+    """The next sites, chosen greedily to cover the most still-uncovered demand weight."""
+    report = planning.analyse(store(), _coverage_request(query))
+    picks = planning.suggest(store(), report, query["count"], query["candidates"])
+    return jsonify(radius_m=report.radius_m, covered_share_before=report.region["covered_share"],
+                   suggestions=_records(picks.drop(columns="geometry")))

@@ -1,0 +1,90 @@
+"""Coverage for planners on a store: a hand-made region on both stores, via core, HTTP and CLI."""
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import Point, box
+
+from mapservice.cli import main
+from mapservice.planning import CoverageRequest, analyse, suggest
+from mapservice.store.geopackage import GeoPackageStore
+
+# Two districts side by side; about 94 m per 0.001 degree of longitude at 32.39 N.
+WEST, EAST = box(119.30, 32.30, 119.40, 32.50), box(119.40, 32.30, 119.50, 32.50)
+
+
+def build(store):
+    store.create("districts", {"name": "西区", "adcode": "320001"}, WEST)
+    store.create("districts", {"name": "东区", "adcode": "320002"}, EAST)
+    school = store.create("parent_schools", {"name": "西家长学校", "host": "school", "tier": "示范"}, Point(119.35, 32.39))
+    store.create("parent_schools", {"name": "东家长学校", "host": "community", "tier": "基础"}, Point(119.45, 32.39))
+    # West: one community 94 m from its school, one 940 m away. East: one at 470 m, one 1.9 km.
+    for name, lon, population in [("西近", 119.351, 1000), ("西远", 119.36, 3000),
+                                  ("东中", 119.455, 2000), ("东远", 119.47, 4000), ("东远邻", 119.4705, 500)]:
+        store.create("communities", {"name": name, "kind": "community", "population": population}, Point(lon, 32.39))
+    return school
+
+
+def test_coverage_by_district_matches_hand_counts(store):
+    school = build(store)
+    report = analyse(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500))
+    demand = report.demand.set_index("name")
+    assert demand.loc["西近", "covered"] and demand.loc["东中", "covered"]
+    assert not demand.loc["西远", "covered"] and not demand.loc["东远", "covered"]
+    assert demand.loc["西近", "nearest_id"] == school.id and demand.loc["西近", "district"] == "西区"
+    assert demand.loc["西近", "nearest_m"] == pytest.approx(94.1, abs=0.5)
+    rows = report.by_district.set_index("district")
+    assert rows.loc["西区", ["demand_count", "covered_count", "demand_weight", "covered_weight"]].tolist() == [2, 1, 4000, 1000]
+    assert rows.loc["东区", "covered_share"] == pytest.approx(2000 / 6500)
+    assert rows.loc["全域", "covered_weight"] == 3000 and rows.loc["全域", "supply_count"] == 2
+    assert report.gaps["uncovered_weight"].sum() == 7500
+
+
+def test_supply_filter_district_and_suggestions(store):
+    build(store)
+    top_tier = analyse(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500,
+                                              supply_where="tier>=示范"))
+    assert top_tier.region["covered_weight"] == 1000 and top_tier.region["supply_count"] == 1
+    east = analyse(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500,
+                                          district="320002"))
+    assert list(east.by_district["district"]) == ["东区", "全域"] and east.region["demand_count"] == 3
+    picks = suggest(store, east, count=3)
+    # 东远 and 东远邻 are 47 m apart: one new parent school at either covers both (4,500 people).
+    assert list(picks["name"])[0] in ("东远", "东远邻") and picks["added_weight"].iloc[0] == 4500
+    assert picks["covered_share_after"].iloc[0] == pytest.approx(1.0)
+    assert len(picks) == 1  # nothing is left to cover after it
+
+
+def test_coverage_api(client, app):
+    build(app.extensions["mapservice"]["store"])
+    body = client.get("/api/coverage?supply=parent_schools&demand=communities&radius=500").get_json()
+    assert body["summary"]["region"]["covered_weight"] == 3000
+    assert {r["district"] for r in body["summary"]["by_district"]} == {"西区", "东区"}
+    props = {f["properties"]["name"]: f["properties"] for f in body["demand"]["features"]}
+    assert props["西远"]["covered"] is False and props["西远"]["nearest_m"] == pytest.approx(940, abs=2)
+    assert body["gaps"]["type"] == "FeatureCollection" and body["h3_resolution"] == 9
+    picks = client.get("/api/coverage/suggestions?supply=parent_schools&demand=communities&radius=500&count=2").get_json()
+    assert picks["suggestions"][0]["added_weight"] == 4500 and picks["covered_share_before"] == pytest.approx(3000 / 10500)
+    for query, field in [("supply=zoo&demand=communities", "supply"), ("supply=parent_schools&demand=venues", "demand"),
+                         ("supply=parent_schools&demand=communities&radius=-1", "radius"),
+                         ("supply=parent_schools&demand=communities&district=火星", "district"),
+                         ("supply=parent_schools&demand=communities&supply_where=tier>=金", "supply_where"),
+                         ("supply=parent_schools&demand=communities&radius=500&minutes=5", "radius"),
+                         ("demand=communities", "supply")]:
+        response = client.get(f"/api/coverage?{query}")
+        assert response.status_code == 400 and response.get_json()["error"]["field"] == field, query
+    response = client.get("/api/coverage/suggestions?supply=parent_schools&demand=communities&count=99")
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "count"
+
+
+def test_coverage_cli_writes_a_geopackage(tmp_path, monkeypatch, layers):
+    store = GeoPackageStore(tmp_path / "cli.gpkg", layers)
+    store.init()
+    build(store)
+    monkeypatch.setenv("MAPSERVICE_DATABASE_URL", str(tmp_path / "cli.gpkg"))
+    result = CliRunner().invoke(main, ["coverage", "--supply", "parent_schools", "--demand", "communities",
+                                       "--radius", "500", "-o", str(tmp_path / "out.gpkg")])
+    assert result.exit_code == 0, result.output
+    assert "西区" in result.output and "28.6%" in result.output
+    layers_written = dict(pyogrio.list_layers(tmp_path / "out.gpkg"))
+    assert set(layers_written) == {"districts", "demand", "gaps", "suggestions"}
+    assert len(pyogrio.read_dataframe(tmp_path / "out.gpkg", layer="demand")) == 5
