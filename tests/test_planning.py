@@ -88,3 +88,18 @@ def test_coverage_cli_writes_a_geopackage(tmp_path, monkeypatch, layers):
     layers_written = dict(pyogrio.list_layers(tmp_path / "out.gpkg"))
     assert set(layers_written) == {"districts", "demand", "gaps", "suggestions"}
     assert len(pyogrio.read_dataframe(tmp_path / "out.gpkg", layer="demand")) == 5
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "gpkg"])
+def test_coverage_download(client, app, tmp_path, fmt):
+    build(app.extensions["mapservice"]["store"])
+    response = client.get(f"/api/coverage/export?supply=parent_schools&demand=communities&radius=500&format={fmt}")
+    assert response.status_code == 200
+    assert f"coverage-parent_schools-communities-500m.{fmt}" in response.headers["Content-Disposition"]
+    path = tmp_path / f"download.{fmt}"
+    path.write_bytes(response.data)
+    if fmt == "gpkg":
+        assert len(pyogrio.read_dataframe(path, layer="suggestions")) == 2
+    else:
+        import pandas as pd
+        assert set(pd.read_excel(path, sheet_name=None)) == {"districts", "demand", "gaps", "suggestions"}

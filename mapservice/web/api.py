@@ -1,13 +1,16 @@
 """JSON API under /api. Query schemas validate requests and describe them in /openapi.json."""
 from __future__ import annotations
 
+import io
 import json
+import tempfile
+from pathlib import Path
 
 import shapely
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, DateTime, Float, Integer, String
 from apiflask.validators import Length, OneOf, Range
-from flask import current_app, jsonify
+from flask import current_app, jsonify, send_file
 from marshmallow import INCLUDE, RAISE
 
 from .. import geo, nearby, planning
@@ -188,3 +191,22 @@ def coverage_suggestions(query):
     picks = planning.suggest(store(), report, query["count"], query["candidates"])
     return jsonify(radius_m=report.radius_m, covered_share_before=report.region["covered_share"],
                    suggestions=_records(picks.drop(columns="geometry")))
+
+
+class ExportArgs(SuggestionArgs):
+    format = String(load_default="xlsx", validate=OneOf(["xlsx", "gpkg"]),
+                    metadata={"description": "xlsx (four sheets) or gpkg (four layers, opens in QGIS)"})
+
+
+@bp.get("/coverage/export")
+@bp.input(ExportArgs, location="query", arg_name="query", unknown=RAISE)
+def coverage_export(query):
+    """The district table, demand rows, gap cells and suggestions as one download."""
+    report = planning.analyse(store(), _coverage_request(query))
+    picks = planning.suggest(store(), report, query["count"], query["candidates"])
+    name = f"coverage-{'-'.join(report.request.supply)}-{report.request.demand}-{report.radius_m:.0f}m.{query['format']}"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        planning.write_outputs(report, picks, path)
+        data = io.BytesIO(path.read_bytes())
+    return send_file(data, download_name=name, as_attachment=True)
