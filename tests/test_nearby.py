@@ -174,3 +174,16 @@ def test_naive_and_aware_times_agree():
     seasonal = "Apr-Oct Tu-Su 08:00-18:00; Nov-Mar Tu-Su 09:00-17:00"
     assert is_open(seasonal, datetime(2026, 7, 1, 17, 30)) and not is_open(seasonal, datetime(2026, 12, 2, 17, 30))
     assert not is_open(None, datetime(2026, 7, 1, 12, 0)) and not is_open("nonsense", datetime(2026, 7, 1))
+
+
+def test_gcj02_input_places_and_english_places(client, town):
+    glon, glat = (float(v) for v in geo.wgs84_to_gcj02(*HOME))
+    body = nearby(client, lon=glon, lat=glat, crs="gcj02").get_json()
+    assert geo.geodesic_m(body["center"]["lon"], body["center"]["lat"], glon, glat) < 0.01
+    assert body["features"][0]["properties"]["distance_m"] == pytest.approx(94.1, abs=0.5)
+    mixed = nearby(client, crs="gcj02", point_crs="wgs84").get_json()  # a phone's location over Amap tiles
+    assert mixed["features"][0]["properties"]["distance_m"] == pytest.approx(94.1, abs=0.5)
+    assert geo.geodesic_m(mixed["center"]["lon"], mixed["center"]["lat"], glon, glat) < 0.01
+    place = client.get("/api/places?q=东关社区&crs=gcj02&lang=en").get_json()["places"][0]
+    assert place["layer_title"] == "Communities"
+    assert geo.geodesic_m(place["lon"], place["lat"], *geo.wgs84_to_gcj02(119.399, 32.39)) < 0.05

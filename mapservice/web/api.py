@@ -48,11 +48,13 @@ class NearbyArgs(OutputArgs):
     free = Boolean(metadata={"description": "true: free only (layers without a price count as free)"})
     grade = Integer(validate=Range(1, 12), metadata={"description": "school grade 1-12"})
     age = Integer(validate=Range(0, 18), metadata={"description": "child's age in years"})
+    point_crs = String(validate=OneOf(["wgs84", "gcj02"]),
+                       metadata={"description": "coordinates of lat/lon in: default the same as `crs`"})
     open_at = DateTime(metadata={"description": "ISO datetime (China local time unless it has an offset): "
                                                 "only features open then, from their opening hours"})
 
 
-class PlacesArgs(Schema):
+class PlacesArgs(OutputArgs):
     q = String(required=True, validate=Length(1, 50), metadata={"description": "part of a name, e.g. 东关"})
     limit = Integer(load_default=10, validate=Range(1, 50))
     layers = String(metadata={"description": "comma-separated layer ids (default: all)"})
@@ -110,18 +112,28 @@ def feature(layer_id: str, fid: str, query):
     return jsonify(_geojson(store().get(layer_id, int(fid)), query, popup=True))
 
 
+def _center(lon: float, lat: float, crs: str) -> dict:
+    """The search centre in the output CRS (the input as given when no conversion happened)."""
+    if crs == "gcj02":
+        lon, lat = (round(float(v), 7) for v in geo.wgs84_to_gcj02(lon, lat))
+    return {"lon": lon, "lat": lat}
+
+
 @bp.get("/nearby")
 @bp.input(NearbyArgs, location="query", arg_name="query", unknown=RAISE)
 def nearby_search(query):
     """Supply features near a point, nearest first, with geodesic `distance_m` and `walk_min`."""
+    lon, lat = query["lon"], query["lat"]
+    if query.get("point_crs", query["crs"]) == "gcj02":
+        lon, lat = (float(v) for v in geo.gcj02_to_wgs84(lon, lat))
     request_ = nearby.NearbyQuery(
-        lon=query["lon"], lat=query["lat"], radius_m=query["radius"], layers=_split(query.get("layers")),
+        lon=lon, lat=lat, radius_m=query["radius"], layers=_split(query.get("layers")),
         limit=query["limit"], category=query.get("category"), free=query.get("free"),
         grade=query.get("grade"), age=query.get("age"), open_at=query.get("open_at"))
     hits = nearby.search(store(), request_)
     lang = pick_lang(query["lang"])
     return jsonify(
-        type="FeatureCollection", center={"lon": query["lon"], "lat": query["lat"]}, radius_m=query["radius"],
+        type="FeatureCollection", center=_center(request_.lon, request_.lat, query["crs"]), radius_m=query["radius"],
         numberReturned=len(hits),
         features=[_geojson(h.feature, query, popup=True, extra={
             "layer": h.feature.layer, "layer_title": store().layers[h.feature.layer].title(lang),
@@ -132,12 +144,16 @@ def nearby_search(query):
 @bp.input(PlacesArgs, location="query", arg_name="query", unknown=RAISE)
 def places(query):
     """Places whose name contains `q` (communities, schools, streets, venues...), to start a search from."""
-    lang = "zh"
+    lang = pick_lang(query["lang"])
     found = store().find_by_name(query["q"], _split(query.get("layers")), query["limit"])
-    return jsonify(places=[
-        {"layer": f.layer, "layer_title": store().layers[f.layer].title(lang), "id": f.id,
-         "name": f.properties["name"], "lon": round(anchor(f.geometry)[0], 7), "lat": round(anchor(f.geometry)[1], 7)}
-        for f in found])
+    places_ = []
+    for f in found:
+        lon, lat = anchor(f.geometry)
+        if query["crs"] == "gcj02":
+            lon, lat = (float(v) for v in geo.wgs84_to_gcj02(lon, lat))
+        places_.append({"layer": f.layer, "layer_title": store().layers[f.layer].title(lang), "id": f.id,
+                        "name": f.properties["name"], "lon": round(lon, 7), "lat": round(lat, 7)})
+    return jsonify(places=places_)
 
 
 class CoverageArgs(Schema):

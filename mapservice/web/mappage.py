@@ -1,0 +1,145 @@
+"""The main map page (/): a folium (Leaflet) map whose every script and stylesheet is ours.
+
+folium links Leaflet, jQuery, Bootstrap, awesome-markers and Font Awesome from CDNs by default
+(``default_js``/``default_css`` on its elements). The page needs only Leaflet and
+leaflet.markercluster (markers are coloured DivIcons, controls are plain HTML), so
+:class:`LocalMap` and :class:`AppAssets` replace those lists with files under ``static/``.
+Features, nearby search and place search are loaded by ``static/app.js`` from the JSON API.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import folium
+from folium.elements import JSCSSMixin
+
+from ..i18n import t
+from ..layers import Layer
+from ..settings import Settings
+
+#: ``static_url("vendor/leaflet/leaflet.js")`` -> the URL the browser fetches it from.
+StaticUrl = Callable[[str], str]
+
+RADII_M = (500, 1000, 3000, 5000)
+DEFAULT_RADIUS_M = 1000
+GRADES = range(1, 13)
+RESULT_LIMIT = 50
+MAX_ZOOM = 18
+# Placeholders the catalogue's templates use; app.js fills them in ("{minutes}" stays "{minutes}").
+_PLACEHOLDERS = {name: "{" + name + "}" for name in
+                 ("minutes", "value", "count", "radius", "message", "reason", "limit")}
+#: Catalogue keys app.js needs at run time (everything else is rendered into the page).
+SCRIPT_KEYS = (
+    "free", "generated_marker", "navigate", "navigate_amap", "navigate_baidu", "walk_minutes", "metres",
+    "kilometres", "here", "locating", "locate_failed", "locate_unsupported", "place_none", "searching",
+    "results_count", "results_limited", "results_none", "results_prompt", "load_failed", "loading",
+    "boundaries_attribution", "legend", "panel_open", "panel_close", "panel_open_short", "panel_close_short",
+    "search_from_place", "search_from_click", "search_from_location",
+)
+
+
+class LocalMap(folium.Map):
+    """A folium Map that links Leaflet from ``static/vendor`` and nothing else.
+
+    folium.Map's class-level ``default_js``/``default_css`` point at CDNs (Leaflet 1.9.3, jQuery,
+    Bootstrap, awesome-markers, glyphicons, Font Awesome); the instance lists below shadow them.
+    """
+
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
+
+    def __init__(self, static_url: StaticUrl, **kwargs):
+        super().__init__(**kwargs)
+        self.default_js = [("leaflet", static_url("vendor/leaflet/leaflet.js"))]
+        self.default_css = [("leaflet_css", static_url("vendor/leaflet/leaflet.css"))]
+
+
+class AppAssets(JSCSSMixin):
+    """leaflet.markercluster and the app's own script and stylesheet, linked after Leaflet."""
+
+    def __init__(self, static_url: StaticUrl):
+        super().__init__()
+        self._name = "AppAssets"
+        self.default_js = [
+            ("markercluster", static_url("vendor/leaflet.markercluster/leaflet.markercluster.js")),
+            ("app", static_url("app.js")),
+        ]
+        self.default_css = [
+            ("markercluster_css", static_url("vendor/leaflet.markercluster/MarkerCluster.css")),
+            ("app_css", static_url("app.css")),
+        ]
+
+
+def build_map(static_url: StaticUrl, settings: Settings, bounds: tuple[float, ...] | None) -> LocalMap:
+    """The folium map: no tiles unless ``settings.tile_url`` (app.js then draws district boundaries).
+
+    ``bounds`` is (minlon, minlat, maxlon, maxlat) of the region, WGS 84, or None.
+    """
+    fmap = LocalMap(static_url, location=None if bounds else [35.0, 105.0], zoom_start=4, tiles=None,
+                    position="absolute", zoom_control="topright", control_scale=True)
+    # folium hands min/max zoom to its tile layer only; without tiles the map itself needs them.
+    fmap.options.update(min_zoom=3, max_zoom=MAX_ZOOM)
+    if settings.tile_url:
+        # folium refuses custom tiles without an attribution; the tile host is the least to name.
+        attribution = settings.tile_attribution or settings.tile_url.split("/")[2]
+        folium.TileLayer(tiles=settings.tile_url, attr=attribution, name="base", max_zoom=MAX_ZOOM,
+                         control=False).add_to(fmap)
+    if bounds:
+        minlon, minlat, maxlon, maxlat = bounds
+        fmap.fit_bounds([[minlat, minlon], [maxlat, maxlon]], padding=(12, 12))
+    AppAssets(static_url).add_to(fmap)
+    return fmap
+
+
+def render_parts(fmap: folium.Map) -> dict[str, str]:
+    """folium's header (asset links, map styles), map ``<div>`` and script, for a template."""
+    root = fmap.get_root()
+    root.render()
+    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+
+
+def code_labels(layer: Layer, lang: str) -> dict[str, dict[str, str]]:
+    """Labels of every code/codes attribute of ``layer``: {attribute: {code: label}}."""
+    return {a.name: {code: labels.get(lang, labels.get("zh", code)) for code, labels in a.values.items()}
+            for a in layer.attributes if a.type in ("code", "codes")}
+
+
+def categories(layers: Iterable[Layer], lang: str) -> dict[str, str]:
+    """Codes and labels of the supply layers' ``category`` attribute (venue categories)."""
+    found: dict[str, str] = {}
+    for layer in layers:
+        if layer.kind == "supply":
+            found.update(code_labels(layer, lang).get("category", {}))
+    return found
+
+
+def kind_attribute(layer: Layer) -> str | None:
+    """The attribute shown as a result's kind in the list: the layer's first code(s) attribute."""
+    return next((a.name for a in layer.attributes if a.type in ("code", "codes")), None)
+
+
+def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings, lang: str,
+                  api_url: str) -> dict:
+    """What app.js reads from the page: the map's variable name, layers, strings, API base.
+
+    ``crs`` is what app.js asks the API for coordinates in: ``gcj02`` over GCJ-02 (Amap) tiles.
+    """
+    return {
+        "map": fmap.get_name(),
+        "lang": lang,
+        "api": api_url.rstrip("/"),
+        "crs": "gcj02" if settings.tile_crs == "gcj02" else "",
+        "tiles": bool(settings.tile_url),
+        "limit": RESULT_LIMIT,
+        "layers": [{"id": layer.id, "title": layer.title(lang), "kind": layer.kind, "color": layer.color,
+                    "kind_attribute": kind_attribute(layer), "codes": code_labels(layer, lang)}
+                   for layer in layers],
+        "strings": {key: t(key, lang, **_PLACEHOLDERS) for key in SCRIPT_KEYS},
+    }
+
+
+def radius_label(metres: int, lang: str) -> str:
+    """``500 米`` / ``1 公里`` (``500 m`` / ``1 km``)."""
+    if metres < 1000:
+        return t("metres", lang, value=metres)
+    return t("kilometres", lang, value=f"{metres / 1000:g}")

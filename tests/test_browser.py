@@ -1,0 +1,354 @@
+"""The map page in a real browser: Debian's chromium driven by Playwright over a live server.
+
+The server runs in a thread on 127.0.0.1 over a GeoPackage holding the demo region. Every test
+fails if the page logs a console error or asks anything of a host other than the server.
+Screenshots go to test-artifacts/. Without /usr/bin/chromium the tests skip locally and fail in CI.
+A browser is never downloaded.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import urlopen
+
+import pytest
+
+from mapservice import create_app
+from mapservice.demo import load_demo
+from mapservice.settings import Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+CITY_CENTRE = (32.394, 119.425)  # lat, lon: central Yangzhou, where the demo points are dense
+SUPPLY = ("venues", "practice_bases", "community_stations", "parent_schools")
+
+
+def _need_browser():
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "browser tests need the playwright package (pip install playwright; no browser download)"
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Base URL of the app serving the demo region from a real HTTP server in a thread."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):
+            pass
+
+    _need_browser()
+    app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("browser") / "demo.gpkg"), load_demo=False))
+    load_demo(app.extensions["mapservice"]["store"])
+    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(5)
+    app.extensions["mapservice"]["store"].close()
+
+
+@pytest.fixture(scope="session")
+def layer_counts(server):
+    with urlopen(f"{server}/api/layers") as response:
+        return {layer["id"]: layer["count"] for layer in json.load(response)["layers"]}
+
+
+@pytest.fixture(scope="session")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page plus what it did wrong: console errors, uncaught exceptions, off-site requests."""
+
+    def __init__(self, page, server: str):
+        self.page = page
+        self.problems: list[str] = []
+        host = urlsplit(server).netloc
+        page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
+        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        page.on("request", lambda req: urlsplit(req.url).netloc == host
+                or req.url.startswith(("data:", "blob:")) or self.problems.append(f"off-site request: {req.url}"))
+
+
+@pytest.fixture
+def open_page(browser, server):
+    """``open_page(path, viewport=DESKTOP, **context options)`` -> a loaded page with its markers.
+
+    ``open_page.allowed`` takes parts of console messages a test provokes on purpose.
+    """
+    contexts, watched = [], []
+
+    def open_(path: str = "/", viewport: dict = DESKTOP, **options):
+        context = browser.new_context(viewport=viewport, locale="zh-CN", **options)
+        contexts.append(context)
+        page = context.new_page()
+        watched.append(Watched(page, server))
+        page.goto(server + path)
+        # Every supply layer is on by default: the legend lists each once it has loaded.
+        page.wait_for_function(f"document.querySelectorAll('.ym-legend-row').length === {len(SUPPLY)}")
+        return page
+
+    open_.allowed = []
+    yield open_
+    problems = [p for w in watched for p in w.problems if not any(a in p for a in open_.allowed)]
+    for context in contexts:
+        context.close()
+    assert problems == []
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(500)  # let markercluster's and the panel's animations finish
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+# Where on screen a point of the map is, nudged off any marker so a click lands on the map itself.
+FREE_SPOT = """([lat, lon, zoom]) => {
+  const map = window[JSON.parse(document.getElementById('ym-config').textContent).map];
+  if (zoom) map.setView([lat, lon], zoom, {animate: false});
+  const box = map.getContainer().getBoundingClientRect();
+  const p = map.latLngToContainerPoint([lat, lon]);
+  for (let d = 0; d < 240; d += 4) {
+    for (const [dx, dy] of [[d, 0], [-d, 0], [0, d], [0, -d], [d, d], [-d, -d], [d, -d], [-d, d]]) {
+      const x = box.left + p.x + dx, y = box.top + p.y + dy;
+      const hit = document.elementFromPoint(x, y);
+      if (hit && map.getContainer().contains(hit)
+          && !hit.closest('.leaflet-marker-icon, .leaflet-control, .leaflet-popup')) return [x, y];
+    }
+  }
+  return null;
+}"""
+
+# Markers the map shows: single pins plus the markers inside each cluster icon.
+SHOWN_MARKERS = """() => [...document.querySelectorAll('.ym-cluster b')].reduce((n, b) => n + Number(b.textContent), 0)
+  + document.querySelectorAll('.ym-pin').length"""
+
+
+def click_map(page, lat: float, lon: float, zoom: int | None = 14) -> None:
+    spot = page.evaluate(FREE_SPOT, [lat, lon, zoom])
+    assert spot, "no free spot on the map near the point"
+    page.wait_for_timeout(300)  # let the clusters settle at the new zoom
+    spot = page.evaluate(FREE_SPOT, [lat, lon, None])
+    page.mouse.click(*spot)
+
+
+def wait_for_results(page) -> list:
+    page.wait_for_selector("#ym-results li")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    return page.locator("#ym-results li").all()
+
+
+def test_page_loads_everything_from_the_server(open_page, layer_counts):
+    page = open_page("/")
+    assert page.title() == "育人地图"
+    page.wait_for_function(f"({SHOWN_MARKERS})() === {sum(layer_counts[i] for i in SUPPLY)}")
+    # District boundaries and their names are the base map when no tiles are configured.
+    assert page.locator(".ym-district-label").count() == layer_counts["districts"]
+    assert page.locator("#ym-demo-note").is_visible()
+    shot(page, "map-overview")
+
+
+def test_layers_toggle(open_page, layer_counts):
+    page = open_page("/?lang=en")
+    total = sum(layer_counts[i] for i in SUPPLY)
+    page.wait_for_function(f"({SHOWN_MARKERS})() === {total}")
+    legend = page.locator(".ym-legend-row")
+    page.click(".ym-layer:has(input[value=parent_schools])")
+    page.wait_for_function(f"({SHOWN_MARKERS})() === {total - layer_counts['parent_schools']}")
+    assert legend.all_inner_texts() == ["Public venues", "Study-tour & practice bases", "Community stations"]
+    page.click(".ym-layer:has(input[value=parent_schools])")
+    page.wait_for_function(f"({SHOWN_MARKERS})() === {total}")
+    # Demand layers are off until asked for, then load on demand.
+    page.click(".ym-layer:has(input[value=schools])")
+    page.wait_for_function(f"({SHOWN_MARKERS})() === {total + layer_counts['schools']}")
+    assert legend.all_inner_texts()[-1] == "Schools"
+
+
+def test_map_click_lists_nearby_places_by_distance(open_page):
+    page = open_page("/")
+    click_map(page, *CITY_CENTRE)
+    rows = wait_for_results(page)
+    assert len(rows) > 3
+    distances = [float(row.get_attribute("data-distance")) for row in rows]
+    assert distances == sorted(distances)
+    assert distances[-1] <= 1000  # the default radius
+    assert page.locator(".ym-rpin").count() == len(rows)
+    assert "1 公里内找到" in page.locator("#ym-status").inner_text()
+    first = rows[0].inner_text()
+    assert "米" in first and "步行约" in first and "分钟" in first
+    # The search circle is drawn around the clicked point.
+    assert page.locator(".leaflet-overlay-pane path").count() >= 1
+    shot(page, "map-nearby-results")
+
+
+def test_hovering_a_result_highlights_its_marker_and_clicking_opens_its_popup(open_page):
+    page = open_page("/")
+    click_map(page, *CITY_CENTRE)
+    rows = wait_for_results(page)
+    name = rows[1].locator(".ym-result-name").inner_text()
+    rows[1].hover()
+    assert page.locator(".ym-rpin.is-active").inner_text() == "2"
+    rows[1].click()
+    popup = page.locator(".leaflet-popup")
+    popup.wait_for()
+    assert popup.locator(".ym-popup-title").inner_text() == name
+    assert popup.locator(".ym-facts dt").count() >= 2
+    assert popup.locator(".ym-generated").inner_text() == "示例数据（生成，非真实场所）"
+    links = popup.locator("a.ym-nav-link")
+    assert links.all_inner_texts() == ["高德地图", "百度地图"]
+    assert urlsplit(links.nth(0).get_attribute("href")).hostname == "uri.amap.com"
+    assert urlsplit(links.nth(1).get_attribute("href")).hostname == "api.map.baidu.com"
+    assert {links.nth(i).get_attribute("target") for i in range(2)} == {"_blank"}
+    shot(page, "map-result-popup")
+
+
+def test_clicking_a_layer_marker_loads_its_popup(open_page):
+    page = open_page("/")
+    page.evaluate(FREE_SPOT, [*CITY_CENTRE, 17])  # no clustering from zoom 17 on
+    page.wait_for_selector(".ym-pin")
+    page.wait_for_timeout(400)  # markercluster's zoom animation
+    nearest = page.evaluate("""() => {
+      const box = document.querySelector('.folium-map').getBoundingClientRect();
+      const cx = box.left + box.width / 2, cy = box.top + box.height / 2;
+      const centres = [...document.querySelectorAll('.ym-pin')].map((pin) => pin.getBoundingClientRect())
+        .map((r) => [r.left + r.width / 2, r.top + r.height / 2]);
+      centres.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
+      return centres[0];
+    }""")
+    page.mouse.click(*nearest)
+    page.wait_for_selector(".leaflet-popup .ym-popup-title")
+    assert page.locator(".leaflet-popup .ym-nav-link").count() == 2
+
+
+def test_filters_narrow_the_search(open_page):
+    page = open_page("/?lang=en")
+    page.select_option("select[name=radius]", "5000")
+    page.select_option("select[name=category]", "museum")
+    click_map(page, *CITY_CENTRE, zoom=None)
+    rows = wait_for_results(page)
+    assert rows and all(row.locator(".ym-kind").inner_text() == "Museum" for row in rows)
+    assert "within 5 km" in page.locator("#ym-status").inner_text()
+    page.check("input[name=free]")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    assert all(row.locator(".ym-free").inner_text() == "Free" for row in page.locator("#ym-results li").all())
+    page.select_option("select[name=open]", "saturday")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    page.select_option("select[name=open]", "custom")
+    assert page.locator("input[name=open_custom]").is_visible()
+
+
+def test_api_errors_are_shown(open_page):
+    open_page.allowed.append("the server responded with a status of 400")
+    page = open_page("/?lang=en")
+    message = "radius: Must be greater than 0 and less than or equal to 50000."
+    page.route("**/api/nearby?*", lambda route: route.fulfill(
+        status=400, content_type="application/json",
+        body=json.dumps({"error": {"status": 400, "message": message, "field": "radius"}})))
+    click_map(page, *CITY_CENTRE)
+    page.wait_for_selector("#ym-status.is-error")
+    assert page.locator("#ym-status").inner_text() == message
+    assert page.locator("#ym-results li").count() == 0
+
+
+def test_place_search_starts_a_search_there(open_page):
+    page = open_page("/")
+    page.fill("#ym-place", "东关")
+    page.wait_for_selector("#ym-place-list .ym-place")
+    first = page.locator("#ym-place-list .ym-place-name").first.inner_text()
+    assert "东关" in first
+    page.press("#ym-place", "Enter")
+    wait_for_results(page)
+    assert page.locator("#ym-status").inner_text().startswith(first)
+    assert page.locator("#ym-place-list").is_hidden()
+
+
+def test_my_location_starts_a_search_there(open_page):
+    page = open_page("/?lang=en", geolocation={"latitude": CITY_CENTRE[0], "longitude": CITY_CENTRE[1]},
+                     permissions=["geolocation"])
+    page.click("#ym-locate")
+    wait_for_results(page)
+    assert page.locator("#ym-status").inner_text().startswith("your location")
+
+
+def test_english_switch(open_page):
+    page = open_page("/")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert page.locator(".ym-where h2").inner_text() == "我们在哪儿？"
+    page.click("#ym-lang")
+    page.wait_for_url("**/?lang=en")
+    page.wait_for_function("document.querySelectorAll('.ym-legend-row').length === 4")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.title() == "Yuren Map"
+    assert page.locator(".ym-where h2").inner_text() == "Where are you?"
+    assert page.locator(".ym-filters summary").inner_text() == "Filters"
+    assert "Public venues" in page.locator(".ym-legend").inner_text()
+    click_map(page, *CITY_CENTRE)
+    row = wait_for_results(page)[0].inner_text()
+    assert " m" in row and "min walk" in row
+    page.click("#ym-lang")
+    page.wait_for_url("**/?lang=zh")
+    assert page.locator(".ym-where h2").inner_text() == "我们在哪儿？"
+
+
+def test_phone(open_page):
+    page = open_page("/", viewport=PHONE, is_mobile=True, has_touch=True)
+    panel = page.locator("#ym-panel")
+    toggle = page.locator("#ym-panel-toggle")
+    assert not panel.is_visible()
+    assert toggle.get_attribute("aria-expanded") == "false"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], "nothing sticks out sideways"
+    shot(page, "phone-map")
+
+    click_map(page, *CITY_CENTRE)
+    page.wait_for_selector("#ym-badge:not([hidden])")
+    assert int(page.locator("#ym-badge").inner_text()) > 0
+    toggle.click()
+    page.wait_for_function("getComputedStyle(document.getElementById('ym-panel')).transform === 'none'")
+    assert panel.is_visible() and toggle.get_attribute("aria-expanded") == "true"
+    panel_box = panel.bounding_box()
+    assert panel_box["width"] == PHONE["width"] and panel_box["y"] + panel_box["height"] <= PHONE["height"] + 1
+    # Everything to tap is at least 44 px high.
+    for selector in ("#ym-panel-toggle", "#ym-lang", ".ym-panel .ym-btn", ".ym-filters summary", ".ym-result",
+                     ".ym-layer", ".leaflet-control-zoom a"):
+        for handle in page.locator(selector).all():
+            if handle.is_visible():
+                assert handle.bounding_box()["height"] >= 44, selector
+    shot(page, "phone-panel")
+
+    rows = page.locator("#ym-results li").all()
+    name = rows[0].locator(".ym-result-name").inner_text()
+    rows[0].locator(".ym-result").tap()
+    page.wait_for_selector(".leaflet-popup .ym-popup-title")
+    assert page.locator(".leaflet-popup .ym-popup-title").inner_text() == name
+    page.wait_for_function("getComputedStyle(document.getElementById('ym-panel')).visibility === 'hidden'")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    # The map was not scrolled away: its top edge is still right under the bar.
+    assert page.evaluate("document.querySelector('.folium-map').getBoundingClientRect().top") == \
+        page.evaluate("document.querySelector('.ym-bar').getBoundingClientRect().bottom")
+    shot(page, "phone-popup")
