@@ -1,6 +1,7 @@
 """The ``mapservice`` command: serve, init, import, export, layers."""
 from __future__ import annotations
 
+import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -49,20 +50,41 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the map; an empty store first gets the demo region (unless MAPSERVICE_LOAD_DEMO=false)."""
-    import waitress
+@click.option("--workers", default=os.cpu_count() or 1, show_default="one per core",
+              type=click.IntRange(1, 64), help="Worker processes (gunicorn; waitress runs one).")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the map; an empty store first gets the demo region (unless MAPSERVICE_LOAD_DEMO=false).
 
+    Runs gunicorn where it is installed (Linux, macOS), else waitress (Windows too).
+    """
     from . import create_app
 
     settings, store = _open()
     _load_demo_if_empty(store, settings)
     store.close()
-    app = create_app(settings)
     where = "PostGIS" if settings.uses_postgis else settings.database_url
     click.echo(f"Yuren Map on http://{host}:{port}/  (store: {where})", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="yuren-map")
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:
+        import waitress
+
+        waitress.serve(create_app(settings), host=host, port=port, threads=threads, ident="yuren-map")
+        return
+
+    class Server(BaseApplication):
+        # Each worker builds its own app (and connections) after the fork; no access log, so
+        # the places families search from are never written down.
+        def load_config(self):
+            for key, value in {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
+                               "worker_class": "gthread", "accesslog": None, "loglevel": "warning"}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app(settings)
+
+    Server().run()
 
 
 @main.command()

@@ -24,7 +24,7 @@ def anchor(geometry: BaseGeometry) -> tuple[float, float]:
 def navigate_links(lon: float, lat: float, name: str) -> dict[str, str]:
     """Amap (GCJ-02) and Baidu (BD-09) links for a WGS 84 point; both apps take these URIs."""
     glon, glat = (float(v) for v in geo.wgs84_to_gcj02(lon, lat))
-    blon, blat = (float(v) for v in geo.wgs84_to_bd09(lon, lat))
+    blon, blat = (float(v) for v in geo.gcj02_to_bd09(glon, glat))
     amap = "https://uri.amap.com/marker?" + urlencode(
         {"position": f"{glon:.6f},{glat:.6f}", "name": name, "coordinate": "gaode", "callnative": 1})
     baidu = "https://api.map.baidu.com/marker?" + urlencode(

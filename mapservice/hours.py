@@ -51,6 +51,7 @@ def is_open(expression: str | None, moment: datetime) -> bool:
         return False
 
 
+@lru_cache(maxsize=4096)
 def describe(expression: str | None, lang: str = "zh") -> str | None:
     """The hours in words, e.g. ``周二至周日 09:00-17:00；法定节假日闭馆``."""
     if not expression:

@@ -89,21 +89,21 @@ def search(store: Store, query: NearbyQuery) -> list[Nearby]:
     layers = _supply_layers(store, query.layers)
     if query.category is not None and not any(layer.attribute("category") for layer in layers):
         raise BadRequest("none of the chosen layers has a category", field="category")
+    chosen = [(layer, filters) for layer in layers if (filters := _layer_filters(layer, query)) is not None]
+    if age is None and query.open_at is None:
+        return store.nearest_per_layer(query.lon, query.lat, [(lay.id, f) for lay, f in chosen],
+                                       query.radius_m, query.limit)
     found: list[Nearby] = []
-    for layer in layers:
-        filters = _layer_filters(layer, query)
-        if filters is None:
-            continue
+    for layer, filters in chosen:
 
         def keep(hit: Nearby, layer=layer) -> bool:
             props = hit.feature.properties
             return ((age is None or _fits_age(layer, props, age))
                     and (query.open_at is None or hours.is_open(props.get("opening_hours"), query.open_at)))
 
-        post_filtered = age is not None or query.open_at is not None
-        fetch = query.limit if not post_filtered else min(max(4 * query.limit, 100), MAX_FETCH)
+        fetch = min(max(4 * query.limit, 100), MAX_FETCH)
         while True:
-            hits = store.nearest(query.lon, query.lat, [layer.id], query.radius_m, fetch, filters)
+            hits = store.nearest_per_layer(query.lon, query.lat, [(layer.id, filters)], query.radius_m, fetch)
             kept = [h for h in hits if keep(h)]
             if len(kept) >= query.limit or len(hits) < fetch or fetch == MAX_FETCH:
                 break

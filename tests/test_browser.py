@@ -150,11 +150,21 @@ SHOWN_MARKERS = """() => [...document.querySelectorAll('.ym-cluster b')].reduce(
 
 
 def click_map(page, lat: float, lon: float, zoom: int | None = 14) -> None:
+    """Click free map near the point; on a slow machine a cluster may still be moving under the
+    cursor (the click then zooms instead), so click again until the search circle appears."""
     spot = page.evaluate(FREE_SPOT, [lat, lon, zoom])
     assert spot, "no free spot on the map near the point"
-    page.wait_for_timeout(300)  # let the clusters settle at the new zoom
-    spot = page.evaluate(FREE_SPOT, [lat, lon, None])
-    page.mouse.click(*spot)
+    for _ in range(4):
+        page.wait_for_timeout(400)  # let the clusters settle at the new zoom
+        spot = page.evaluate(FREE_SPOT, [lat, lon, None])
+        page.mouse.click(*spot)
+        try:
+            page.wait_for_selector(".ym-here", timeout=5000)
+            return
+        except Exception as exc:  # playwright's TimeoutError; the module is imported lazily
+            if type(exc).__name__ != "TimeoutError":
+                raise
+    raise AssertionError("a click on the map did not start a search")
 
 
 def wait_for_results(page) -> list:

@@ -213,24 +213,40 @@ class Store(ABC):
         ``filters`` apply to every chosen layer that has the attribute (a layer without it is
         left out, so ``category=museum`` keeps only layers with a category).
         """
+        chosen = []
+        for layer_id in layer_ids if layer_ids is not None else [lay.id for lay in self.layers.of_kind("supply")]:
+            layer = self.layers.require(layer_id, "layers")
+            applicable = {k: v for k, v in (filters or {}).items() if k == "generated" or layer.attribute(k)}
+            if len(applicable) == len(filters or {}):
+                chosen.append((layer_id, applicable))
+        if filters and not chosen:
+            raise BadRequest(f"no chosen layer has the attribute(s) {', '.join(filters)}", field=next(iter(filters)))
+        return self.nearest_per_layer(lon, lat, chosen, radius_m, limit)
+
+    def nearest_per_layer(self, lon: float, lat: float, layer_filters: Iterable[tuple[str, Mapping[str, Any]]],
+                          radius_m: float = 3000.0, limit: int = 50) -> list[Nearby]:
+        """Nearest features over several layers, each with its own filters, merged nearest first.
+
+        Only the features that make the cut are read from the store.
+        """
         lon, lat = check_point(lon, lat)
         if isinstance(radius_m, bool) or not isinstance(radius_m, (int, float)) or not 0 < radius_m <= MAX_RADIUS_M:
             raise BadRequest("radius must be a positive number of metres", field="radius")
         limit, _ = check_paging(limit, 0)
-        chosen = []
-        for layer_id in layer_ids if layer_ids is not None else [lay.id for lay in self.layers.of_kind("supply")]:
+        ranked = []
+        for layer_id, filters in layer_filters:
             layer = self.layers.require(layer_id, "layers")
             if not layer.is_point:
                 raise BadRequest(f"layer {layer_id} has no points to search", field="layers")
-            applicable = {k: v for k, v in (filters or {}).items() if k == "generated" or layer.attribute(k)}
-            if len(applicable) == len(filters or {}):
-                chosen.append((layer, parse_filters(layer, applicable)))
-        if filters and not chosen:
-            raise BadRequest(f"no chosen layer has the attribute(s) {', '.join(filters)}", field=next(iter(filters)))
-        found = [hit for layer, layer_filters in chosen
-                 for hit in self._nearest(layer, lon, lat, float(radius_m), limit, layer_filters)]
-        found.sort(key=lambda hit: (hit.distance_m, hit.feature.layer, hit.feature.id))
-        return found[:limit]
+            fids, dists = self._nearest_ids(layer, lon, lat, float(radius_m), limit, parse_filters(layer, filters))
+            ranked.extend((float(d), layer_id, int(f)) for f, d in zip(fids, dists))
+        ranked = sorted(ranked)[:limit]
+        by_layer: dict[str, list[int]] = {}
+        for _, layer_id, fid in ranked:
+            by_layer.setdefault(layer_id, []).append(fid)
+        features = {(f.layer, f.id): f for layer_id, fids in by_layer.items()
+                    for f in self._get_many(self.layers[layer_id], fids)}
+        return [Nearby(features[(layer_id, fid)], d) for d, layer_id, fid in ranked if (layer_id, fid) in features]
 
     def find_by_name(self, text: str, layer_ids: Iterable[str] | None = None, limit: int = 10) -> list[Feature]:
         """Features whose name contains ``text`` (case-insensitive), shortest names first."""
@@ -296,8 +312,9 @@ class Store(ABC):
         """Features by id, in the order given, absent ones left out."""
 
     @abstractmethod
-    def _nearest(self, layer: Layer, lon: float, lat: float, radius_m: float, limit: int,
-                 filters: list[Filter]) -> list[Nearby]: ...
+    def _nearest_ids(self, layer: Layer, lon: float, lat: float, radius_m: float, limit: int,
+                     filters: list[Filter]) -> tuple[Iterable[int], Iterable[float]]:
+        """Ids and geodesic distances (metres) of up to ``limit`` features, nearest first."""
 
     @abstractmethod
     def _find_by_name(self, layer: Layer, text: str, limit: int) -> list[Feature]:

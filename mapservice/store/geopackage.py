@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from ..errors import Conflict
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
 from ..layers import Layer, LayerRegistry
-from .base import Feature, Filter, Nearby, Page, Row, Store, UpsertResult
+from .base import Feature, Filter, Page, Row, Store, UpsertResult
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLUMN_TYPES = {"text": "TEXT", "integer": "INTEGER", "number": "DOUBLE", "boolean": "BOOLEAN",
@@ -91,6 +91,8 @@ class _PointIndex:
     lon: np.ndarray
     lat: np.ndarray
     tree: cKDTree | None
+    by_lon: np.ndarray  # positions ordered by longitude, for box queries
+    lon_sorted: np.ndarray
 
 
 class GeoPackageStore(Store):
@@ -217,6 +219,8 @@ class GeoPackageStore(Store):
         return clauses, params
 
     def _features(self, layer, bbox, filters, limit, offset) -> Page:
+        if bbox and layer.is_point and not filters:
+            return self._points_in_box(layer, bbox, limit, offset)
         clauses, params = self._where(filters)
         if bbox:
             minx, miny, maxx, maxy = bbox
@@ -233,6 +237,18 @@ class GeoPackageStore(Store):
             [*params, limit, offset],
         ).fetchall()
         return Page([self._to_feature(layer, r) for r in rows], matched)
+
+    def _points_in_box(self, layer: Layer, bbox, limit: int, offset: int) -> Page:
+        """A box query on the in-memory point index: the same float64 coordinates the exact ST_
+        tests read, without a Python callback per R-tree candidate."""
+        index = self._point_index(layer)
+        minx, miny, maxx, maxy = bbox
+        low, high = np.searchsorted(index.lon_sorted, [minx, maxx], side="left")[0], \
+            np.searchsorted(index.lon_sorted, maxx, side="right")
+        slab = index.by_lon[low:high]
+        lat = index.lat[slab]
+        hits = np.sort(index.fids[slab[(lat >= miny) & (lat <= maxy)]])
+        return Page(self._get_many(layer, hits[offset:offset + limit].tolist()), len(hits))
 
     def _get_many(self, layer, fids) -> list[Feature]:
         rows = self._conn().execute(
@@ -254,15 +270,16 @@ class GeoPackageStore(Store):
         envelopes = np.array([_envelope(r[1]) for r in rows], dtype=float).reshape(-1, 4)
         lon, lat = envelopes[:, 0], envelopes[:, 2]
         tree = cKDTree(unit_xyz(lon, lat)) if len(rows) else None
-        index = _PointIndex(version, fids, lon, lat, tree)
+        by_lon = np.argsort(lon, kind="stable")
+        index = _PointIndex(version, fids, lon, lat, tree, by_lon, lon[by_lon])
         self._indexes[layer.id] = index
         return index
 
-    def _nearest(self, layer, lon, lat, radius_m, limit, filters) -> list[Nearby]:
+    def _nearest_ids(self, layer, lon, lat, radius_m, limit, filters):
         index = self._point_index(layer)
         size = len(index.fids)
         if not size:
-            return []
+            return [], []
         query = unit_xyz(lon, lat)[0]
         reach = float(chord_for_metres(radius_m * (1 + SPHERE_MARGIN)))
         if filters:
@@ -284,8 +301,7 @@ class GeoPackageStore(Store):
                         k = min(k * 4, size)
                         continue
                 break
-        features = self._get_many(layer, [int(f) for f in index.fids[picked]])
-        return [Nearby(feat, float(d)) for feat, d in zip(features, dist)]
+        return index.fids[picked], dist
 
     @staticmethod
     def _closest(index: _PointIndex, candidates: np.ndarray, lon, lat, radius_m, limit):

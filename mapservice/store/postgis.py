@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import Conflict
 from ..layers import Layer, LayerRegistry
-from .base import Feature, Filter, Nearby, Page, Row, Store, UpsertResult
+from .base import Feature, Filter, Page, Row, Store, UpsertResult
 
 _COLUMN_TYPES = {"text": "text", "integer": "bigint", "number": "double precision", "boolean": "boolean",
                  "code": "text", "codes": "text", "opening_hours": "text"}
@@ -146,17 +146,17 @@ class PostGISStore(Store):
         by_id = {r[0]: r for r in rows}
         return [self._to_feature(layer, by_id[f]) for f in fids if f in by_id]
 
-    def _nearest(self, layer, lon, lat, radius_m, limit, filters) -> list[Nearby]:
+    def _nearest_ids(self, layer, lon, lat, radius_m, limit, filters):
         clauses, params = self._where(filters)
         extra = sql.SQL("").join(sql.SQL(" AND ") + c for c in clauses)
         query = sql.SQL(
             "WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS pt) "
-            "SELECT * FROM (SELECT {columns}, ST_Distance(t.geom, q.pt) AS distance FROM {table} t, q "
+            "SELECT fid, distance FROM (SELECT t.fid, ST_Distance(t.geom, q.pt) AS distance FROM {table} t, q "
             "WHERE ST_DWithin(t.geom, q.pt, %s){extra} ORDER BY t.geom <-> q.pt LIMIT %s) ranked "
             "ORDER BY distance, fid LIMIT %s"
-        ).format(columns=self._columns(layer), table=self._t(layer.id), extra=extra)
+        ).format(table=self._t(layer.id), extra=extra)
         rows = self._execute(query, [lon, lat, radius_m, *params, limit + _RERANK_MARGIN, limit])
-        return [Nearby(self._to_feature(layer, r[:-1]), float(r[-1])) for r in rows]
+        return [r[0] for r in rows], [r[1] for r in rows]
 
     def _find_by_name(self, layer, text, limit) -> list[Feature]:
         rows = self._execute(sql.SQL(
