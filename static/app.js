@@ -16,65 +16,15 @@ document.addEventListener("DOMContentLoaded", () => {
   const layerInfo = Object.fromEntries(cfg.layers.map((layer) => [layer.id, layer]));
   const phone = window.matchMedia("(max-width: 720px)");
 
-  /* ---------- small helpers ---------- */
+  /* ---------- small helpers (common.js) ---------- */
 
-  function fmt(key, values) {
-    return S[key].replace(/\{(\w+)\}/g, (whole, name) => (values && name in values ? values[name] : whole));
-  }
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === "style") node.style.cssText = value;
-      else if (name.startsWith("--")) node.style.setProperty(name, value);
-      else node.setAttribute(name, value === true ? "" : value);
-    }
-    for (const child of children.flat(Infinity)) {
-      if (child !== null && child !== undefined && child !== false) {
-        node.append(child instanceof Node ? child : String(child));
-      }
-    }
-    return node;
-  }
-
-  function color(value) {
-    return /^#[0-9a-f]{3,8}$/i.test(value || "") ? value : "#64748b";
-  }
+  const { el, color } = YM;
+  const fmt = YM.formatter(S);
+  const distanceText = (metres) => YM.distanceText(fmt, metres);
+  const api = (path, params) => YM.getJSON(cfg.api, path, params);
 
   function safeUrl(value) {
     return /^https?:\/\//i.test(value || "") ? value : null;
-  }
-
-  function distanceText(metres) {
-    return metres < 1000
-      ? fmt("metres", { value: Math.round(metres) })
-      : fmt("kilometres", { value: String(Number((metres / 1000).toFixed(metres < 10000 ? 1 : 0))) });
-  }
-
-  /** GET cfg.api + path with query params; resolves to JSON, rejects with the API's message. */
-  async function api(path, params) {
-    const query = new URLSearchParams();
-    for (const [name, value] of Object.entries(params || {})) {
-      if (value !== null && value !== undefined && value !== "") query.set(name, value);
-    }
-    let response;
-    try {
-      response = await fetch(`${cfg.api}${path}?${query}`, { headers: { Accept: "application/json" } });
-    } catch (err) {
-      throw new Error(err.message || String(err));
-    }
-    let body = null;
-    try {
-      body = await response.json();
-    } catch (err) {
-      body = null;
-    }
-    if (!response.ok) {
-      const message = body && body.error && body.error.message;
-      throw new Error(message || `${response.status} ${response.statusText}`);
-    }
-    return body;
   }
 
   function output(params) {
@@ -166,27 +116,6 @@ document.addEventListener("DOMContentLoaded", () => {
 
     /* ---------- base: district boundaries ---------- */
 
-    function centroid(ring) {
-      let area = 0, x = 0, y = 0;
-      for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-        const cross = ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
-        area += cross;
-        x += (ring[j][0] + ring[i][0]) * cross;
-        y += (ring[j][1] + ring[i][1]) * cross;
-      }
-      return area ? { area: Math.abs(area / 2), lon: x / (3 * area), lat: y / (3 * area) } : null;
-    }
-
-    function labelPoint(geometry) {
-      const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
-      let best = null;
-      for (const polygon of polygons) {
-        const c = centroid(polygon[0]);
-        if (c && (!best || c.area > best.area)) best = c;
-      }
-      return best && L.latLng(best.lat, best.lon);
-    }
-
     async function loadBoundaries() {
       const plain = !cfg.tiles;
       for (const layer of cfg.layers.filter((l) => l.kind === "boundary")) {
@@ -200,7 +129,7 @@ document.addEventListener("DOMContentLoaded", () => {
           }).addTo(map);
           if (plain) {
             for (const feature of data.features) {
-              const at = labelPoint(feature.geometry);
+              const at = YM.labelPoint(feature.geometry);
               if (at && feature.properties.name) {
                 L.tooltip({ pane: "ym-labels", permanent: true, direction: "center", className: "ym-district-label",
                   interactive: false }).setLatLng(at).setContent(el("span", {}, feature.properties.name)).addTo(map);

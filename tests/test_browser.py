@@ -1,130 +1,26 @@
 """The map page in a real browser: Debian's chromium driven by Playwright over a live server.
 
-The server runs in a thread on 127.0.0.1 over a GeoPackage holding the demo region. Every test
-fails if the page logs a console error or asks anything of a host other than the server.
-Screenshots go to test-artifacts/. Without /usr/bin/chromium the tests skip locally and fail in CI.
-A browser is never downloaded.
+The server (conftest.py) runs in a thread on 127.0.0.1 over a GeoPackage holding the demo region.
+Every test fails if the page logs a console error or asks anything of a host other than the
+server (browsing.py). Screenshots go to test-artifacts/.
 """
 from __future__ import annotations
 
 import json
-import os
-import threading
-from pathlib import Path
 from urllib.parse import urlsplit
-from urllib.request import urlopen
 
 import pytest
+from browsing import PHONE, opener, shot
 
-from mapservice import create_app
-from mapservice.demo import load_demo
-from mapservice.settings import Settings
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 740}
 CITY_CENTRE = (32.394, 119.425)  # lat, lon: central Yangzhou, where the demo points are dense
 SUPPLY = ("venues", "practice_bases", "community_stations", "parent_schools")
 
 
-def _need_browser():
-    reason = None
-    if not CHROMIUM.exists():
-        reason = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            reason = "browser tests need the playwright package (pip install playwright; no browser download)"
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """Base URL of the app serving the demo region from a real HTTP server in a thread."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, *args, **kwargs):
-            pass
-
-    _need_browser()
-    app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("browser") / "demo.gpkg"), load_demo=False))
-    load_demo(app.extensions["mapservice"]["store"])
-    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
-    app.extensions["mapservice"]["store"].close()
-
-
-@pytest.fixture(scope="session")
-def layer_counts(server):
-    with urlopen(f"{server}/api/layers") as response:
-        return {layer["id"]: layer["count"] for layer in json.load(response)["layers"]}
-
-
-@pytest.fixture(scope="session")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-class Watched:
-    """A page plus what it did wrong: console errors, uncaught exceptions, off-site requests."""
-
-    def __init__(self, page, server: str):
-        self.page = page
-        self.problems: list[str] = []
-        host = urlsplit(server).netloc
-        page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
-        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on("request", lambda req: urlsplit(req.url).netloc == host
-                or req.url.startswith(("data:", "blob:")) or self.problems.append(f"off-site request: {req.url}"))
-
-
 @pytest.fixture
 def open_page(browser, server):
-    """``open_page(path, viewport=DESKTOP, **context options)`` -> a loaded page with its markers.
-
-    ``open_page.allowed`` takes parts of console messages a test provokes on purpose.
-    """
-    contexts, watched = [], []
-
-    def open_(path: str = "/", viewport: dict = DESKTOP, **options):
-        context = browser.new_context(viewport=viewport, locale="zh-CN", **options)
-        contexts.append(context)
-        page = context.new_page()
-        watched.append(Watched(page, server))
-        page.goto(server + path)
-        # Every supply layer is on by default: the legend lists each once it has loaded.
-        page.wait_for_function(f"document.querySelectorAll('.ym-legend-row').length === {len(SUPPLY)}")
-        return page
-
-    open_.allowed = []
-    yield open_
-    problems = [p for w in watched for p in w.problems if not any(a in p for a in open_.allowed)]
-    for context in contexts:
-        context.close()
-    assert problems == []
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.wait_for_timeout(500)  # let markercluster's and the panel's animations finish
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    """``open_page(path, viewport=DESKTOP, **context options)`` -> a loaded page with its markers."""
+    # Every supply layer is on by default: the legend lists each once it has loaded.
+    yield from opener(browser, server, "/", f"document.querySelectorAll('.ym-legend-row').length === {len(SUPPLY)}")
 
 
 # Where on screen a point of the map is, nudged off any marker so a click lands on the map itself.

@@ -1,5 +1,4 @@
 """Import and export through real files of every supported kind."""
-import json
 import zipfile
 
 import geopandas as gpd

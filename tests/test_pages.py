@@ -6,10 +6,8 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-import pytest
 
 from mapservice import create_app
-from mapservice.demo import load_demo
 from mapservice.i18n import t
 from mapservice.resources import resource_dir
 from mapservice.settings import Settings
@@ -56,20 +54,6 @@ def parse(html: str) -> Assets:
 def remote_urls(html: str) -> list[str]:
     return [url for url in URL.findall(html)
             if not urlsplit(url).hostname.endswith(NAVIGATION_HOSTS)]
-
-
-@pytest.fixture(scope="module")
-def demo_app(tmp_path_factory):
-    """One app over a GeoPackage holding the demo region (loaded once for this module)."""
-    app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("pages") / "demo.gpkg"), load_demo=False))
-    load_demo(app.extensions["mapservice"]["store"])
-    yield app
-    app.extensions["mapservice"]["store"].close()
-
-
-@pytest.fixture
-def demo_client(demo_app):
-    return demo_app.test_client()
 
 
 def test_map_page_references_only_local_assets(demo_client):
@@ -152,6 +136,20 @@ def test_page_is_chinese_first_with_an_english_switch(demo_client):
     assert t("app_title", "en") in en and t("where_title", "en") in en and "Public venues" in en
     assert t("where_title", "zh") not in en
     assert 'href="/?lang=zh"' in en
+
+
+def test_map_page_links_the_planner_in_its_language(demo_client):
+    zh = tables_links(demo_client.get("/").get_data(as_text=True))
+    assert zh["ym-planner-link"] == "/planner"
+    en = tables_links(demo_client.get("/?lang=en").get_data(as_text=True))
+    assert en["ym-planner-link"] == "/planner?lang=en"
+    assert demo_client.get(en["ym-planner-link"]).status_code == 200
+
+
+def tables_links(html: str) -> dict[str, str]:
+    """href of every <a> with an id."""
+    return {m.group(1): m.group(2).replace("&amp;", "&")
+            for m in re.finditer(r'<a id="([^"]+)"[^>]*?href="([^"]*)"', html, re.S)}
 
 
 def test_script_strings_come_from_the_catalogue(demo_client):

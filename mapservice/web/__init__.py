@@ -20,7 +20,8 @@ def render_error(error: MapserviceError):
     """One rendering for every error: JSON under /api, a page elsewhere."""
     if wants_json():
         return jsonify(error.to_dict()), error.status
-    return render_template("error.html", status=error.status, message=error.message), error.status
+    return (render_template("error.html", status=error.status, message=error.message, field=error.field),
+            error.status)
 
 
 def init_app(app: APIFlask) -> None:

@@ -62,6 +62,7 @@ class AppAssets(JSCSSMixin):
         self._name = "AppAssets"
         self.default_js = [
             ("markercluster", static_url("vendor/leaflet.markercluster/leaflet.markercluster.js")),
+            ("common", static_url("common.js")),
             ("app", static_url("app.js")),
         ]
         self.default_css = [
@@ -70,16 +71,20 @@ class AppAssets(JSCSSMixin):
         ]
 
 
-def build_map(static_url: StaticUrl, settings: Settings, bounds: tuple[float, ...] | None) -> LocalMap:
-    """The folium map: no tiles unless ``settings.tile_url`` (app.js then draws district boundaries).
+def build_map(static_url: StaticUrl, settings: Settings, bounds: tuple[float, ...] | None,
+              assets: type[JSCSSMixin] = AppAssets, tiles: bool = True, zoom_control: str = "topright",
+              **options) -> LocalMap:
+    """The folium map: no tiles unless ``settings.tile_url`` and ``tiles`` (the script then draws
+    district boundaries), with ``assets`` (the page's script and styles) linked after Leaflet.
 
-    ``bounds`` is (minlon, minlat, maxlon, maxlat) of the region, WGS 84, or None.
+    ``bounds`` is (minlon, minlat, maxlon, maxlat) of the region, WGS 84, or None; ``options`` go to
+    Leaflet's map options.
     """
     fmap = LocalMap(static_url, location=None if bounds else [35.0, 105.0], zoom_start=4, tiles=None,
-                    position="absolute", zoom_control="topright", control_scale=True)
+                    position="absolute", zoom_control=zoom_control, control_scale=True)
     # folium hands min/max zoom to its tile layer only; without tiles the map itself needs them.
-    fmap.options.update(min_zoom=3, max_zoom=MAX_ZOOM)
-    if settings.tile_url:
+    fmap.options.update(min_zoom=3, max_zoom=MAX_ZOOM, **options)
+    if settings.tile_url and tiles:
         # folium refuses custom tiles without an attribution; the tile host is the least to name.
         attribution = settings.tile_attribution or settings.tile_url.split("/")[2]
         folium.TileLayer(tiles=settings.tile_url, attr=attribution, name="base", max_zoom=MAX_ZOOM,
@@ -87,7 +92,7 @@ def build_map(static_url: StaticUrl, settings: Settings, bounds: tuple[float, ..
     if bounds:
         minlon, minlat, maxlon, maxlat = bounds
         fmap.fit_bounds([[minlat, minlon], [maxlat, maxlon]], padding=(12, 12))
-    AppAssets(static_url).add_to(fmap)
+    assets(static_url).add_to(fmap)
     return fmap
 
 

@@ -1,13 +1,19 @@
-"""HTML pages: the map (/) and the layer table (/layers). static/ is served by the app itself."""
+"""HTML pages: the map (/), the layer table (/layers), the coverage planner (/planner) and its report.
+
+static/ is served by the app itself.
+"""
 from __future__ import annotations
 
 import shapely
-from flask import Blueprint, current_app, render_template, request, url_for
+from apiflask import APIBlueprint
+from flask import current_app, render_template, request, url_for
+from marshmallow import RAISE
 
 from ..i18n import pick_lang, t
-from . import mappage, store
+from . import mappage, plannerpage, store
 
-bp = Blueprint("pages", __name__)
+# An APIBlueprint for its request validation (the API's schemas); pages stay out of /openapi.json.
+bp = APIBlueprint("pages", __name__, enable_openapi=False)
 
 
 @bp.context_processor
@@ -48,3 +54,27 @@ def index():
 def layer_table():
     layers = current_app.extensions["mapservice"]["layers"]
     return render_template("layers.html", lang=_lang(), layers=layers.values(), counts=store().counts())
+
+
+def _district_names() -> list[str]:
+    layers = current_app.extensions["mapservice"]["layers"]
+    return [f.properties["name"] for layer in layers.of_kind("boundary")
+            for f in store().features(layer.id, limit=1000).features]
+
+
+@bp.get("/planner")
+def planner():
+    """Coverage planner: the form, district table, bar chart and gap map (static/planner.js)."""
+    ext = current_app.extensions["mapservice"]
+    layers, lang = ext["layers"], _lang()
+    return render_template("planner.html", **plannerpage.page_context(
+        layers, ext["settings"], request.args, lang, _static_url, request.script_root + "/api",
+        url_for("pages.planner_report"), _district_names(), _region_bounds(layers)))
+
+
+@bp.get("/planner/report")
+@bp.input(plannerpage.ReportArgs, location="query", arg_name="query", unknown=RAISE)
+def planner_report(query):
+    """The printable one-page report of a planner query (the parameters of /api/coverage/suggestions)."""
+    return render_template("report.html", **plannerpage.report_context(
+        store(), plannerpage.PlannerQuery.from_args(query), _lang()))
