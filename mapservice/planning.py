@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 
 from .analysis.access import two_step_fca
-from .analysis.coverage import REGION_TOTAL, coverage, gap_cells, h3_resolution_for_radius, radius_for_minutes, summarize_by_district
+from .analysis.coverage import REGION_TOTAL, coarser_gaps, coverage, gap_cells, h3_resolution_for_radius, radius_for_minutes, summarize_by_district
 from .analysis.siting import greedy_max_coverage
 from .errors import BadRequest
 from .exporter import iter_features
@@ -29,6 +29,8 @@ CANDIDATE_LAYERS = ("schools", "communities")
 # A school or community with a supply feature this close already hosts one.
 HOSTS_WITHIN_M = 50.0
 MAX_SUGGESTIONS = 50
+#: H3 resolution of the gap cells' overview on a whole-region map: cells of ~36 km² (edge ~3.7 km).
+OVERVIEW_RESOLUTION = 6
 _WHERE = re.compile(r"^\s*(\w+)\s*(>=|=)\s*(.+?)\s*$")
 
 
@@ -62,6 +64,16 @@ class CoverageReport:
     @property
     def region(self) -> dict:
         return self.by_district[self.by_district["district"] == REGION_TOTAL].iloc[0].to_dict()
+
+    @property
+    def overview_resolution(self) -> int:
+        """H3 resolution of :attr:`gaps_overview`: :data:`OVERVIEW_RESOLUTION`, or the analysis' if coarser."""
+        return min(self.h3_resolution, OVERVIEW_RESOLUTION)
+
+    @property
+    def gaps_overview(self) -> gpd.GeoDataFrame:
+        """The gap cells merged into coarser ones, to show where the gaps are on a whole-region map."""
+        return coarser_gaps(self.gaps, self.overview_resolution)
 
 
 def _points(store: Store, layer: Layer, where=None) -> gpd.GeoDataFrame:

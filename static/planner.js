@@ -275,11 +275,9 @@ document.addEventListener("DOMContentLoaded", () => {
   L.DomEvent.disableClickPropagation(legend.getContainer());
   L.DomEvent.disableScrollPropagation(legend.getContainer());
 
-  function drawLegend(breaks, unit, counts, supplyIds) {
-    legendGapTitle.textContent = fmt("planner_legend_gaps", { unit });
-    legendRamp.replaceChildren(...(breaks === null ? [el("span", {}, S.planner_no_gaps)]
-      : gapLegend(breaks).map(([c, label]) => el("span", {}, el("i", { style: `background:${color(c)}` }), label))));
+  function drawLegend(counts, supplyIds) {
     for (const [key, value] of Object.entries(counts)) legendCounts[key].textContent = int(value);
+    showGaps();
     legend.getContainer().supplyDots.replaceChildren(...supplyIds.map((id) =>
       el("span", { class: "pl-swatch", "--c": color((supplyInfo[id] || {}).color) })));
   }
@@ -298,20 +296,53 @@ document.addEventListener("DOMContentLoaded", () => {
       el("p", {}, near));
   }
 
-  function drawGaps(gaps, unit) {
-    groups.gaps.clearLayers();
+  /* Gap cells: the analysis' cells, or (zoomed out, where those would be a few pixels wide) the
+   * API's coarser overview cells. Each set has its own colour classes; the legend follows. */
+  const MIN_CELL_PX = 8;
+  let gapSets = null;
+
+  function gapLayer(gaps, unit) {
     const values = gaps.features.map((f) => Number(f.properties.uncovered_weight));
     const breaks = gapBreaks(values);
-    L.geoJSON(gaps, {
+    const layer = L.geoJSON(gaps, {
       pane: "pl-gaps", renderer: gapRenderer,
       style: (feature) => ({ className: "pl-gap", color: "#ffffff", weight: 0.6, opacity: 0.9, fillOpacity: 0.72,
         fillColor: color(cfg.gap_colors[gapClass(Number(feature.properties.uncovered_weight), breaks)]) }),
-      onEachFeature: (feature, layer) => layer.bindPopup(() => el("div", { class: "pl-popup" },
+      onEachFeature: (feature, cell) => cell.bindPopup(() => el("div", { class: "pl-popup" },
         el("p", {}, fmt("planner_gap_cell", { count: int(feature.properties.uncovered_count),
           weight: int(feature.properties.uncovered_weight), unit }))), popupOptions()),
-    }).addTo(groups.gaps);
-    return values.length ? breaks : null;
+    });
+    return { layer, breaks: values.length ? breaks : null, count: values.length };
   }
+
+  /** Width in screen pixels, at the map's zoom, of the first cell of a set (0 without cells). */
+  function cellPixels(set) {
+    const first = set.layer.getLayers()[0];
+    if (!first) return 0;
+    const bounds = first.getBounds();
+    const zoom = map.getZoom();
+    return map.project(bounds.getNorthEast(), zoom).x - map.project(bounds.getSouthWest(), zoom).x;
+  }
+
+  function showGaps() {
+    if (!gapSets) return;
+    const { fine, overview, unit } = gapSets;
+    const shown = fine.count && cellPixels(fine) < MIN_CELL_PX ? overview : fine;
+    if (!groups.gaps.hasLayer(shown.layer)) {
+      groups.gaps.clearLayers();
+      groups.gaps.addLayer(shown.layer);
+    }
+    legendGapTitle.textContent = fmt("planner_legend_gaps", { unit });
+    legendRamp.replaceChildren(...(shown.breaks === null ? [el("span", {}, S.planner_no_gaps)]
+      : gapLegend(shown.breaks).map(([c, label]) => el("span", {}, el("i", { style: `background:${color(c)}` }), label))));
+    legendCounts.gaps.textContent = int(shown.count);
+  }
+
+  function drawGaps(coverage, unit) {
+    groups.gaps.clearLayers();
+    gapSets = { fine: gapLayer(coverage.gaps, unit), overview: gapLayer(coverage.gaps_overview, unit), unit };
+  }
+  map.on("zoomend", showGaps);
 
   function drawDemand(demandData, demand) {
     groups.uncovered.clearLayers();
@@ -569,12 +600,11 @@ document.addEventListener("DOMContentLoaded", () => {
     tableData = { rows, region, demand, params };
     drawTable();
     drawChart(rows, region, params);
-    const breaks = drawGaps(coverage.gaps, demand.unit);
+    drawGaps(coverage, demand.unit);
     const counts = drawDemand(coverage.demand, demand);
     counts.supply = drawSupply(loadedSupply, params);
-    counts.gaps = coverage.gaps.features.length;
     counts.suggestions = drawSuggestions(picks, coverage.radius_m, demand.unit);
-    drawLegend(breaks, demand.unit, counts, loadedSupply.map(([id]) => id));
+    drawLegend(counts, loadedSupply.map(([id]) => id));
     drawOutlines(params.district || "");
     if ((params.district || "") !== shownDistrict) {
       shownDistrict = params.district || "";

@@ -11,8 +11,9 @@ from pyproj import Geod
 from shapely.geometry import Point, Polygon
 
 from mapservice.analysis.access import two_step_fca
-from mapservice.analysis.coverage import (REGION_TOTAL, coverage, coverage_frame, gap_cells, h3_resolution_for_radius,
-                                          nearest_supply, pairs_within, radius_for_minutes, summarize_by_district)
+from mapservice.analysis.coverage import (REGION_TOTAL, coarser_gaps, coverage, coverage_frame, gap_cells,
+                                          h3_resolution_for_radius, nearest_supply, pairs_within,
+                                          radius_for_minutes, summarize_by_district)
 from mapservice.analysis.siting import greedy_max_coverage
 from mapservice.errors import BadRequest
 
@@ -193,6 +194,28 @@ def test_gap_cells_sum_to_the_uncovered_weight():
     assert h3.latlng_to_cell(d_lat[first], d_lon[first], 8) in set(cells["cell"])
     assert all(isinstance(g, Polygon) and g.is_valid for g in cells.geometry)
     assert gap_cells(d_lon, d_lat, weight, np.ones(500, bool), 8).empty
+
+
+def test_coarser_gaps_merge_cells_into_their_parents():
+    rng = np.random.default_rng(4)
+    d_lon, d_lat = yangzhou(rng, 800)
+    weight = rng.integers(1, 500, 800).astype(float)
+    fine = gap_cells(d_lon, d_lat, weight, np.zeros(800, bool), 9)
+    coarse = coarser_gaps(fine, 7)
+    assert len(coarse) < len(fine)
+    assert coarse["uncovered_weight"].sum() == pytest.approx(weight.sum())
+    assert coarse["uncovered_count"].sum() == 800 and coarse["uncovered_weight"].is_monotonic_decreasing
+    # By hand: each parent holds what its children hold.
+    expected = {}
+    for cell, w in zip(fine["cell"], fine["uncovered_weight"]):
+        parent = h3.cell_to_parent(cell, 7)
+        expected[parent] = expected.get(parent, 0) + w
+    assert dict(zip(coarse["cell"], coarse["uncovered_weight"])) == pytest.approx(expected)
+    assert {h3.get_resolution(c) for c in coarse["cell"]} == {7}
+    assert all(g.is_valid for g in coarse.geometry) and coarse.crs.to_epsg() == 4326
+    # The same or a finer resolution, or no gaps at all, leave the cells as they are.
+    assert coarser_gaps(fine, 9).equals(fine) and coarser_gaps(fine, 12).equals(fine)
+    assert coarser_gaps(fine.iloc[:0], 5).empty
 
 
 @pytest.mark.parametrize("radius, resolution", [(1000, 8), (531.5, 8), (500, 9), (300, 9), (200, 10), (0.1, 15)])

@@ -11,7 +11,8 @@ import json
 import math
 import re
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
+from urllib.request import urlopen
 
 import pytest
 
@@ -328,7 +329,7 @@ def number(text: str) -> float:
     return float(text.replace(",", "").rstrip("%").strip())
 
 
-def test_planner_draws_table_chart_map_and_suggestions(open_planner, layer_counts):
+def test_planner_draws_table_chart_map_and_suggestions(open_planner, layer_counts, server):
     page = open_planner()
     assert page.title() == "覆盖规划 · 育人地图"
     assert set(column(page, 1)) == DISTRICTS
@@ -341,8 +342,11 @@ def test_planner_draws_table_chart_map_and_suggestions(open_planner, layer_count
     # Chart bars are sorted, highest share first.
     widths = page.eval_on_selector_all("#pl-chart .pl-bar", "bars => bars.map((b) => Number(b.getAttribute('width')))")
     assert widths == sorted(widths, reverse=True)
+    # Zoomed out on the whole region, the gaps show in the overview's coarser cells.
+    coverage = json.load(urlopen(f"{server}/api/coverage?supply=parent_schools&demand=communities&radius=500"))
     gaps = page.locator(".leaflet-pane path.pl-gap").count()
-    assert gaps > 0 and page.locator("[data-count=gaps]").inner_text() == f"{gaps:,}"
+    assert gaps == len(coverage["gaps_overview"]["features"]) < len(coverage["gaps"]["features"])
+    assert page.locator("[data-count=gaps]").inner_text() == f"{gaps:,}"
     assert page.locator(".pl-pick").count() == 5
     assert page.locator("#pl-suggestion-list li").count() == 5
     added = page.locator("#pl-suggestion-list .pl-added").all_inner_texts()
@@ -480,7 +484,7 @@ def test_layers_toggle(open_planner, layer_counts):
     assert page.evaluate(DOTS) == layer_counts["communities"]
 
 
-def test_one_district(open_planner):
+def test_one_district(open_planner, server):
     page = open_planner()
     page.select_option("select[name=district]", "广陵区")
     after_change(page, "district=")
@@ -490,6 +494,14 @@ def test_one_district(open_planner):
     # The map zooms in on the district (Leaflet starts the zoom on the next animation frame).
     page.wait_for_function("window[JSON.parse(document.getElementById('pl-config').textContent).map].getZoom() >= 10",
                            timeout=5000)
+    # Close enough to see them, the analysis' own cells replace the overview's.
+    coverage = json.load(urlopen(f"{server}/api/coverage?supply=parent_schools&demand=communities&radius=500"
+                                 f"&district={quote('广陵区')}"))
+    fine = len(coverage["gaps"]["features"])
+    assert len(coverage["gaps_overview"]["features"]) < fine
+    page.evaluate("window[JSON.parse(document.getElementById('pl-config').textContent).map].setZoom(14) && null")
+    page.wait_for_function(f"document.querySelector('[data-count=gaps]').textContent === '{fine:,}'", timeout=5000)
+    assert page.locator(".leaflet-pane path.pl-gap").count() > 0  # those in view
 
 
 def test_walking_minutes(open_planner):

@@ -1,4 +1,5 @@
 """Coverage for planners on a store: a hand-made region on both stores, via core, HTTP and CLI."""
+import h3
 import pyogrio
 import pytest
 from click.testing import CliRunner
@@ -62,6 +63,11 @@ def test_coverage_api(client, app):
     props = {f["properties"]["name"]: f["properties"] for f in body["demand"]["features"]}
     assert props["西远"]["covered"] is False and props["西远"]["nearest_m"] == pytest.approx(940, abs=2)
     assert body["gaps"]["type"] == "FeatureCollection" and body["h3_resolution"] == 9
+    # The overview: the same uncovered weight in cells of a whole-region map.
+    assert body["h3_overview_resolution"] == 6
+    overview = [f["properties"] for f in body["gaps_overview"]["features"]]
+    assert {h3.get_resolution(p["cell"]) for p in overview} == {6}
+    assert sum(p["uncovered_weight"] for p in overview) == 10500 - 3000
     picks = client.get("/api/coverage/suggestions?supply=parent_schools&demand=communities&radius=500&count=2").get_json()
     assert picks["suggestions"][0]["added_weight"] == 4500 and picks["covered_share_before"] == pytest.approx(3000 / 10500)
     for query, field in [("supply=zoo&demand=communities", "supply"), ("supply=parent_schools&demand=venues", "demand"),

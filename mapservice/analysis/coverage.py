@@ -349,8 +349,26 @@ def gap_cells(demand_lon, demand_lat, weight, covered, resolution: int) -> gpd.G
         raise BadRequest("resolution: an H3 resolution is an integer from 0 to 15", field="resolution")
     gaps = ~covered
     cells = [h3.latlng_to_cell(y, x, int(resolution)) for x, y in zip(lon[gaps], lat[gaps])]
-    table = (pd.DataFrame({"cell": cells, "w": weights[gaps]}).groupby("cell")
-             .agg(uncovered_count=("w", "size"), uncovered_weight=("w", "sum")).reset_index()
+    return _cell_frame(cells, np.ones(len(cells), dtype=np.int64), weights[gaps])
+
+
+def coarser_gaps(gaps: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:
+    """Gap cells (from :func:`gap_cells`) merged into their H3 parents at ``resolution``.
+
+    For showing gaps at a scale where the analysis cells are too small to see: the same columns,
+    counts and weights summed per parent, heaviest first. A ``resolution`` at or above the
+    cells' own returns them as they are.
+    """
+    if not len(gaps) or resolution >= h3.get_resolution(gaps["cell"].iloc[0]):
+        return gaps.copy()
+    parents = [h3.cell_to_parent(cell, max(int(resolution), 0)) for cell in gaps["cell"]]
+    return _cell_frame(parents, gaps["uncovered_count"].to_numpy(), gaps["uncovered_weight"].to_numpy())
+
+
+def _cell_frame(cells: list[str], counts: np.ndarray, weights: np.ndarray) -> gpd.GeoDataFrame:
+    """Counts and weights summed per H3 cell, with the cells' hexagons, heaviest first."""
+    table = (pd.DataFrame({"cell": cells, "n": counts, "w": weights}).groupby("cell")
+             .agg(uncovered_count=("n", "sum"), uncovered_weight=("w", "sum")).reset_index()
              .sort_values(["uncovered_weight", "cell"], ascending=[False, True], ignore_index=True))
     hexagons = [Polygon([(x, y) for y, x in h3.cell_to_boundary(cell)]) for cell in table["cell"]]
     return gpd.GeoDataFrame(table, geometry=hexagons, crs="EPSG:4326")

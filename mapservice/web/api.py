@@ -196,7 +196,9 @@ def coverage(query):
         summary={"region": _records(report.by_district.tail(1))[0],
                  "by_district": _records(report.by_district.iloc[:-1])},
         demand=json.loads(planning._flat(demand).to_json(drop_id=True)),
-        gaps=json.loads(report.gaps.to_json(drop_id=True)))
+        gaps=json.loads(report.gaps.to_json(drop_id=True)),
+        h3_overview_resolution=report.overview_resolution,
+        gaps_overview=json.loads(report.gaps_overview.to_json(drop_id=True)))
 
 
 @bp.get("/coverage/suggestions")

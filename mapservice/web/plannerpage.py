@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 from marshmallow import EXCLUDE, ValidationError
 
 from .. import planning
-from ..analysis.coverage import REGION_TOTAL
+from ..analysis.coverage import REGION_TOTAL, coarser_gaps
 from ..i18n import t
 from ..layers import Layer
 from ..settings import Settings
@@ -401,23 +401,12 @@ MIN_CELL_EDGE_UNITS = 4.0
 
 def print_gaps(report: planning.CoverageReport, proj: Projection) -> tuple[list[tuple[float, object]], int]:
     """Gap cells as (uncovered weight, polygon), merged into coarser H3 cells when too small to see."""
-    if not len(report.gaps):
-        return [], report.h3_resolution
     resolution = report.h3_resolution
     while resolution > 0 and h3.average_hexagon_edge_length(resolution, unit="m") / proj.metres_per_unit \
             < MIN_CELL_EDGE_UNITS:
         resolution -= 1
-    if resolution == report.h3_resolution:
-        return [(float(v), g) for v, g in zip(report.gaps["uncovered_weight"], report.gaps.geometry)], resolution
-    totals: dict[str, float] = {}
-    for cell, value in zip(report.gaps["cell"], report.gaps["uncovered_weight"]):
-        parent = h3.cell_to_parent(cell, resolution)
-        totals[parent] = totals.get(parent, 0.0) + float(value)
-    cells = []
-    for parent, value in sorted(totals.items(), key=lambda item: -item[1]):
-        ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(parent)]
-        cells.append((value, shapely.Polygon(ring)))
-    return cells, resolution
+    cells = coarser_gaps(report.gaps, resolution)
+    return [(float(v), g) for v, g in zip(cells["uncovered_weight"], cells.geometry)], resolution
 
 
 def svg_map(report: planning.CoverageReport, picks, lang: str, width: float = 600,
