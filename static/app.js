@@ -538,6 +538,27 @@ document.addEventListener("DOMContentLoaded", () => {
       }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
     });
 
+    /* ---------- one-tap searches ---------- */
+
+    /** Set the filters of a preset (mappage.PRESETS), then search from the chosen point or, with
+     * none yet, from the browser's location. */
+    for (const button of document.querySelectorAll(".ym-preset")) {
+      button.addEventListener("click", () => {
+        const preset = JSON.parse(button.dataset.preset);
+        const form = filters.elements;
+        for (const input of filters.querySelectorAll("input[name=layers]")) {
+          input.checked = preset.layers.includes(input.value);
+        }
+        if (form.category) form.category.value = preset.category || "";
+        form.free.checked = Boolean(preset.free);
+        form.open.value = preset.open || "";
+        if (preset.radius) form.radius.value = String(preset.radius);
+        customTime.hidden = true;
+        if (search.center) runSearch(true, true);
+        else locate.click();
+      });
+    }
+
     /* ---------- where we are: place search ---------- */
 
     const placeForm = document.getElementById("ym-place-form");

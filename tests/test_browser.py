@@ -7,7 +7,9 @@ server (browsing.py). Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
+from datetime import datetime
+from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.request import urlopen
 
 import pytest
 from browsing import PHONE, opener, shot
@@ -179,6 +181,29 @@ def test_api_errors_are_shown(open_page):
     page.wait_for_selector("#ym-status.is-error")
     assert page.locator("#ym-status").inner_text() == message
     assert page.locator("#ym-results li").count() == 0
+
+
+def test_free_museum_open_on_saturday_morning_in_two_taps_on_a_phone(open_page, server):
+    page = open_page("/", viewport=PHONE, is_mobile=True, has_touch=True,
+                     geolocation={"latitude": CITY_CENTRE[0], "longitude": CITY_CENTRE[1]}, permissions=["geolocation"])
+    asked = []
+    page.on("request", lambda request: "/api/nearby?" in request.url and asked.append(request.url))
+    page.locator("#ym-panel-toggle").tap()  # 1
+    page.locator("#ym-preset-museum_saturday").tap()  # 2
+    rows = wait_for_results(page)
+    query = parse_qs(urlsplit(asked[-1]).query)
+    assert query["category"] == ["museum"] and query["free"] == ["true"] and query["layers"] == ["venues"]
+    assert query["open_at"][0].endswith("T10:00:00")
+    assert datetime.fromisoformat(query["open_at"][0]).weekday() == 5  # a Saturday
+    assert rows and all(row.locator(".ym-kind").inner_text() == "博物馆" for row in rows)
+    assert all(row.locator(".ym-free").inner_text() == "免费" for row in rows)
+    # The first is the nearest such museum: what the API says for the same question.
+    with urlopen(f"{server}/api/nearby?{urlencode({k: v[0] for k, v in query.items()})}") as response:
+        nearest = json.load(response)["features"][0]["properties"]["name"]
+    assert rows[0].locator(".ym-result-name").inner_text() == nearest
+    assert page.locator("#ym-panel").is_visible()
+    rows[0].scroll_into_view_if_needed()
+    shot(page, "phone-museum-saturday")
 
 
 def test_place_search_starts_a_search_there(open_page):

@@ -118,6 +118,25 @@ def categories(layers: Iterable[Layer], lang: str) -> dict[str, str]:
     return found
 
 
+#: One-tap searches for the questions parents ask most: filters to set, then a search from where
+#: the family is (the point already chosen, else the browser's location).
+PRESETS = (
+    {"id": "museum_saturday", "label": "preset_museum_saturday", "layers": ["venues"], "category": "museum",
+     "free": True, "open": "saturday", "radius": 5000},
+    {"id": "library_now", "label": "preset_library_now", "layers": ["venues"], "category": "library",
+     "free": True, "open": "now", "radius": 5000},
+    {"id": "parent_schools", "label": "preset_parent_schools", "layers": ["parent_schools"]},
+)
+
+
+def presets(layers: Iterable[Layer], lang: str) -> list[dict]:
+    """The :data:`PRESETS` these layers can answer, with their labels, for the map page."""
+    supply = {layer.id for layer in layers if layer.kind == "supply"}
+    codes = categories([layer for layer in layers if layer.id in supply], lang)
+    return [{**preset, "label": t(preset["label"], lang)} for preset in PRESETS
+            if set(preset["layers"]) <= supply and preset.get("category", next(iter(codes), None)) in codes]
+
+
 def kind_attribute(layer: Layer) -> str | None:
     """The attribute shown as a result's kind in the list: the layer's first code(s) attribute."""
     return next((a.name for a in layer.attributes if a.type in ("code", "codes")), None)

@@ -47,7 +47,7 @@ def index():
         layers=list(layers.values()), counts=store().counts(),
         radii=[(r, mappage.radius_label(r, lang)) for r in mappage.RADII_M],
         default_radius=mappage.DEFAULT_RADIUS_M, grades=mappage.GRADES,
-        categories=mappage.categories(layers.values(), lang))
+        categories=mappage.categories(layers.values(), lang), presets=mappage.presets(layers.values(), lang))
 
 
 @bp.get("/layers")
