@@ -5,6 +5,7 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 from mapservice.errors import BadRequest, Conflict, NotFound
+from mapservice.store import open_store
 from mapservice.store.base import Row
 
 GEOD = Geod(ellps="WGS84")
@@ -130,6 +131,27 @@ def test_nearest_across_layers_with_filters(store):
     assert [h.feature.properties["name"] for h in libraries] == ["远馆"]
     assert store.nearest(0.0, 0.0, ["venues"], radius_m=1000) == []
     assert len(store.nearest(119.4, 32.39, ["venues"], radius_m=5000, limit=1)) == 1
+
+
+def test_nearest_over_several_layers_sees_every_edit(store, settings, layers):
+    store.create("venues", {**VENUE, "name": "馆"}, Point(119.402, 32.39))
+    school = store.create("parent_schools", {"name": "学校", "host": "school", "tier": "示范"}, Point(119.402, 32.39))
+
+    def names(layer_ids=("venues", "parent_schools")):
+        return [h.feature.properties["name"] for h in store.nearest(119.4, 32.39, list(layer_ids), radius_m=5000)]
+
+    assert names() == ["学校", "馆"]  # the same spot: ties go by layer id, then id
+    store.create("venues", {**VENUE, "name": "新馆"}, Point(119.401, 32.39))
+    store.delete("parent_schools", school.id)
+    assert names() == ["新馆", "馆"]
+    other = open_store(settings, layers)  # another process writing to the same store
+    try:
+        other.create("community_stations", {"name": "驿站", "kind": "after_school_station"}, Point(119.4005, 32.39))
+        assert names(("venues", "community_stations", "parent_schools")) == ["驿站", "新馆", "馆"]
+        other.create("parent_schools", {"name": "又一学校", "host": "school", "tier": "示范"}, Point(119.403, 32.39))
+    finally:
+        other.close()
+    assert names(("venues", "community_stations", "parent_schools")) == ["驿站", "新馆", "馆", "又一学校"]
 
 
 @pytest.mark.parametrize("call, field", [

@@ -137,11 +137,12 @@ def nearby_search(query):
         grade=query.get("grade"), age=query.get("age"), open_at=query.get("open_at"))
     hits = nearby.search(store(), request_)
     lang = pick_lang(query["lang"])
+    titles = {layer.id: layer.title(lang) for layer in store().layers.values()}
     return jsonify(
         type="FeatureCollection", center=_center(request_.lon, request_.lat, query["crs"]), radius_m=query["radius"],
         numberReturned=len(hits),
         features=[_geojson(h.feature, query, popup=query["popup"], extra={
-            "layer": h.feature.layer, "layer_title": store().layers[h.feature.layer].title(lang),
+            "layer": h.feature.layer, "layer_title": titles[h.feature.layer],
             "distance_m": round(h.distance_m, 1), "walk_min": nearby.walk_minutes(h.distance_m)}) for h in hits])
 
 
