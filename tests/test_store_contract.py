@@ -98,6 +98,22 @@ def test_bbox_filters_and_stable_paging(store):
     assert store.features("venues", limit=5, offset=1000).features == []
 
 
+def test_bbox_edges_count_as_inside(store):
+    # Corners, edges and latitudes on round numbers; south of the equator too.
+    lons = [119.4, 119.45, 119.5, 119.5, 119.4, 119.3999, 119.45, -70.0, -70.01]
+    lats = [32.39, 32.4, 32.41, 32.39, 32.41, 32.4, 32.4101, -33.45, -33.46]
+    store.upsert("venues", venue_rows(lons, lats))
+
+    def found(bbox):
+        return sorted(int(f.properties["source_id"][1:]) for f in store.features("venues", bbox=bbox).features)
+
+    assert found((119.4, 32.39, 119.5, 32.41)) == [0, 1, 2, 3, 4]
+    assert found((119.45, 32.4, 119.45, 32.4)) == [1]
+    assert found((119.4, 32.4, 119.45, 32.41)) == [1, 4]
+    assert found((-70.01, -33.46, -70.0, -33.45)) == [7, 8]
+    assert found((-180, -90, 180, 90)) == list(range(9))
+
+
 def test_codes_filter_matches_membership(store):
     for i, themes in enumerate(["science", "science;labour", "labour", "nature"]):
         store.create("practice_bases", {"name": f"基地{i}", "themes": themes, "level": "municipal"},

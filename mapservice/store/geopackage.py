@@ -37,6 +37,8 @@ _HEADER = struct.Struct("<2sBBi4d")
 # Reads map the file into memory, up to this size: no read() call and no copy per page, and the
 # operating system's page cache is shared by every connection and worker process.
 _MMAP_BYTES = 1 << 30
+# Latitude bands of the in-memory box index, in degrees (about 1.1 km).
+_BAND_DEG = 0.01
 # Indexes over several layers at once (one per set of layers searched together) kept per store.
 _COMBINED_INDEXES = 4
 
@@ -114,13 +116,28 @@ class _PointIndex:
         return cls(key, fids, lon, lat, part, rank, cKDTree(unit_xyz(lon, lat)) if len(fids) else None)
 
     @cached_property
-    def by_lon(self) -> np.ndarray:
-        """Positions ordered by longitude, for box queries."""
-        return np.argsort(self.lon, kind="stable")
+    def bands(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For box queries: positions ordered by latitude band, then longitude; the bands that
+        hold points; where each starts in that order (and the end); longitudes in that order."""
+        band = np.floor(self.lat / _BAND_DEG).astype(np.int64)
+        order = np.lexsort((self.lon, band))
+        bands, starts = np.unique(band[order], return_index=True)
+        return order, bands, np.append(starts, len(order)), self.lon[order]
 
-    @cached_property
-    def lon_sorted(self) -> np.ndarray:
-        return self.lon[self.by_lon]
+    def in_box(self, minx: float, miny: float, maxx: float, maxy: float) -> np.ndarray:
+        """Positions of the points inside the box, edges included (exact float64 comparisons)."""
+        order, bands, starts, lon = self.bands
+        # floor(lat / d) never decreases with lat: a point inside lies in one of these bands.
+        first = int(np.searchsorted(bands, np.floor(miny / _BAND_DEG), "left"))
+        last = int(np.searchsorted(bands, np.floor(maxy / _BAND_DEG), "right"))
+        slices = []
+        for start, end in zip(starts[first:last].tolist(), starts[first + 1:last + 1].tolist()):
+            band_lon = lon[start:end]
+            low, high = band_lon.searchsorted(minx, "left"), band_lon.searchsorted(maxx, "right")
+            slices.append(order[start + low:start + high])
+        found = np.concatenate(slices) if slices else np.empty(0, dtype=np.intp)
+        lat = self.lat[found]
+        return found[(lat >= miny) & (lat <= maxy)]
 
 
 class GeoPackageStore(Store):
@@ -234,14 +251,14 @@ class GeoPackageStore(Store):
 
     def _to_features(self, layer: Layer, rows: list[tuple], geometries=None) -> list[Feature]:
         """Features from rows of ``_columns``: the geometries decoded in one call (or given)."""
-        names = layer.attribute_names
-        flags = [a.name for a in layer.attributes if a.type == "boolean"]
+        keys = ("source_id", "generated", *layer.attribute_names)
+        flags = ["generated", *(a.name for a in layer.attributes if a.type == "boolean")]
         lists = [a.name for a in layer.attributes if a.type == "codes"]
         if geometries is None:
             geometries = _decode_all([r[1] for r in rows])
         features = []
         for row, geometry in zip(rows, geometries):
-            props = {"source_id": row[2], "generated": bool(row[3]), **dict(zip(names, row[4:]))}
+            props = dict(zip(keys, row[2:]))
             for name in flags:
                 if props[name] is not None:
                     props[name] = bool(props[name])
@@ -287,12 +304,7 @@ class GeoPackageStore(Store):
         """A box query on the in-memory point index: the same float64 coordinates the exact ST_
         tests read, without a Python callback per R-tree candidate."""
         index = self._point_index(layer)
-        minx, miny, maxx, maxy = bbox
-        low, high = np.searchsorted(index.lon_sorted, [minx, maxx], side="left")[0], \
-            np.searchsorted(index.lon_sorted, maxx, side="right")
-        slab = index.by_lon[low:high]
-        lat = index.lat[slab]
-        hits = np.sort(index.fids[slab[(lat >= miny) & (lat <= maxy)]])
+        hits = np.sort(index.fids[index.in_box(*bbox)])
         return Page(self._get_many(layer, hits[offset:offset + limit].tolist()), len(hits))
 
     def _get_many(self, layer, fids) -> list[Feature]:
