@@ -46,6 +46,26 @@ def geojson_geometry(geometry: BaseGeometry) -> dict:
     return mapping(geometry)
 
 
+def rows_to_features(layer: Layer, rows: Iterable[tuple], geometries: Iterable[BaseGeometry],
+                     flags_as_numbers: bool) -> list[Feature]:
+    """Features from rows ``(fid, geometry, source_id, generated, *attributes)`` and their decoded
+    geometries: ``codes`` values arrive as ';'-joined text, booleans as 0/1 when ``flags_as_numbers``."""
+    keys = ("source_id", "generated", *layer.attribute_names)
+    flags = ["generated", *(a.name for a in layer.attributes if a.type == "boolean")] if flags_as_numbers else []
+    lists = [a.name for a in layer.attributes if a.type == "codes"]
+    features = []
+    for row, geometry in zip(rows, geometries):
+        props = dict(zip(keys, row[2:]))
+        for name in flags:
+            if props[name] is not None:
+                props[name] = bool(props[name])
+        for name in lists:
+            if props[name] is not None:
+                props[name] = props[name].split(";")
+        features.append(Feature(layer.id, row[0], props, geometry))
+    return features
+
+
 @dataclass
 class Page:
     """A page of features and how many matched in all."""

@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from ..errors import Conflict
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
 from ..layers import Layer, LayerRegistry
-from .base import Feature, Filter, Page, Row, Store, UpsertResult
+from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLUMN_TYPES = {"text": "TEXT", "integer": "INTEGER", "number": "DOUBLE", "boolean": "BOOLEAN",
@@ -251,22 +251,8 @@ class GeoPackageStore(Store):
 
     def _to_features(self, layer: Layer, rows: list[tuple], geometries=None) -> list[Feature]:
         """Features from rows of ``_columns``: the geometries decoded in one call (or given)."""
-        keys = ("source_id", "generated", *layer.attribute_names)
-        flags = ["generated", *(a.name for a in layer.attributes if a.type == "boolean")]
-        lists = [a.name for a in layer.attributes if a.type == "codes"]
-        if geometries is None:
-            geometries = _decode_all([r[1] for r in rows])
-        features = []
-        for row, geometry in zip(rows, geometries):
-            props = dict(zip(keys, row[2:]))
-            for name in flags:
-                if props[name] is not None:
-                    props[name] = bool(props[name])
-            for name in lists:
-                if props[name] is not None:
-                    props[name] = props[name].split(";")
-            features.append(Feature(layer.id, row[0], props, geometry))
-        return features
+        return rows_to_features(layer, rows, _decode_all([r[1] for r in rows]) if geometries is None else geometries,
+                                flags_as_numbers=True)
 
     @staticmethod
     def _where(filters: list[Filter]) -> tuple[list[str], list]:
