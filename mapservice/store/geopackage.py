@@ -2,9 +2,10 @@
 
 Each layer is a GeoPackage feature table with the standard R-tree spatial index
 (``rtree_<table>_geom``), kept by the standard triggers; the ``ST_*`` functions those triggers
-call are registered on every connection here (GDAL and QGIS bring their own). Nearest-feature
-search uses an in-memory KD-tree on unit-sphere vectors, rebuilt when a layer's change counter
-(bumped by triggers, so edits from other processes count too) moves.
+call are registered on every connection here (GDAL and QGIS bring their own). Point layers also
+have an in-memory index, rebuilt when a layer's change counter (bumped by triggers, so edits from
+other processes count too) moves: a KD-tree on unit-sphere vectors for nearest search (one over
+all the layers a search covers, read once per search) and latitude bands for box queries.
 """
 from __future__ import annotations
 
