@@ -108,13 +108,17 @@ class _PointIndex:
     lat: np.ndarray
     part: np.ndarray  # each point's layer, as a position in ``key``
     rank: np.ndarray  # each point's layer id's place in sorted order (ties go to the smaller id)
-    tree: cKDTree | None
 
     @classmethod
     def build(cls, key, fids: np.ndarray, lon: np.ndarray, lat: np.ndarray, part: np.ndarray) -> _PointIndex:
         ids = [layer_id for layer_id, _ in key]
         rank = np.array([sorted(ids).index(i) for i in ids], dtype=np.int16)[part]
-        return cls(key, fids, lon, lat, part, rank, cKDTree(unit_xyz(lon, lat)) if len(fids) else None)
+        return cls(key, fids, lon, lat, part, rank)
+
+    @cached_property
+    def tree(self) -> cKDTree | None:
+        """For nearest search (built when first needed: a layer searched only with others needs none)."""
+        return cKDTree(unit_xyz(self.lon, self.lat)) if len(self.fids) else None
 
     @cached_property
     def bands(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
