@@ -1,7 +1,7 @@
 """What a person sees of a feature: its facts in words and links that open Amap or Baidu Maps."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from shapely.geometry.base import BaseGeometry
 
@@ -25,11 +25,12 @@ def navigate_links(lon: float, lat: float, name: str) -> dict[str, str]:
     """Amap (GCJ-02) and Baidu (BD-09) links for a WGS 84 point; both apps take these URIs."""
     glon, glat = (float(v) for v in geo.wgs84_to_gcj02(lon, lat))
     blon, blat = (float(v) for v in geo.gcj02_to_bd09(glon, glat))
-    amap = "https://uri.amap.com/marker?" + urlencode(
-        {"position": f"{glon:.6f},{glat:.6f}", "name": name, "coordinate": "gaode", "callnative": 1})
-    baidu = "https://api.map.baidu.com/marker?" + urlencode(
-        {"location": f"{blat:.6f},{blon:.6f}", "title": name, "content": name, "output": "html",
-         "coord_type": "bd09ll", "src": "yuren-map"})
+    # What urlencode() makes of these parameters, with the name quoted once rather than per use.
+    quoted = quote_plus(name)
+    amap = (f"https://uri.amap.com/marker?position={glon:.6f}%2C{glat:.6f}&name={quoted}"
+            "&coordinate=gaode&callnative=1")
+    baidu = (f"https://api.map.baidu.com/marker?location={blat:.6f}%2C{blon:.6f}&title={quoted}"
+             f"&content={quoted}&output=html&coord_type=bd09ll&src=yuren-map")
     return {"amap": amap, "baidu": baidu}
 
 

@@ -419,8 +419,8 @@ document.addEventListener("DOMContentLoaded", () => {
         const marker = L.marker(latLngOf(feature), { pane: "ym-results", title: feature.properties.name,
           icon: L.divIcon({ className: "ym-rpin", iconSize: [28, 28],
             html: `<span style="--c:${color(layer.color)}">${index + 1}</span>` }) });
-        marker.bindPopup(popupContent(feature.properties.popup || { title: feature.properties.name },
-          feature.properties.layer), popupOptions());
+        // The search answers without popups (they are most of its cost); fetched when first opened.
+        lazyPopup(marker, { id: feature.properties.layer }, feature);
         const li = resultRow(feature, index);
         const item = { marker, row: li.firstChild };
         marker.on("mouseover", () => { highlight(item, true); revealRow(item.row); });

@@ -45,7 +45,7 @@ def nearby(client, **params):
 
 
 def test_sorted_by_geodesic_distance_with_walking_minutes(client, town):
-    body = nearby(client).get_json()
+    body = nearby(client, popup="true").get_json()
     assert body["center"] == {"lon": HOME[0], "lat": HOME[1]} and body["radius_m"] == 3000
     got = [(f["properties"]["name"], f["properties"]["distance_m"]) for f in body["features"]]
     assert [n for n, _ in got] == ["近博物馆", "东关家长学校", "收费科技馆", "幼儿图书馆", "劳动基地", "远博物馆"]
@@ -58,6 +58,10 @@ def test_sorted_by_geodesic_distance_with_walking_minutes(client, town):
                                                                                   "practice_bases")
         assert props["popup"]["navigate"]["amap"].startswith("https://uri.amap.com/marker?")
     assert "东关社区" not in [n for n, _ in got]  # demand layers are not searched
+    plain = nearby(client).get_json()  # popups only when asked for; the map fetches one when it opens
+    assert all("popup" not in f["properties"] for f in plain["features"])
+    assert [f["properties"] for f in plain["features"]] == [
+        {k: v for k, v in f["properties"].items() if k != "popup"} for f in body["features"]]
 
 
 def test_filters(client, town):
@@ -104,7 +108,7 @@ def test_missing_coordinates_and_far_away_points(client, town):
 
 
 def test_english_popup_and_gcj02_output(client, town):
-    feature = nearby(client, lang="en", crs="gcj02", limit=1).get_json()["features"][0]
+    feature = nearby(client, lang="en", crs="gcj02", limit=1, popup="true").get_json()["features"][0]
     popup = feature["properties"]["popup"]
     assert feature["properties"]["layer_title"] == "Public venues" and popup["title"] == "近博物馆"
     facts = dict(popup["facts"])
@@ -123,7 +127,7 @@ def test_chinese_popup_marks_generated_features(client, town):
     store = town
     store.create("venues", {"name": "示例馆", "category": "museum", "free": True}, Point(119.4005, 32.39),
                  generated=True)
-    popup = nearby(client, limit=1).get_json()["features"][0]["properties"]["popup"]
+    popup = nearby(client, limit=1, popup="1").get_json()["features"][0]["properties"]["popup"]
     assert popup["title"] == "示例馆" and popup["generated"] is True and "生成" in popup["generated_note"]
     assert dict(popup["facts"])["费用"] == "免费"
 
@@ -143,7 +147,8 @@ def test_places_matches_partial_chinese_names(client, town):
 def test_openapi_describes_the_endpoints_and_docs_are_local(client):
     spec = client.get("/openapi.json").get_json()
     nearby_params = {p["name"]: p for p in spec["paths"]["/api/nearby"]["get"]["parameters"]}
-    assert {"lat", "lon", "radius", "layers", "limit", "category", "free", "grade", "open_at"} <= set(nearby_params)
+    assert {"lat", "lon", "radius", "layers", "limit", "category", "free", "grade", "open_at", "popup"} <= set(nearby_params)
+    assert nearby_params["popup"]["schema"]["default"] is False
     assert nearby_params["lat"]["required"] is True
     assert nearby_params["radius"]["schema"]["maximum"] == 50000
     assert "/api/places" in spec["paths"] and "/api/layers/{layer_id}/features" in spec["paths"]

@@ -5,6 +5,7 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 from mapservice.errors import BadRequest, Conflict, NotFound
+from mapservice.store import open_store
 from mapservice.store.base import Row
 
 GEOD = Geod(ellps="WGS84")
@@ -97,6 +98,22 @@ def test_bbox_filters_and_stable_paging(store):
     assert store.features("venues", limit=5, offset=1000).features == []
 
 
+def test_bbox_edges_count_as_inside(store):
+    # Corners, edges and latitudes on round numbers; south of the equator too.
+    lons = [119.4, 119.45, 119.5, 119.5, 119.4, 119.3999, 119.45, -70.0, -70.01]
+    lats = [32.39, 32.4, 32.41, 32.39, 32.41, 32.4, 32.4101, -33.45, -33.46]
+    store.upsert("venues", venue_rows(lons, lats))
+
+    def found(bbox):
+        return sorted(int(f.properties["source_id"][1:]) for f in store.features("venues", bbox=bbox).features)
+
+    assert found((119.4, 32.39, 119.5, 32.41)) == [0, 1, 2, 3, 4]
+    assert found((119.45, 32.4, 119.45, 32.4)) == [1]
+    assert found((119.4, 32.4, 119.45, 32.41)) == [1, 4]
+    assert found((-70.01, -33.46, -70.0, -33.45)) == [7, 8]
+    assert found((-180, -90, 180, 90)) == list(range(9))
+
+
 def test_codes_filter_matches_membership(store):
     for i, themes in enumerate(["science", "science;labour", "labour", "nature"]):
         store.create("practice_bases", {"name": f"基地{i}", "themes": themes, "level": "municipal"},
@@ -130,6 +147,27 @@ def test_nearest_across_layers_with_filters(store):
     assert [h.feature.properties["name"] for h in libraries] == ["远馆"]
     assert store.nearest(0.0, 0.0, ["venues"], radius_m=1000) == []
     assert len(store.nearest(119.4, 32.39, ["venues"], radius_m=5000, limit=1)) == 1
+
+
+def test_nearest_over_several_layers_sees_every_edit(store, settings, layers):
+    store.create("venues", {**VENUE, "name": "馆"}, Point(119.402, 32.39))
+    school = store.create("parent_schools", {"name": "学校", "host": "school", "tier": "示范"}, Point(119.402, 32.39))
+
+    def names(layer_ids=("venues", "parent_schools")):
+        return [h.feature.properties["name"] for h in store.nearest(119.4, 32.39, list(layer_ids), radius_m=5000)]
+
+    assert names() == ["学校", "馆"]  # the same spot: ties go by layer id, then id
+    store.create("venues", {**VENUE, "name": "新馆"}, Point(119.401, 32.39))
+    store.delete("parent_schools", school.id)
+    assert names() == ["新馆", "馆"]
+    other = open_store(settings, layers)  # another process writing to the same store
+    try:
+        other.create("community_stations", {"name": "驿站", "kind": "after_school_station"}, Point(119.4005, 32.39))
+        assert names(("venues", "community_stations", "parent_schools")) == ["驿站", "新馆", "馆"]
+        other.create("parent_schools", {"name": "又一学校", "host": "school", "tier": "示范"}, Point(119.403, 32.39))
+    finally:
+        other.close()
+    assert names(("venues", "community_stations", "parent_schools")) == ["驿站", "新馆", "馆", "又一学校"]
 
 
 @pytest.mark.parametrize("call, field", [

@@ -35,10 +35,35 @@ class Feature:
     geometry: BaseGeometry
 
     def to_geojson(self, extra: Mapping[str, Any] | None = None) -> dict:
-        props = dict(self.properties)
-        if extra:
-            props.update(extra)
-        return {"type": "Feature", "id": self.id, "geometry": mapping(self.geometry), "properties": props}
+        props = {**self.properties, **extra} if extra else dict(self.properties)
+        return {"type": "Feature", "id": self.id, "geometry": geojson_geometry(self.geometry), "properties": props}
+
+
+def geojson_geometry(geometry: BaseGeometry) -> dict:
+    """GeoJSON geometry: what shapely's ``mapping`` gives, a 2D point without its overhead."""
+    if geometry.geom_type == "Point" and not geometry.has_z:
+        return {"type": "Point", "coordinates": (geometry.x, geometry.y)}
+    return mapping(geometry)
+
+
+def rows_to_features(layer: Layer, rows: Iterable[tuple], geometries: Iterable[BaseGeometry],
+                     flags_as_numbers: bool) -> list[Feature]:
+    """Features from rows ``(fid, geometry, source_id, generated, *attributes)`` and their decoded
+    geometries: ``codes`` values arrive as ';'-joined text, booleans as 0/1 when ``flags_as_numbers``."""
+    keys = ("source_id", "generated", *layer.attribute_names)
+    flags = ["generated", *(a.name for a in layer.attributes if a.type == "boolean")] if flags_as_numbers else []
+    lists = [a.name for a in layer.attributes if a.type == "codes"]
+    features = []
+    for row, geometry in zip(rows, geometries):
+        props = dict(zip(keys, row[2:]))
+        for name in flags:
+            if props[name] is not None:
+                props[name] = bool(props[name])
+        for name in lists:
+            if props[name] is not None:
+                props[name] = props[name].split(";")
+        features.append(Feature(layer.id, row[0], props, geometry))
+    return features
 
 
 @dataclass
@@ -233,19 +258,17 @@ class Store(ABC):
         if isinstance(radius_m, bool) or not isinstance(radius_m, (int, float)) or not 0 < radius_m <= MAX_RADIUS_M:
             raise BadRequest("radius must be a positive number of metres", field="radius")
         limit, _ = check_paging(limit, 0)
-        ranked = []
+        searches = []
         for layer_id, filters in layer_filters:
             layer = self.layers.require(layer_id, "layers")
             if not layer.is_point:
                 raise BadRequest(f"layer {layer_id} has no points to search", field="layers")
-            fids, dists = self._nearest_ids(layer, lon, lat, float(radius_m), limit, parse_filters(layer, filters))
-            ranked.extend((float(d), layer_id, int(f)) for f, d in zip(fids, dists))
-        ranked = sorted(ranked)[:limit]
+            searches.append((layer, parse_filters(layer, filters)))
+        ranked = self._nearest_ranked(searches, lon, lat, float(radius_m), limit)
         by_layer: dict[str, list[int]] = {}
         for _, layer_id, fid in ranked:
             by_layer.setdefault(layer_id, []).append(fid)
-        features = {(f.layer, f.id): f for layer_id, fids in by_layer.items()
-                    for f in self._get_many(self.layers[layer_id], fids)}
+        features = {(f.layer, f.id): f for f in self._get_layers(by_layer)}
         return [Nearby(features[(layer_id, fid)], d) for d, layer_id, fid in ranked if (layer_id, fid) in features]
 
     def find_by_name(self, text: str, layer_ids: Iterable[str] | None = None, limit: int = 10) -> list[Feature]:
@@ -311,10 +334,24 @@ class Store(ABC):
     def _get_many(self, layer: Layer, fids: list[int]) -> list[Feature]:
         """Features by id, in the order given, absent ones left out."""
 
+    def _get_layers(self, fids_by_layer: Mapping[str, list[int]]) -> list[Feature]:
+        """Features of several layers by id (absent ones left out); a store may read them at once."""
+        return [f for layer_id, fids in fids_by_layer.items() for f in self._get_many(self.layers[layer_id], fids)]
+
     @abstractmethod
     def _nearest_ids(self, layer: Layer, lon: float, lat: float, radius_m: float, limit: int,
                      filters: list[Filter]) -> tuple[Iterable[int], Iterable[float]]:
         """Ids and geodesic distances (metres) of up to ``limit`` features, nearest first."""
+
+    def _nearest_ranked(self, searches: list[tuple[Layer, list[Filter]]], lon: float, lat: float,
+                        radius_m: float, limit: int) -> list[tuple[float, str, int]]:
+        """``(distance_m, layer_id, fid)`` of the ``limit`` nearest over every (layer, filters)
+        search, sorted; a store may answer several searches at once, this asks one at a time."""
+        ranked = []
+        for layer, filters in searches:
+            fids, dists = self._nearest_ids(layer, lon, lat, radius_m, limit, filters)
+            ranked.extend((float(d), layer.id, int(f)) for f, d in zip(fids, dists))
+        return sorted(ranked)[:limit]
 
     @abstractmethod
     def _find_by_name(self, layer: Layer, text: str, limit: int) -> list[Feature]:

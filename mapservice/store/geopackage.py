@@ -2,9 +2,10 @@
 
 Each layer is a GeoPackage feature table with the standard R-tree spatial index
 (``rtree_<table>_geom``), kept by the standard triggers; the ``ST_*`` functions those triggers
-call are registered on every connection here (GDAL and QGIS bring their own). Nearest-feature
-search uses an in-memory KD-tree on unit-sphere vectors, rebuilt when a layer's change counter
-(bumped by triggers, so edits from other processes count too) moves.
+call are registered on every connection here (GDAL and QGIS bring their own). Point layers also
+have an in-memory index, rebuilt when a layer's change counter (bumped by triggers, so edits from
+other processes count too) moves: a KD-tree on unit-sphere vectors for nearest search (one over
+all the layers a search covers, read once per search) and latitude bands for box queries.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import struct
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -26,13 +28,20 @@ from shapely.geometry.base import BaseGeometry
 from ..errors import Conflict
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
 from ..layers import Layer, LayerRegistry
-from .base import Feature, Filter, Page, Row, Store, UpsertResult
+from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLUMN_TYPES = {"text": "TEXT", "integer": "INTEGER", "number": "DOUBLE", "boolean": "BOOLEAN",
                  "code": "TEXT", "codes": "TEXT", "opening_hours": "TEXT"}
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _HEADER = struct.Struct("<2sBBi4d")
+# Reads map the file into memory, up to this size: no read() call and no copy per page, and the
+# operating system's page cache is shared by every connection and worker process.
+_MMAP_BYTES = 1 << 30
+# Latitude bands of the in-memory box index, in degrees (about 1.1 km).
+_BAND_DEG = 0.01
+# Indexes over several layers at once (one per set of layers searched together) kept per store.
+_COMBINED_INDEXES = 4
 
 
 def _q(name: str) -> str:
@@ -54,6 +63,11 @@ def _wkb_offset(blob: bytes) -> int:
 
 def decode_geometry(blob: bytes) -> BaseGeometry:
     return shapely.from_wkb(blob[_wkb_offset(blob):])
+
+
+def _decode_all(blobs: list[bytes]) -> list[BaseGeometry]:
+    """Several GeoPackage geometry blobs decoded in one call."""
+    return list(shapely.from_wkb([b[_wkb_offset(b):] for b in blobs])) if blobs else []
 
 
 def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
@@ -86,13 +100,49 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
 
 @dataclass
 class _PointIndex:
-    version: int
+    """The points of one layer, or of several searched together, for nearest and box queries."""
+
+    key: tuple[tuple[str, int], ...]  # (layer id, change counter) of each layer in it
     fids: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
-    tree: cKDTree | None
-    by_lon: np.ndarray  # positions ordered by longitude, for box queries
-    lon_sorted: np.ndarray
+    part: np.ndarray  # each point's layer, as a position in ``key``
+    rank: np.ndarray  # each point's layer id's place in sorted order (ties go to the smaller id)
+
+    @classmethod
+    def build(cls, key, fids: np.ndarray, lon: np.ndarray, lat: np.ndarray, part: np.ndarray) -> _PointIndex:
+        ids = [layer_id for layer_id, _ in key]
+        rank = np.array([sorted(ids).index(i) for i in ids], dtype=np.int16)[part]
+        return cls(key, fids, lon, lat, part, rank)
+
+    @cached_property
+    def tree(self) -> cKDTree | None:
+        """For nearest search (built when first needed: a layer searched only with others needs none)."""
+        return cKDTree(unit_xyz(self.lon, self.lat)) if len(self.fids) else None
+
+    @cached_property
+    def bands(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For box queries: positions ordered by latitude band, then longitude; the bands that
+        hold points; where each starts in that order (and the end); longitudes in that order."""
+        band = np.floor(self.lat / _BAND_DEG).astype(np.int64)
+        order = np.lexsort((self.lon, band))
+        bands, starts = np.unique(band[order], return_index=True)
+        return order, bands, np.append(starts, len(order)), self.lon[order]
+
+    def in_box(self, minx: float, miny: float, maxx: float, maxy: float) -> np.ndarray:
+        """Positions of the points inside the box, edges included (exact float64 comparisons)."""
+        order, bands, starts, lon = self.bands
+        # floor(lat / d) never decreases with lat: a point inside lies in one of these bands.
+        first = int(np.searchsorted(bands, np.floor(miny / _BAND_DEG), "left"))
+        last = int(np.searchsorted(bands, np.floor(maxy / _BAND_DEG), "right"))
+        slices = []
+        for start, end in zip(starts[first:last].tolist(), starts[first + 1:last + 1].tolist()):
+            band_lon = lon[start:end]
+            low, high = band_lon.searchsorted(minx, "left"), band_lon.searchsorted(maxx, "right")
+            slices.append(order[start + low:start + high])
+        found = np.concatenate(slices) if slices else np.empty(0, dtype=np.intp)
+        lat = self.lat[found]
+        return found[(lat >= miny) & (lat <= maxy)]
 
 
 class GeoPackageStore(Store):
@@ -107,6 +157,9 @@ class GeoPackageStore(Store):
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._indexes: dict[str, _PointIndex] = {}
+        self._combined: dict[tuple, _PointIndex] = {}
+        self._column_lists: dict[str, str] = {}
+        self._index_lock = threading.Lock()
 
     # -- connections and transactions ------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -116,6 +169,7 @@ class GeoPackageStore(Store):
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             _register_functions(conn)
             conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
             self._local.conn, self._local.depth = conn, 0
             with self._lock:
                 self._connections.append(conn)
@@ -194,17 +248,16 @@ class GeoPackageStore(Store):
         return {lid: conn.execute(f"SELECT count(*) FROM {_q(lid)}").fetchone()[0] for lid in self.layers}
 
     def _columns(self, layer: Layer) -> str:
-        return ", ".join(["fid", "geom", "source_id", "generated", *(_q(a.name) for a in layer.attributes)])
+        columns = self._column_lists.get(layer.id)
+        if columns is None:
+            columns = ", ".join(["fid", "geom", "source_id", "generated", *(_q(a.name) for a in layer.attributes)])
+            self._column_lists[layer.id] = columns
+        return columns
 
-    def _to_feature(self, layer: Layer, row: tuple) -> Feature:
-        props = {"source_id": row[2], "generated": bool(row[3])}
-        for attribute, value in zip(layer.attributes, row[4:]):
-            if value is not None and attribute.type == "boolean":
-                value = bool(value)
-            elif value is not None and attribute.type == "codes":
-                value = value.split(";")
-            props[attribute.name] = value
-        return Feature(layer.id, row[0], props, decode_geometry(row[1]))
+    def _to_features(self, layer: Layer, rows: list[tuple], geometries=None) -> list[Feature]:
+        """Features from rows of ``_columns``: the geometries decoded in one call (or given)."""
+        return rows_to_features(layer, rows, _decode_all([r[1] for r in rows]) if geometries is None else geometries,
+                                flags_as_numbers=True)
 
     @staticmethod
     def _where(filters: list[Filter]) -> tuple[list[str], list]:
@@ -236,18 +289,13 @@ class GeoPackageStore(Store):
             f"SELECT {self._columns(layer)} FROM {_q(layer.id)}{where} ORDER BY fid LIMIT ? OFFSET ?",
             [*params, limit, offset],
         ).fetchall()
-        return Page([self._to_feature(layer, r) for r in rows], matched)
+        return Page(self._to_features(layer, rows), matched)
 
     def _points_in_box(self, layer: Layer, bbox, limit: int, offset: int) -> Page:
         """A box query on the in-memory point index: the same float64 coordinates the exact ST_
         tests read, without a Python callback per R-tree candidate."""
         index = self._point_index(layer)
-        minx, miny, maxx, maxy = bbox
-        low, high = np.searchsorted(index.lon_sorted, [minx, maxx], side="left")[0], \
-            np.searchsorted(index.lon_sorted, maxx, side="right")
-        slab = index.by_lon[low:high]
-        lat = index.lat[slab]
-        hits = np.sort(index.fids[slab[(lat >= miny) & (lat <= maxy)]])
+        hits = np.sort(index.fids[index.in_box(*bbox)])
         return Page(self._get_many(layer, hits[offset:offset + limit].tolist()), len(hits))
 
     def _get_many(self, layer, fids) -> list[Feature]:
@@ -256,61 +304,125 @@ class GeoPackageStore(Store):
             (json.dumps([int(f) for f in fids]),),
         ).fetchall()
         by_id = {r[0]: r for r in rows}
-        return [self._to_feature(layer, by_id[f]) for f in fids if f in by_id]
+        return self._to_features(layer, [by_id[f] for f in fids if f in by_id])
 
-    def _point_index(self, layer: Layer) -> _PointIndex:
+    def _get_layers(self, fids_by_layer) -> list[Feature]:
+        # One statement for every layer: the rows padded with NULLs to the widest layer's columns.
+        layers = [self.layers[layer_id] for layer_id in fids_by_layer]
+        if len(layers) < 2:
+            return super()._get_layers(fids_by_layer)
+        width = max(len(layer.attributes) for layer in layers)
+        rows = self._conn().execute(" UNION ALL ".join(
+            f"SELECT {i}, {self._columns(layer)}{', NULL' * (width - len(layer.attributes))} FROM {_q(layer.id)} "
+            "WHERE fid IN (SELECT value FROM json_each(?))" for i, layer in enumerate(layers)),
+            [json.dumps([int(f) for f in fids]) for fids in fids_by_layer.values()]).fetchall()
+        geometries = _decode_all([r[2] for r in rows])
+        features = []
+        for i, layer in enumerate(layers):
+            mine = [k for k, row in enumerate(rows) if row[0] == i]
+            features += self._to_features(layer, [rows[k][1:] for k in mine], [geometries[k] for k in mine])
+        return features
+
+    def _versions(self) -> dict[str, int]:
+        """Every layer's change counter, in one query."""
+        return dict(self._conn().execute("SELECT layer_id, version FROM mapservice_layer_version").fetchall())
+
+    def _point_index(self, layer: Layer, version: int | None = None) -> _PointIndex:
+        """The layer's points, rebuilt when its change counter (``version``, else read now) moved."""
         conn = self._conn()
-        version = conn.execute("SELECT version FROM mapservice_layer_version WHERE layer_id = ?",
-                               (layer.id,)).fetchone()[0]
+        if version is None:
+            version = conn.execute("SELECT version FROM mapservice_layer_version WHERE layer_id = ?",
+                                   (layer.id,)).fetchone()[0]
+        key = ((layer.id, version),)
         index = self._indexes.get(layer.id)
-        if index is not None and index.version == version:
+        if index is not None and index.key == key:
             return index
         rows = conn.execute(f"SELECT fid, geom FROM {_q(layer.id)} ORDER BY fid").fetchall()
         fids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         envelopes = np.array([_envelope(r[1]) for r in rows], dtype=float).reshape(-1, 4)
-        lon, lat = envelopes[:, 0], envelopes[:, 2]
-        tree = cKDTree(unit_xyz(lon, lat)) if len(rows) else None
-        by_lon = np.argsort(lon, kind="stable")
-        index = _PointIndex(version, fids, lon, lat, tree, by_lon, lon[by_lon])
+        index = _PointIndex.build(key, fids, envelopes[:, 0], envelopes[:, 2], np.zeros(len(rows), dtype=np.int16))
         self._indexes[layer.id] = index
         return index
 
+    def _combined_index(self, layers: list[Layer], versions: dict[str, int]) -> _PointIndex:
+        """One index over the points of several layers, so that searching them is one look-up."""
+        key = tuple((layer.id, versions[layer.id]) for layer in layers)
+        with self._index_lock:
+            index = self._combined.get(key)
+        if index is not None:
+            return index
+        parts = [self._point_index(layer, version) for layer, (_, version) in zip(layers, key)]
+        index = _PointIndex.build(
+            key, np.concatenate([p.fids for p in parts]), np.concatenate([p.lon for p in parts]),
+            np.concatenate([p.lat for p in parts]),
+            np.repeat(np.arange(len(parts), dtype=np.int16), [len(p.fids) for p in parts]))
+        with self._index_lock:
+            # Indexes of layers that have changed since are of no more use.
+            self._combined = {k: v for k, v in self._combined.items()
+                              if all(versions.get(layer_id) == version for layer_id, version in k)}
+            while len(self._combined) >= _COMBINED_INDEXES:
+                del self._combined[next(iter(self._combined))]
+            self._combined[key] = index
+        return index
+
+    def _nearest_ranked(self, searches, lon, lat, radius_m, limit):
+        plain = [layer for layer, filters in searches if not filters]
+        if len(plain) < 2:
+            return super()._nearest_ranked(searches, lon, lat, radius_m, limit)
+        # The layers without filters: one KD-tree look-up over all of them, one change-counter read.
+        index = self._combined_index(plain, self._versions())
+        picked, dist = self._nearest_unfiltered(index, lon, lat, radius_m, limit)
+        layer_ids = [layer_id for layer_id, _ in index.key]
+        ranked = [(d, layer_ids[p], f) for d, p, f in
+                  zip(dist.tolist(), index.part[picked].tolist(), index.fids[picked].tolist())]
+        filtered = [(layer, filters) for layer, filters in searches if filters]
+        return sorted(ranked + super()._nearest_ranked(filtered, lon, lat, radius_m, limit))[:limit]
+
     def _nearest_ids(self, layer, lon, lat, radius_m, limit, filters):
         index = self._point_index(layer)
-        size = len(index.fids)
-        if not size:
+        if not len(index.fids):
             return [], []
-        query = unit_xyz(lon, lat)[0]
-        reach = float(chord_for_metres(radius_m * (1 + SPHERE_MARGIN)))
         if filters:
+            query = unit_xyz(lon, lat)[0]
+            reach = float(chord_for_metres(radius_m * (1 + SPHERE_MARGIN)))
             candidates = np.asarray(index.tree.query_ball_point(query, reach), dtype=np.intp)
             candidates = candidates[np.isin(index.fids[candidates], self._filtered_fids(layer, index.fids[candidates], filters))]
             picked, dist = self._closest(index, candidates, lon, lat, radius_m, limit)
         else:
-            k = min(limit + 16, size)
-            while True:
-                chords, found = index.tree.query(query, k=k, distance_upper_bound=reach)
-                chords, found = np.atleast_1d(chords), np.atleast_1d(found)
-                valid = found < size
-                picked, dist = self._closest(index, found[valid], lon, lat, radius_m, limit)
-                # Points beyond the k-th by chord might still be nearer on the ellipsoid: widen
-                # until the k-th lies provably beyond the limit-th result.
-                if valid.all() and k < size:
-                    floor = float(metres_for_chord(chords[-1])) * (1 - SPHERE_MARGIN)
-                    if len(picked) < limit or dist[-1] > floor:
-                        k = min(k * 4, size)
-                        continue
-                break
+            picked, dist = self._nearest_unfiltered(index, lon, lat, radius_m, limit)
         return index.fids[picked], dist
+
+    def _nearest_unfiltered(self, index: _PointIndex, lon, lat, radius_m, limit):
+        """Positions in ``index`` and geodesic metres of the ``limit`` nearest within ``radius_m``."""
+        size = len(index.fids)
+        if not size:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        query = unit_xyz(lon, lat)[0]
+        reach = float(chord_for_metres(radius_m * (1 + SPHERE_MARGIN)))
+        k = min(limit + 16, size)
+        while True:
+            chords, found = index.tree.query(query, k=k, distance_upper_bound=reach)
+            chords, found = np.atleast_1d(chords), np.atleast_1d(found)
+            valid = found < size
+            picked, dist = self._closest(index, found[valid], lon, lat, radius_m, limit)
+            # Points beyond the k-th by chord might still be nearer on the ellipsoid: widen
+            # until the k-th lies provably beyond the limit-th result.
+            if valid.all() and k < size:
+                floor = float(metres_for_chord(chords[-1])) * (1 - SPHERE_MARGIN)
+                if len(picked) < limit or dist[-1] > floor:
+                    k = min(k * 4, size)
+                    continue
+            return picked, dist
 
     @staticmethod
     def _closest(index: _PointIndex, candidates: np.ndarray, lon, lat, radius_m, limit):
+        """The ``limit`` candidates nearest within ``radius_m``, by distance, layer id, then fid."""
         if not len(candidates):
             return candidates, np.empty(0)
         dist = geodesic_m(lon, lat, index.lon[candidates], index.lat[candidates])
         inside = dist <= radius_m
         candidates, dist = candidates[inside], dist[inside]
-        order = np.lexsort((index.fids[candidates], dist))[:limit]
+        order = np.lexsort((index.fids[candidates], index.rank[candidates], dist))[:limit]
         return candidates[order], dist[order]
 
     def _filtered_fids(self, layer: Layer, fids: np.ndarray, filters: list[Filter]) -> np.ndarray:
@@ -327,7 +439,7 @@ class GeoPackageStore(Store):
         rows = self._conn().execute(
             f"SELECT {self._columns(layer)} FROM {_q(layer.id)} WHERE instr(lower(name), lower(?)) > 0 "
             "ORDER BY length(name), fid LIMIT ?", (text, limit)).fetchall()
-        return [self._to_feature(layer, r) for r in rows]
+        return self._to_features(layer, rows)
 
     # -- writes ------------------------------------------------------------------------
     def _values(self, layer: Layer, values: dict) -> list:

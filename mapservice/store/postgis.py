@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import Conflict
 from ..layers import Layer, LayerRegistry
-from .base import Feature, Filter, Page, Row, Store, UpsertResult
+from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
 
 _COLUMN_TYPES = {"text": "text", "integer": "bigint", "number": "double precision", "boolean": "boolean",
                  "code": "text", "codes": "text", "opening_hours": "text"}
@@ -109,11 +109,9 @@ class PostGISStore(Store):
         return sql.SQL(", ").join([sql.SQL("fid, ST_AsBinary(geom), source_id, generated"),
                                    *(sql.Identifier(a.name) for a in layer.attributes)])
 
-    def _to_feature(self, layer: Layer, row: tuple) -> Feature:
-        props = {"source_id": row[2], "generated": row[3]}
-        for attribute, value in zip(layer.attributes, row[4:]):
-            props[attribute.name] = value.split(";") if value is not None and attribute.type == "codes" else value
-        return Feature(layer.id, row[0], props, shapely.from_wkb(bytes(row[1])))
+    def _to_features(self, layer: Layer, rows: list[tuple]) -> list[Feature]:
+        geometries = shapely.from_wkb([bytes(r[1]) for r in rows]) if rows else ()
+        return rows_to_features(layer, rows, geometries, flags_as_numbers=False)
 
     @staticmethod
     def _where(filters: list[Filter]) -> tuple[list[sql.Composable], list]:
@@ -138,31 +136,64 @@ class PostGISStore(Store):
                                    params).fetchone()[0]
             rows = conn.execute(sql.SQL("SELECT {} FROM {}{} ORDER BY fid LIMIT %s OFFSET %s").format(
                 self._columns(layer), self._t(layer.id), where), [*params, limit, offset]).fetchall()
-        return Page([self._to_feature(layer, r) for r in rows], matched)
+        return Page(self._to_features(layer, rows), matched)
+
+    def _get_many_sql(self, layer: Layer) -> sql.Composable:
+        return sql.SQL("SELECT {} FROM {} WHERE fid = ANY(%s)").format(self._columns(layer), self._t(layer.id))
+
+    def _in_order(self, layer: Layer, fids, rows: list[tuple]) -> list[Feature]:
+        by_id = {r[0]: r for r in rows}
+        return self._to_features(layer, [by_id[f] for f in fids if f in by_id])
 
     def _get_many(self, layer, fids) -> list[Feature]:
-        rows = self._execute(sql.SQL("SELECT {} FROM {} WHERE fid = ANY(%s)").format(
-            self._columns(layer), self._t(layer.id)), [list(fids)])
-        by_id = {r[0]: r for r in rows}
-        return [self._to_feature(layer, by_id[f]) for f in fids if f in by_id]
+        return self._in_order(layer, fids, self._execute(self._get_many_sql(layer), [list(fids)]))
 
-    def _nearest_ids(self, layer, lon, lat, radius_m, limit, filters):
+    def _get_layers(self, fids_by_layer) -> list[Feature]:
+        if len(fids_by_layer) < 2:
+            return super()._get_layers(fids_by_layer)
+        # One round trip: the queries go out together in pipeline mode.
+        with self._connection() as conn:
+            with conn.pipeline():
+                cursors = [conn.execute(self._get_many_sql(self.layers[layer_id]), [list(fids)])
+                           for layer_id, fids in fids_by_layer.items()]
+            return [f for (layer_id, fids), cursor in zip(fids_by_layer.items(), cursors)
+                    for f in self._in_order(self.layers[layer_id], fids, cursor.fetchall())]
+
+    _POINT = sql.SQL("WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS pt) ")
+
+    def _nearest_sql(self, layer: Layer, filters: list[Filter], radius_m: float, limit: int):
+        """``(layer id, fid, distance)`` of the ``limit`` nearest, for a query that starts with _POINT."""
         clauses, params = self._where(filters)
         extra = sql.SQL("").join(sql.SQL(" AND ") + c for c in clauses)
         query = sql.SQL(
-            "WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS pt) "
-            "SELECT fid, distance FROM (SELECT t.fid, ST_Distance(t.geom, q.pt) AS distance FROM {table} t, q "
-            "WHERE ST_DWithin(t.geom, q.pt, %s){extra} ORDER BY t.geom <-> q.pt LIMIT %s) ranked "
+            "SELECT {layer_id}::text, fid, distance FROM (SELECT t.fid, ST_Distance(t.geom, q.pt) AS distance "
+            "FROM {table} t, q WHERE ST_DWithin(t.geom, q.pt, %s){extra} ORDER BY t.geom <-> q.pt LIMIT %s) ranked "
             "ORDER BY distance, fid LIMIT %s"
-        ).format(table=self._t(layer.id), extra=extra)
-        rows = self._execute(query, [lon, lat, radius_m, *params, limit + _RERANK_MARGIN, limit])
-        return [r[0] for r in rows], [r[1] for r in rows]
+        ).format(layer_id=sql.Literal(layer.id), table=self._t(layer.id), extra=extra)
+        return query, [radius_m, *params, limit + _RERANK_MARGIN, limit]
+
+    def _nearest_ids(self, layer, lon, lat, radius_m, limit, filters):
+        query, params = self._nearest_sql(layer, filters, radius_m, limit)
+        rows = self._execute(self._POINT + query, [lon, lat, *params])
+        return [r[1] for r in rows], [r[2] for r in rows]
+
+    def _nearest_ranked(self, searches, lon, lat, radius_m, limit):
+        # Every layer's search in one statement, one round trip.
+        parts, params = [], [lon, lat]
+        for layer, filters in searches:
+            query, more = self._nearest_sql(layer, filters, radius_m, limit)
+            parts.append(sql.SQL("({})").format(query))
+            params += more
+        if not parts:
+            return []
+        rows = self._execute(self._POINT + sql.SQL(" UNION ALL ").join(parts), params)
+        return sorted((float(d), layer_id, int(fid)) for layer_id, fid, d in rows)[:limit]
 
     def _find_by_name(self, layer, text, limit) -> list[Feature]:
         rows = self._execute(sql.SQL(
             "SELECT {} FROM {} WHERE strpos(lower(name), lower(%s)) > 0 ORDER BY length(name), fid LIMIT %s"
         ).format(self._columns(layer), self._t(layer.id)), [text, limit])
-        return [self._to_feature(layer, r) for r in rows]
+        return self._to_features(layer, rows)
 
     # -- writes ------------------------------------------------------------------------
     def _values(self, layer: Layer, values: dict) -> list:

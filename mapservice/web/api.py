@@ -29,14 +29,19 @@ class OutputArgs(Schema):
                  metadata={"description": "coordinates out: wgs84, or gcj02 to overlay Amap tiles"})
 
 
-class FeaturesArgs(OutputArgs):
+class PopupArgs(OutputArgs):
+    popup = Boolean(load_default=False, metadata={"description": "add `popup` (facts in words, navigate links) "
+                                                                 "to each feature; one feature's is also at "
+                                                                 "/api/layers/{layer_id}/features/{fid}"})
+
+
+class FeaturesArgs(PopupArgs):
     bbox = String(metadata={"description": "minlon,minlat,maxlon,maxlat (WGS 84 degrees)"})
     limit = Integer(load_default=100, validate=Range(1, MAX_LIMIT))
     offset = Integer(load_default=0, validate=Range(min=0))
-    popup = Boolean(load_default=False, metadata={"description": "add `popup` (facts in words, navigate links)"})
 
 
-class NearbyArgs(OutputArgs):
+class NearbyArgs(PopupArgs):
     lat = Float(required=True, validate=Range(-90, 90), metadata={"description": "latitude, WGS 84"})
     lon = Float(required=True, validate=Range(-180, 180), metadata={"description": "longitude, WGS 84"})
     radius = Float(load_default=nearby.DEFAULT_RADIUS_M,
@@ -132,11 +137,12 @@ def nearby_search(query):
         grade=query.get("grade"), age=query.get("age"), open_at=query.get("open_at"))
     hits = nearby.search(store(), request_)
     lang = pick_lang(query["lang"])
+    titles = {layer.id: layer.title(lang) for layer in store().layers.values()}
     return jsonify(
         type="FeatureCollection", center=_center(request_.lon, request_.lat, query["crs"]), radius_m=query["radius"],
         numberReturned=len(hits),
-        features=[_geojson(h.feature, query, popup=True, extra={
-            "layer": h.feature.layer, "layer_title": store().layers[h.feature.layer].title(lang),
+        features=[_geojson(h.feature, query, popup=query["popup"], extra={
+            "layer": h.feature.layer, "layer_title": titles[h.feature.layer],
             "distance_m": round(h.distance_m, 1), "walk_min": nearby.walk_minutes(h.distance_m)}) for h in hits])
 
 
