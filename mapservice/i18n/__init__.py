@@ -19,6 +19,11 @@ def pick_lang(value: str | None) -> str:
     return "en" if value and value.lower().startswith("en") else "zh"
 
 
+def templates(keys, lang: str = "zh") -> dict[str, str]:
+    """The texts for ``keys`` with their ``{name}`` placeholders left for a script to fill."""
+    return {key: catalogue()[key].get(lang, catalogue()[key]["zh"]) for key in keys}
+
+
 def t(key: str, lang: str = "zh", **values) -> str:
     """The text for ``key`` in ``lang``, with ``{name}`` placeholders filled from ``values``."""
     entry = catalogue()[key]

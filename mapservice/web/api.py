@@ -180,7 +180,7 @@ class SuggestionArgs(CoverageArgs):
                                                  "hexagons: centres of gap cells"})
 
 
-def _coverage_request(query) -> planning.CoverageRequest:
+def coverage_request(query) -> planning.CoverageRequest:
     return planning.CoverageRequest(
         supply=_split(query["supply"]) or (), demand=query["demand"], radius_m=query.get("radius"),
         minutes=query.get("minutes"), district=query.get("district") or None, weight=query.get("weight"),
@@ -195,7 +195,7 @@ def _records(frame) -> list[dict]:
 @bp.input(CoverageArgs, location="query", arg_name="query", unknown=RAISE)
 def coverage(query):
     """Who is within reach of the chosen supply: per demand unit, per district and gap cells (H3)."""
-    report = planning.analyse(store(), _coverage_request(query))
+    report = planning.analyse(store(), coverage_request(query))
     demand = report.demand.drop(columns=["source_id", "generated"], errors="ignore")
     return jsonify(
         radius_m=report.radius_m, weight=report.weight_name, h3_resolution=report.h3_resolution,
@@ -211,7 +211,7 @@ def coverage(query):
 @bp.input(SuggestionArgs, location="query", arg_name="query", unknown=RAISE)
 def coverage_suggestions(query):
     """The next sites, chosen greedily to cover the most still-uncovered demand weight."""
-    report = planning.analyse(store(), _coverage_request(query))
+    report = planning.analyse(store(), coverage_request(query))
     picks = planning.suggest(store(), report, query["count"], query["candidates"])
     return jsonify(radius_m=report.radius_m, covered_share_before=report.region["covered_share"],
                    suggestions=_records(picks.drop(columns="geometry")))
@@ -226,7 +226,7 @@ class ExportArgs(SuggestionArgs):
 @bp.input(ExportArgs, location="query", arg_name="query", unknown=RAISE)
 def coverage_export(query):
     """The district table, demand rows, gap cells and suggestions as one download."""
-    report = planning.analyse(store(), _coverage_request(query))
+    report = planning.analyse(store(), coverage_request(query))
     picks = planning.suggest(store(), report, query["count"], query["candidates"])
     name = f"coverage-{'-'.join(report.request.supply)}-{report.request.demand}-{report.radius_m:.0f}m.{query['format']}"
     with tempfile.TemporaryDirectory() as folder:

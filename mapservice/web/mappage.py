@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 import folium
 from folium.elements import JSCSSMixin
 
-from ..i18n import t
+from ..i18n import t, templates
 from ..layers import Layer
 from ..settings import Settings
 
@@ -25,9 +25,6 @@ DEFAULT_RADIUS_M = 1000
 GRADES = range(1, 13)
 RESULT_LIMIT = 50
 MAX_ZOOM = 18
-# Placeholders the catalogue's templates use; app.js fills them in ("{minutes}" stays "{minutes}").
-_PLACEHOLDERS = {name: "{" + name + "}" for name in
-                 ("minutes", "value", "count", "radius", "message", "reason", "limit")}
 #: Catalogue keys app.js needs at run time (everything else is rendered into the page).
 SCRIPT_KEYS = (
     "free", "generated_marker", "navigate", "navigate_amap", "navigate_baidu", "walk_minutes", "metres",
@@ -158,12 +155,12 @@ def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings,
         "layers": [{"id": layer.id, "title": layer.title(lang), "kind": layer.kind, "color": layer.color,
                     "kind_attribute": kind_attribute(layer), "codes": code_labels(layer, lang)}
                    for layer in layers],
-        "strings": {key: t(key, lang, **_PLACEHOLDERS) for key in SCRIPT_KEYS},
+        "strings": templates(SCRIPT_KEYS, lang),
     }
 
 
-def radius_label(metres: int, lang: str) -> str:
-    """``500 米`` / ``1 公里`` (``500 m`` / ``1 km``)."""
+def distance_label(metres: float, lang: str) -> str:
+    """``500 米`` / ``1.5 公里`` (``500 m`` / ``1.5 km``)."""
     if metres < 1000:
-        return t("metres", lang, value=metres)
+        return t("metres", lang, value=f"{metres:.0f}")
     return t("kilometres", lang, value=f"{metres / 1000:g}")

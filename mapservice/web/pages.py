@@ -29,10 +29,14 @@ def _static_url(path: str) -> str:
     return url_for("static", filename=path)
 
 
-def _region_bounds(layers) -> tuple[float, ...] | None:
-    """(minlon, minlat, maxlon, maxlat) of the boundary layers' features, or None when empty."""
-    geometries = [f.geometry for layer in layers.of_kind("boundary")
-                  for f in store().features(layer.id, limit=1000).features]
+def _boundaries(layers) -> list:
+    """The features of the boundary layers (the districts)."""
+    return [f for layer in layers.of_kind("boundary") for f in store().features(layer.id, limit=1000).features]
+
+
+def _region_bounds(boundaries) -> tuple[float, ...] | None:
+    """(minlon, minlat, maxlon, maxlat) of the boundary features, or None when there are none."""
+    geometries = [f.geometry for f in boundaries]
     return tuple(float(v) for v in shapely.total_bounds(geometries)) if geometries else None
 
 
@@ -40,12 +44,12 @@ def _region_bounds(layers) -> tuple[float, ...] | None:
 def index():
     ext = current_app.extensions["mapservice"]
     layers, settings, lang = ext["layers"], ext["settings"], _lang()
-    fmap = mappage.build_map(_static_url, settings, _region_bounds(layers))
+    fmap = mappage.build_map(_static_url, settings, _region_bounds(_boundaries(layers)))
     return render_template(
         "map.html", lang=lang, folium=mappage.render_parts(fmap),
         config=mappage.script_config(fmap, layers.values(), settings, lang, request.script_root + "/api"),
         layers=list(layers.values()), counts=store().counts(),
-        radii=[(r, mappage.radius_label(r, lang)) for r in mappage.RADII_M],
+        radii=[(r, mappage.distance_label(r, lang)) for r in mappage.RADII_M],
         default_radius=mappage.DEFAULT_RADIUS_M, grades=mappage.GRADES,
         categories=mappage.categories(layers.values(), lang), presets=mappage.presets(layers.values(), lang))
 
@@ -56,25 +60,19 @@ def layer_table():
     return render_template("layers.html", lang=_lang(), layers=layers.values(), counts=store().counts())
 
 
-def _district_names() -> list[str]:
-    layers = current_app.extensions["mapservice"]["layers"]
-    return [f.properties["name"] for layer in layers.of_kind("boundary")
-            for f in store().features(layer.id, limit=1000).features]
-
-
 @bp.get("/planner")
 def planner():
     """Coverage planner: the form, district table, bar chart and gap map (static/planner.js)."""
     ext = current_app.extensions["mapservice"]
     layers, lang = ext["layers"], _lang()
+    boundaries = _boundaries(layers)
     return render_template("planner.html", **plannerpage.page_context(
         layers, ext["settings"], request.args, lang, _static_url, request.script_root + "/api",
-        url_for("pages.planner_report"), _district_names(), _region_bounds(layers)))
+        url_for("pages.planner_report"), [f.properties["name"] for f in boundaries], _region_bounds(boundaries)))
 
 
 @bp.get("/planner/report")
 @bp.input(plannerpage.ReportArgs, location="query", arg_name="query", unknown=RAISE)
 def planner_report(query):
     """The printable one-page report of a planner query (the parameters of /api/coverage/suggestions)."""
-    return render_template("report.html", **plannerpage.report_context(
-        store(), plannerpage.PlannerQuery.from_args(query), _lang()))
+    return render_template("report.html", **plannerpage.report_context(store(), query, _lang()))

@@ -28,12 +28,12 @@ from marshmallow import EXCLUDE, ValidationError
 
 from .. import planning
 from ..analysis.coverage import REGION_TOTAL, coarser_gaps
-from ..i18n import t
+from ..i18n import t, templates
 from ..layers import Layer
 from ..settings import Settings
 from ..store.base import Store
 from . import mappage
-from .api import SuggestionArgs
+from .api import SuggestionArgs, coverage_request
 
 RADII_M = (300, 500, 1000, 1500)
 DEFAULT_RADIUS_M = 500
@@ -68,9 +68,6 @@ SCRIPT_KEYS = (
     "planner_covered_no", "planner_gap_cell", "planner_whole_region", "planner_no_demand", "legend",
     "metres", "kilometres", "load_failed", "boundaries_attribution", "planner_sorted_asc", "planner_sorted_desc",
 )
-_PLACEHOLDERS = {name: "{" + name + "}" for name in
-                 ("message", "area", "covered", "total", "unit", "count", "per10k", "share", "value", "name",
-                  "distance", "weight", "reason", "minutes", "radius", "column", "resolution")}
 TABLE_COLUMNS = ("district", "demand_count", "covered_count", "demand_weight", "covered_weight", "covered_share",
                  "supply_count", "supply_per_10k")
 _UNITS = {"population": "planner_unit_people", "enrollment": "planner_unit_pupils", "children": "planner_unit_children"}
@@ -91,11 +88,6 @@ class PlannerQuery:
     weight: str | None = None
     count: int = DEFAULT_COUNT
     candidates: str = "sites"
-
-    def coverage_request(self) -> planning.CoverageRequest:
-        return planning.CoverageRequest(supply=self.supply, demand=self.demand, radius_m=self.radius_m,
-                                        minutes=self.minutes, district=self.district, weight=self.weight,
-                                        supply_where=self.supply_where)
 
     def params(self) -> dict[str, str]:
         """The query string of this query (for the API, the report and the downloads)."""
@@ -259,14 +251,14 @@ def page_context(layers: Mapping[str, Layer], settings: Settings, args: Mapping[
         "colors": {"uncovered": UNCOVERED_COLOR, "covered": COVERED_COLOR, "suggestion": SUGGESTION_COLOR,
                    "bar": BAR_COLOR, "bar_below": BAR_BELOW_COLOR},
         "candidates": query.candidates,
-        "strings": {key: t(key, lang, **_PLACEHOLDERS) for key in SCRIPT_KEYS},
+        "strings": templates(SCRIPT_KEYS, lang),
     }
     return {
         "lang": lang, "folium": mappage.render_parts(fmap), "config": config,
         "supply_layers": supply_layers, "demand_layers": demand_layers, "chosen_supply": chosen,
         "demand": demand, "districts": districts,
         "district": district or "",
-        "radii": [(r, mappage.radius_label(r, lang)) for r in RADII_M], "minutes_options": MINUTES,
+        "radii": [(r, mappage.distance_label(r, lang)) for r in RADII_M], "minutes_options": MINUTES,
         "minutes_mode": minutes_mode, "radius": radius,
         "radius_custom": radius not in RADII_M, "minutes": minutes,
         "tier": tier, "tier_available": bool(tier_codes(layers)),
@@ -287,12 +279,6 @@ def _fmt_share(value) -> str:
 
 def _fmt_rate(value) -> str:
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
-
-
-def distance_text(metres: float, lang: str) -> str:
-    if metres < 1000:
-        return t("metres", lang, value=f"{metres:.0f}")
-    return t("kilometres", lang, value=f"{metres / 1000:g}")
 
 
 def gap_breaks(values: Iterable[float]) -> list[float]:
@@ -484,7 +470,7 @@ def svg_map(report: planning.CoverageReport, picks, lang: str, width: float = 60
                f'fill="#fff" fill-opacity=".85" rx="3"/>'
                f'<path d="M{sx} {sy - 5}v5h{bar:.1f}v-5" fill="none" stroke="#0f172a" stroke-width="1.4"/>'
                f'<text x="{sx + bar / 2:.1f}" y="{sy - 8}" text-anchor="middle" font-size="11">'
-               f'{escape(distance_text(length_m, lang))}</text></g>')
+               f'{escape(mappage.distance_label(length_m, lang))}</text></g>')
     nx, ny = w - 22, 14
     out.append(f'<g class="rp-north"><path d="M{nx} {ny}l7 18l-7 -5l-7 5z" fill="#0f172a"/>'
                f'<text x="{nx}" y="{ny + 31}" text-anchor="middle" font-size="11" font-weight="700">'
@@ -548,7 +534,7 @@ def _params_in_words(report: planning.CoverageReport, query: PlannerQuery, layer
     demand = demand_layer.title(lang)
     if report.weight_name:
         demand += t("report_weighted_by", lang, weight=weight_label(demand_layer, report.weight_name, lang))
-    radius = distance_text(report.radius_m, lang)
+    radius = mappage.distance_label(report.radius_m, lang)
     reach = t("report_reach_minutes", lang, minutes=f"{query.minutes:g}", radius=radius) \
         if query.minutes is not None else radius
     area = query.district or t("planner_whole_region", lang)
@@ -557,12 +543,14 @@ def _params_in_words(report: planning.CoverageReport, query: PlannerQuery, layer
             (t("planner_count", lang), str(query.count))]
 
 
-def report_context(store: Store, query: PlannerQuery, lang: str) -> dict:
-    """Run the analysis and the suggestions for ``query`` and shape them for report.html.
+def report_context(store: Store, args: Mapping, lang: str) -> dict:
+    """Run the analysis and the suggestions for ``args`` (validated by :class:`ReportArgs`) and
+    shape them for report.html.
 
     Raises :class:`BadRequest` (400) naming the parameter for anything the analysis refuses.
     """
-    report = planning.analyse(store, query.coverage_request())
+    query = PlannerQuery.from_args(args)
+    report = planning.analyse(store, coverage_request(args))
     picks = planning.suggest(store, report, query.count, query.candidates)
     layers = store.layers
     region = report.region
