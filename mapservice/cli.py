@@ -5,6 +5,7 @@ import os
 import sys
 from functools import partial
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from tqdm import tqdm
@@ -12,32 +13,37 @@ from tqdm import tqdm
 from .errors import MapserviceError
 from .exporter import FORMATS, export_layer
 from .importer import ImportReport, import_file
-from .layers import load_layers
+from .service import Service, open_service
 from .settings import Settings
-from .store import Store, open_store
 
 progress = partial(tqdm, file=sys.stderr, leave=False, mininterval=0.5)
 SHOWN_ERRORS = 50
 
 
-def _open() -> tuple[Settings, Store]:
-    settings = Settings.from_env()
-    store = open_store(settings, load_layers(settings.layers_dir or None))
-    store.init()
-    return settings, store
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except MapserviceError as exc:
+        _fail(exc)
 
 
-def _load_demo_if_empty(store: Store, settings: Settings) -> None:
-    if not settings.load_demo or any(store.counts().values()):
+def _service(settings: Settings | None = None) -> Service:
+    """The service for the ``MAPSERVICE_*`` settings; bad settings or layer files end the command."""
+    try:
+        return open_service(settings or _settings())
+    except MapserviceError as exc:
+        _fail(exc)
+
+
+def _load_demo_if_empty(service: Service) -> None:
+    if not service.settings.load_demo or any(service.store.counts().values()):
         return
-    from .demo import load_demo
-
     click.echo("Loading the demo region (Yangzhou, generated points) ...", err=True)
-    for report in load_demo(store, progress=progress):
+    for report in service.load_demo_if_empty(progress=progress):
         click.echo(f"  {report.layer:<20} {report.inserted:>6} features", err=True)
 
 
-def _fail(exc: MapserviceError) -> None:
+def _fail(exc: MapserviceError) -> NoReturn:
     click.echo(f"error: {exc.message}", err=True)
     sys.exit(2)
 
@@ -58,11 +64,11 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
     Runs gunicorn where it is installed (Linux, macOS), else waitress (Windows too).
     """
-    from . import create_app
+    from .app import create_app
 
-    settings, store = _open()
-    _load_demo_if_empty(store, settings)
-    store.close()
+    service = _service()
+    _load_demo_if_empty(service)
+    settings = service.settings
     where = "PostGIS" if settings.uses_postgis else settings.database_url
     click.echo(f"Yuren Map on http://{host}:{port}/  (store: {where})", err=True)
     try:
@@ -70,8 +76,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     except ImportError:
         import waitress
 
-        waitress.serve(create_app(settings), host=host, port=port, threads=threads, ident="yuren-map")
+        waitress.serve(create_app(service=service), host=host, port=port, threads=threads, ident="yuren-map")
         return
+    service.close()  # connections do not survive the fork: each worker opens its own
 
     class Server(BaseApplication):
         # Each worker builds its own app (and connections) after the fork; no access log, so
@@ -91,20 +98,21 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--demo/--no-demo", default=None, help="Load the demo region into an empty store.")
 def init(demo: bool | None) -> None:
     """Create (or bring up to date) the tables of every layer; safe to run again."""
-    settings, store = _open()
+    settings = None
     if demo is not None:
-        settings = Settings(**{**settings.__dict__, "load_demo": demo})
-    _load_demo_if_empty(store, settings)
-    for layer_id, count in store.counts().items():
-        click.echo(f"{layer_id:<20} {count:>8}")
+        settings = _settings().replace(load_demo=demo)
+    with _service(settings) as service:
+        _load_demo_if_empty(service)
+        for layer_id, count in service.store.counts().items():
+            click.echo(f"{layer_id:<20} {count:>8}")
 
 
 @main.command()
 def layers() -> None:
     """List the layers and their feature counts."""
-    _, store = _open()
-    counts = store.counts()
-    for layer in store.layers.values():
+    with _service() as service:
+        counts = service.store.counts()
+    for layer in service.layers.values():
         click.echo(f"{layer.id:<20} {layer.kind:<9} {counts[layer.id]:>8}  {layer.title_zh} / {layer.title_en}")
 
 
@@ -136,11 +144,11 @@ def import_(layer: str, file: Path, crs: str | None, dry_run: bool, report_path:
     Exit status: 0 all rows valid, 1 some rows rejected (the valid ones are written), 2 nothing
     could be read.
     """
-    _, store = _open()
-    try:
-        report = import_file(store, layer, file, crs=crs, dry_run=dry_run, progress=progress)
-    except MapserviceError as exc:
-        _fail(exc)
+    with _service() as service:
+        try:
+            report = import_file(service.store, layer, file, crs=crs, dry_run=dry_run, progress=progress)
+        except MapserviceError as exc:
+            _fail(exc)
     _print_report(report)
     if report_path:
         report.write_csv(report_path)
@@ -154,11 +162,11 @@ def import_(layer: str, file: Path, crs: str | None, dry_run: bool, report_path:
 def export(layer: str, fmt: str | None, output: Path) -> None:
     """Write LAYER to a GeoJSON, GeoPackage or CSV file (WGS 84)."""
     fmt = fmt or output.suffix.lstrip(".").lower().replace("json", "geojson").replace("geogeojson", "geojson")
-    _, store = _open()
-    try:
-        count = export_layer(store, layer, fmt, output, progress=progress)
-    except MapserviceError as exc:
-        _fail(exc)
+    with _service() as service:
+        try:
+            count = export_layer(service.store, layer, fmt, output, progress=progress)
+        except MapserviceError as exc:
+            _fail(exc)
     click.echo(f"{count} features of {layer} -> {output}")
 
 
@@ -175,7 +183,8 @@ def coverage_(supply, demand, radius, minutes, district, supply_where, count, ou
     """Who is within reach of SUPPLY, by district, with gap cells and suggested new sites."""
     from . import planning
 
-    _, store = _open()
+    service = _service()
+    store = service.store
     request = planning.CoverageRequest(supply=tuple(s.strip() for s in supply.split(",") if s.strip()),
                                        demand=demand, radius_m=radius, minutes=minutes, district=district,
                                        supply_where=supply_where)

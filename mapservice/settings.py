@@ -1,16 +1,46 @@
-"""Settings from ``MAPSERVICE_*`` environment variables (each is documented in the README)."""
+"""Settings from ``MAPSERVICE_*`` environment variables (each is documented in the README).
+
+Every field is converted by its declared type (``str``, ``bool``, ``int``, ``float``) when the
+settings are read, and the whole is checked when they are built: a bad value stops start-up
+with a :class:`SettingsError` naming the variable.
+"""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from platformdirs import user_data_dir
+
+from .errors import MapserviceError
+
+PREFIX = "MAPSERVICE_"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_GCJ02_TILE_HOSTS = ("autonavi.com", "amap.com", "gtimg.com")
+
+
+class SettingsError(MapserviceError):
+    """A ``MAPSERVICE_*`` value that cannot work; ``field`` is the variable's name."""
+
+    status = 500
 
 
 def default_database_url() -> str:
     """The embedded store's default file, under the user's data folder."""
     return str(Path(user_data_dir("yuren-map", appauthor=False)) / "yuren-map.gpkg")
+
+
+def variable(name: str) -> str:
+    """The environment variable of the setting ``name``: ``MAPSERVICE_<NAME>``."""
+    return PREFIX + name.upper()
+
+
+def _choices(*values: str) -> dict:
+    return {"choices": values}
 
 
 @dataclass(frozen=True)
@@ -30,30 +60,71 @@ class Settings:
     #: Attribution shown for the tiles.
     tile_attribution: str = ""
     #: Coordinate system of the tiles: ``wgs84`` (Tianditu, OSM) or ``gcj02`` (Amap, Tencent).
-    tile_crs: str = "wgs84"
+    tile_crs: str = field(default="wgs84", metadata=_choices("wgs84", "gcj02"))
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", default_database_url())
+        self.check()
 
     @classmethod
-    def from_env(cls, environ=None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``environ`` (default ``os.environ``); unset variables keep their defaults."""
         environ = os.environ if environ is None else environ
         values = {}
         for f in fields(cls):
-            raw = environ.get(f"MAPSERVICE_{f.name.upper()}")
-            if raw is None:
-                continue
-            values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on") if f.type == "bool" else raw
-        settings = cls(**values)
-        return settings if settings.database_url else cls(**{**values, "database_url": default_database_url()})
+            raw = environ.get(variable(f.name))
+            # An empty variable means "unset", except for text (MAPSERVICE_TILE_URL= turns tiles off).
+            if raw is not None and (raw.strip() or f.type == "str"):
+                values[f.name] = _convert(f.name, f.type, raw)
+        return cls(**values)
+
+    def replace(self, **changes) -> Settings:
+        """A copy with some fields changed (checked again)."""
+        return type(self)(**{**{f.name: getattr(self, f.name) for f in fields(self)}, **changes})
 
     def check(self) -> None:
-        """Refuse settings that cannot work together, with a message saying what to change."""
-        from .errors import MapserviceError
-
-        if self.tile_crs not in ("wgs84", "gcj02"):
-            raise MapserviceError("MAPSERVICE_TILE_CRS must be wgs84 or gcj02", field="tile_crs")
-        if any(host in self.tile_url for host in ("autonavi.com", "amap.com", "gtimg.com")) and self.tile_crs != "gcj02":
-            raise MapserviceError("Amap/Tencent tiles are GCJ-02: set MAPSERVICE_TILE_CRS=gcj02 so features are "
-                                  "shifted onto them", field="tile_crs")
+        """Refuse values that cannot work, alone or together, with a message saying what to change."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, _TYPES[f.type]) or (f.type == "int" and isinstance(value, bool)):
+                raise SettingsError(f"{variable(f.name)} must be {_WORDS[f.type]}", field=variable(f.name))
+            choices = f.metadata.get("choices")
+            if choices and value not in choices:
+                raise SettingsError(f"{variable(f.name)} must be one of {', '.join(choices)}, not {value!r}",
+                                    field=variable(f.name))
+        if not _SCHEMA.match(self.database_schema):
+            raise SettingsError(f"{variable('database_schema')} must be a lower-case SQL name such as public",
+                                field=variable("database_schema"))
+        if self.layers_dir and not Path(self.layers_dir).is_dir():
+            raise SettingsError(f"{variable('layers_dir')}: no folder {self.layers_dir}", field=variable("layers_dir"))
+        if any(host in self.tile_url for host in _GCJ02_TILE_HOSTS) and self.tile_crs != "gcj02":
+            raise SettingsError(f"Amap/Tencent tiles are GCJ-02: set {variable('tile_crs')}=gcj02 so features are "
+                                "shifted onto them", field=variable("tile_crs"))
 
     @property
     def uses_postgis(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://"))
+
+
+_TYPES = {"str": str, "bool": bool, "int": int, "float": (int, float)}
+_WORDS = {"str": "text", "bool": "true or false", "int": "a whole number", "float": "a number"}
+
+
+def _convert(name: str, kind: str, raw: str):
+    """``raw`` (an environment variable's text) as a value of type ``kind``."""
+    text = raw.strip()
+    try:
+        if kind == "bool":
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            raise ValueError
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+    except ValueError:
+        raise SettingsError(f"{variable(name)} must be {_WORDS[kind]}, not {raw!r}", field=variable(name)) from None
+    return raw

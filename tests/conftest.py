@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from browsing import CHROMIUM, CHROMIUM_ARGS, need_browser
-from mapservice import create_app
+from mapservice.app import create_app
 from mapservice.demo import load_demo
 from mapservice.layers import load_layers
 from mapservice.settings import Settings
@@ -66,7 +66,7 @@ def store(settings, layers):
 def app(settings):
     app = create_app(settings)
     yield app
-    app.extensions["mapservice"]["store"].close()
+    app.extensions["mapservice"].store.close()
 
 
 @pytest.fixture
@@ -77,9 +77,9 @@ def client(app):
 def _demo_app(tmp_path_factory):
     """An app over a fresh GeoPackage holding the demo region; its store is closed after the yield."""
     app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("demo") / "demo.gpkg"), load_demo=False))
-    load_demo(app.extensions["mapservice"]["store"])
+    load_demo(app.extensions["mapservice"].store)
     yield app
-    app.extensions["mapservice"]["store"].close()
+    app.extensions["mapservice"].store.close()
 
 
 @pytest.fixture(scope="module")

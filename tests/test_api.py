@@ -5,7 +5,7 @@ from shapely.geometry import Point
 
 @pytest.fixture
 def filled(app):
-    store = app.extensions["mapservice"]["store"]
+    store = app.extensions["mapservice"].store
     for i in range(5):
         store.create("venues", {"name": f"馆{i}", "category": "library" if i % 2 else "museum", "free": True},
                      Point(119.40 + i / 100, 32.39))

@@ -17,7 +17,7 @@ HOME = (119.40, 32.39)  # lon, lat
 @pytest.fixture
 def town(app):
     """A small hand-made neighbourhood east of HOME (about 94 m per 0.001 degree of longitude)."""
-    store = app.extensions["mapservice"]["store"]
+    store = app.extensions["mapservice"].store
     add = store.create
     add("venues", {"name": "近博物馆", "category": "museum", "free": True, "age_min": 6, "age_max": 18,
                    "opening_hours": "Tu-Su 09:00-17:00; PH off"}, Point(119.401, 32.39))

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 
-from mapservice import create_app
+from mapservice.app import create_app
 from mapservice.i18n import t
 from mapservice.resources import resource_dir
 from mapservice.settings import Settings
@@ -93,7 +93,7 @@ def test_configured_tiles_are_the_only_remote_url(tmp_path):
     try:
         html = app.test_client().get("/").get_data(as_text=True)
     finally:
-        app.extensions["mapservice"]["store"].close()
+        app.extensions["mapservice"].store.close()
     assert set(remote_urls(html)) == {tiles}
     assert all(url.startswith("/static/") for url in parse(html).urls)
     assert "Example tiles" in html
@@ -107,7 +107,7 @@ def test_gcj02_tiles_ask_the_api_for_gcj02(tmp_path):
     try:
         config = json.loads(parse(app.test_client().get("/").get_data(as_text=True)).config_text)
     finally:
-        app.extensions["mapservice"]["store"].close()
+        app.extensions["mapservice"].store.close()
     assert config["crs"] == "gcj02"
 
 

@@ -56,7 +56,7 @@ def test_supply_filter_district_and_suggestions(store):
 
 
 def test_coverage_api(client, app):
-    build(app.extensions["mapservice"]["store"])
+    build(app.extensions["mapservice"].store)
     body = client.get("/api/coverage?supply=parent_schools&demand=communities&radius=500").get_json()
     assert body["summary"]["region"]["covered_weight"] == 3000
     assert {r["district"] for r in body["summary"]["by_district"]} == {"西区", "东区"}
@@ -98,7 +98,7 @@ def test_coverage_cli_writes_a_geopackage(tmp_path, monkeypatch, layers):
 
 @pytest.mark.parametrize("fmt", ["xlsx", "gpkg"])
 def test_coverage_download(client, app, tmp_path, fmt):
-    build(app.extensions["mapservice"]["store"])
+    build(app.extensions["mapservice"].store)
     response = client.get(f"/api/coverage/export?supply=parent_schools&demand=communities&radius=500&format={fmt}")
     assert response.status_code == 200
     assert f"coverage-parent_schools-communities-500m.{fmt}" in response.headers["Content-Disposition"]

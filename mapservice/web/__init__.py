@@ -5,11 +5,17 @@ from apiflask import APIFlask
 from flask import current_app, jsonify, render_template, request
 
 from ..errors import MapserviceError
+from ..service import Service
 from ..store.base import Store
 
 
+def service() -> Service:
+    """The app's service (settings, layers, store)."""
+    return current_app.extensions["mapservice"]
+
+
 def store() -> Store:
-    return current_app.extensions["mapservice"]["store"]
+    return service().store
 
 
 def wants_json() -> bool:

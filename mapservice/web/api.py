@@ -10,7 +10,7 @@ import shapely
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean, DateTime, Float, Integer, String
 from apiflask.validators import Length, OneOf, Range
-from flask import current_app, jsonify, send_file
+from flask import jsonify, send_file
 from marshmallow import INCLUDE, RAISE
 
 from .. import geo, nearby, planning
@@ -90,7 +90,7 @@ def layers(query):
         {"id": layer.id, "title": layer.title(lang), "title_zh": layer.title_zh, "title_en": layer.title_en,
          "kind": layer.kind, "count": counts[layer.id], "geometry_type": layer.geometry_type,
          "color": layer.color, "icon": layer.icon, "radius_m": layer.radius_m}
-        for layer in current_app.extensions["mapservice"]["layers"].values()])
+        for layer in store().layers.values()])
 
 
 @bp.get("/layers/<layer_id>/features")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import shapely
 from apiflask import APIBlueprint
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from marshmallow import RAISE
 
 from ..i18n import pick_lang, t
-from . import mappage, plannerpage, store
+from . import mappage, plannerpage, service, store
 
 # An APIBlueprint for its request validation (the API's schemas); pages stay out of /openapi.json.
 bp = APIBlueprint("pages", __name__, enable_openapi=False)
@@ -42,8 +42,8 @@ def _region_bounds(boundaries) -> tuple[float, ...] | None:
 
 @bp.get("/")
 def index():
-    ext = current_app.extensions["mapservice"]
-    layers, settings, lang = ext["layers"], ext["settings"], _lang()
+    ext = service()
+    layers, settings, lang = ext.layers, ext.settings, _lang()
     fmap = mappage.build_map(_static_url, settings, _region_bounds(_boundaries(layers)))
     return render_template(
         "map.html", lang=lang, folium=mappage.render_parts(fmap),
@@ -56,18 +56,18 @@ def index():
 
 @bp.get("/layers")
 def layer_table():
-    layers = current_app.extensions["mapservice"]["layers"]
+    layers = service().layers
     return render_template("layers.html", lang=_lang(), layers=layers.values(), counts=store().counts())
 
 
 @bp.get("/planner")
 def planner():
     """Coverage planner: the form, district table, bar chart and gap map (static/planner.js)."""
-    ext = current_app.extensions["mapservice"]
-    layers, lang = ext["layers"], _lang()
+    ext = service()
+    layers, lang = ext.layers, _lang()
     boundaries = _boundaries(layers)
     return render_template("planner.html", **plannerpage.page_context(
-        layers, ext["settings"], request.args, lang, _static_url, request.script_root + "/api",
+        layers, ext.settings, request.args, lang, _static_url, request.script_root + "/api",
         url_for("pages.planner_report"), [f.properties["name"] for f in boundaries], _region_bounds(boundaries)))
 
 
