@@ -7,12 +7,11 @@ from shapely.geometry.base import BaseGeometry
 
 from . import geo, hours
 from .i18n import t
-from .layers import Attribute, Layer
+from .layers import Attribute, Layer, Role
 from .store.base import Feature
 
-# Attribute pairs shown as one range ("6–18 岁").
-_RANGES = {"age_min": ("age_max", "ages"), "grade_min": ("grade_max", "grades")}
-_RANGE_ENDS = {end for end, _ in _RANGES.values()}
+# Role pairs shown as one range ("6–18 岁"): (low, high, catalogue key).
+_RANGES = ((Role.MIN_AGE, Role.MAX_AGE, "ages"), (Role.MIN_GRADE, Role.MAX_GRADE, "grades"))
 
 
 def anchor(geometry: BaseGeometry) -> tuple[float, float]:
@@ -43,33 +42,50 @@ def value_text(attribute: Attribute, value, lang: str) -> str | None:
     if attribute.type == "codes":
         return ("、" if lang == "zh" else ", ").join(attribute.values[v].get(lang, v) for v in value)
     if attribute.type == "boolean":
-        if attribute.name == "free":
-            return t("free" if value else "not_free", lang)
+        if attribute.role == Role.PRICE_FREE:
+            return t("admission_free" if value else "admission_paid", lang)
         return t("yes" if value else "no", lang)
     if attribute.type == "opening_hours":
         return hours.describe(value, lang)
     return str(value)
 
 
+def kind_text(layer: Layer, feature: Feature, lang: str = "zh") -> str | None:
+    """What kind of place a feature is, in words: its layer's first code(s) attribute (博物馆)."""
+    attribute = next((a for a in layer.attributes if a.type in ("code", "codes")), None)
+    return value_text(attribute, feature.properties.get(attribute.name), lang) if attribute else None
+
+
+def admission_free(layer: Layer, feature: Feature) -> bool | None:
+    """True when the feature's free-admission attribute says so; None when its layer has none."""
+    attribute = layer.role(Role.PRICE_FREE)
+    return bool(feature.properties.get(attribute.name)) if attribute else None
+
+
 def describe(layer: Layer, feature: Feature, lang: str = "zh") -> dict:
     """``{"title", "layer_title", "facts": [[label, text]...], "navigate", "generated", "generated_note"}``."""
     props = feature.properties
+    ranges = {}  # the attribute a range is shown at -> (label, text)
+    shown_elsewhere = set()
+    for low_role, high_role, key in _RANGES:
+        ends = [a for a in (layer.role(low_role), layer.role(high_role)) if a is not None]
+        if not ends:
+            continue
+        low, high = (props.get(a.name) if a is not None else None for a in (layer.role(low_role), layer.role(high_role)))
+        shown_elsewhere.update(a.name for a in ends)
+        if low is not None or high is not None:
+            ranges[ends[0].name] = (t(f"{key}_label", lang), t(key, lang, low="" if low is None else low,
+                                                               high="" if high is None else high))
     facts = []
     for attribute in layer.attributes:
-        if attribute.name == "name" or attribute.name in _RANGE_ENDS:
+        if attribute.name in ranges:
+            facts.append(list(ranges[attribute.name]))
             continue
-        label = attribute.label_en if lang == "en" else attribute.label_zh
-        if attribute.name in _RANGES:
-            end, key = _RANGES[attribute.name]
-            low, high = props.get(attribute.name), props.get(end)
-            if low is None and high is None:
-                continue
-            text = t(key, lang, low=low if low is not None else "", high=high if high is not None else "")
-            label = t(f"{key}_label", lang)
-        else:
-            text = value_text(attribute, props.get(attribute.name), lang)
+        if attribute.name == "name" or attribute.name in shown_elsewhere:
+            continue
+        text = value_text(attribute, props.get(attribute.name), lang)
         if text:
-            facts.append([label, text])
+            facts.append([attribute.label(lang), text])
     lon, lat = anchor(feature.geometry)
     return {
         "title": props.get("name"),

@@ -10,6 +10,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,39 @@ ATTRIBUTE_TYPES = ("text", "integer", "number", "boolean", "code", "codes", "ope
 # Columns every layer table has besides its attributes; attribute names may not take them.
 SYSTEM_COLUMNS = ("fid", "source_id", "generated", "geom")
 LIST_SEPARATOR = ";"
+#: The layer-file keys the loader accepts, at the top of a layer file and in each ``[[attributes]]``.
+LAYER_KEYS = ("id", "title", "kind", "geometry", "style", "radius_m", "radius_basis", "weight", "candidate_sites",
+              "attributes")
+ATTRIBUTE_KEYS = ("name", "type", "label", "required", "aliases", "values", "min", "max", "pattern", "role",
+                  "ordered", "unit")
+#: The file of presets beside the layer files (not a layer).
+PRESETS_FILE = "presets.toml"
+
+
+class Role(StrEnum):
+    """What an attribute means to the code, declared in the layer file (``role = "min_age"``).
+
+    The code asks a layer for the attribute with a role (:meth:`Layer.role`), never for an
+    attribute by its name, so a layer file may name its attributes as it likes.
+    """
+
+    MIN_AGE = "min_age"            #: youngest suitable age, years (integer)
+    MAX_AGE = "max_age"            #: oldest suitable age, years (integer)
+    MIN_GRADE = "min_grade"        #: lowest suitable school grade 1-12 (integer)
+    MAX_GRADE = "max_grade"        #: highest suitable school grade 1-12 (integer)
+    CATEGORY = "category"          #: the kind of venue the map's category filter chooses (code)
+    PRICE_FREE = "price_free"      #: free admission (boolean); layers without one are free public services
+    OPENING_HOURS = "opening_hours"  #: when it is open (opening_hours)
+    CAPACITY = "capacity"          #: places per session: supply capacity in 2SFCA (integer)
+    ADDRESS = "address"            #: street address (text)
+    PHONE = "phone"                #: telephone number (text)
+
+
+#: The attribute types each role takes.
+ROLE_TYPES = {Role.MIN_AGE: ("integer",), Role.MAX_AGE: ("integer",), Role.MIN_GRADE: ("integer",),
+              Role.MAX_GRADE: ("integer",), Role.CATEGORY: ("code",), Role.PRICE_FREE: ("boolean",),
+              Role.OPENING_HOURS: ("opening_hours",), Role.CAPACITY: ("integer", "number"),
+              Role.ADDRESS: ("text",), Role.PHONE: ("text",)}
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _TRUE = {"true", "1", "yes", "y", "t", "是", "对", "免费"}
 _FALSE = {"false", "0", "no", "n", "f", "否", "不", "收费"}
@@ -43,6 +77,22 @@ class Attribute:
     min: float | None = None
     max: float | None = None
     pattern: str | None = None
+    role: Role | None = None
+    #: For a ``code`` attribute: its values are ranked, lowest first (e.g. a tier), so ">= value" makes sense.
+    ordered: bool = False
+    #: For a numeric attribute that can weight demand: what one unit is, {"zh": "人", "en": "people"}.
+    unit: dict[str, str] = field(default_factory=dict)
+
+    def label(self, lang: str = "zh") -> str:
+        return self.label_en if lang == "en" else self.label_zh
+
+    def unit_text(self, lang: str = "zh") -> str | None:
+        return self.unit.get(lang) if self.unit else None
+
+    def at_least(self, code: str) -> list[str]:
+        """The codes of an ordered attribute ranked at ``code`` or above."""
+        codes = list(self.values)
+        return codes[codes.index(code):] if code in codes else []
 
     def header_names(self) -> set[str]:
         """Names a source column may carry for this attribute, lower-cased."""
@@ -161,12 +211,32 @@ class Layer:
     radius_m: float | None = None
     radius_basis: str | None = None
     source: str = ""
+    #: Demand layers: the attribute that weights each unit by default (e.g. residents); None counts units.
+    weight: str | None = None
+    #: Whether this layer's features may host a new supply site in the planner's suggestions.
+    candidate_sites: bool = False
 
     def title(self, lang: str = "zh") -> str:
         return self.title_en if lang == "en" else self.title_zh
 
     def attribute(self, name: str) -> Attribute | None:
         return next((a for a in self.attributes if a.name == name), None)
+
+    def role(self, role: Role) -> Attribute | None:
+        """The attribute that carries ``role``, or None when the layer has none."""
+        return next((a for a in self.attributes if a.role == role), None)
+
+    @property
+    def weights(self) -> tuple[Attribute, ...]:
+        """The attributes demand can be weighted by: the default ``weight`` first, then every other
+        numeric attribute that names its ``unit``."""
+        default = self.attribute(self.weight) if self.weight else None
+        others = [a for a in self.attributes if a.unit and a is not default]
+        return tuple([default] if default else []) + tuple(others)
+
+    @property
+    def ordered_attributes(self) -> tuple[Attribute, ...]:
+        return tuple(a for a in self.attributes if a.ordered)
 
     @property
     def attribute_names(self) -> tuple[str, ...]:
@@ -177,8 +247,47 @@ class Layer:
         return self.geometry_type == "Point"
 
 
+@dataclass(frozen=True)
+class MapPreset:
+    """A one-tap search of the map page: the filters it sets (``open`` is ``now`` or ``saturday``)."""
+
+    id: str
+    label_zh: str
+    label_en: str
+    layers: tuple[str, ...]
+    category: str | None = None
+    free: bool | None = None
+    open: str | None = None
+    radius_m: int | None = None
+
+    def label(self, lang: str = "zh") -> str:
+        return self.label_en if lang == "en" else self.label_zh
+
+
+@dataclass(frozen=True)
+class PlannerDefaults:
+    """What the planner page asks before the planner changes anything."""
+
+    supply: tuple[str, ...] = ()
+    demand: str | None = None
+    radius_m: float | None = None
+
+
+@dataclass(frozen=True)
+class Presets:
+    """``presets.toml`` beside the layer files: the map's one-tap searches and the planner's defaults."""
+
+    map: tuple[MapPreset, ...] = ()
+    planner: PlannerDefaults = PlannerDefaults()
+
+
+PRESET_OPEN = ("now", "saturday")
+
+
 class LayerRegistry(dict):
-    """Layers by id, in file order; ``require`` for lookups driven by user input."""
+    """Layers by id, in file order; ``require`` for lookups driven by user input; ``presets`` from presets.toml."""
+
+    presets: Presets = Presets()
 
     def require(self, layer_id: str, field_name: str = "layer") -> Layer:
         """The layer, or an error: 404 for a layer in the path, 400 for one named in a parameter."""
@@ -245,12 +354,28 @@ def _attribute(data: Any, where: str) -> Attribute:
             re.compile(pattern)
         except (re.error, TypeError):
             raise LayerConfigError(f"{where}: pattern is not a regular expression", field="pattern") from None
-    unknown = set(data) - {"name", "type", "label", "required", "aliases", "values", "min", "max", "pattern"}
+    unknown = set(data) - set(ATTRIBUTE_KEYS)
     if unknown:
         raise LayerConfigError(f"{where}: unknown field(s) {sorted(unknown)}", field=sorted(unknown)[0])
+    role = data.get("role")
+    if role is not None:
+        if role not in set(Role):
+            raise LayerConfigError(f"{where}: role must be one of {', '.join(Role)}", field="role")
+        role = Role(role)
+        if kind not in ROLE_TYPES[role]:
+            raise LayerConfigError(f"{where}: role {role} needs type {' or '.join(ROLE_TYPES[role])}", field="role")
+    ordered = data.get("ordered", False)
+    if not isinstance(ordered, bool) or (ordered and kind != "code"):
+        raise LayerConfigError(f"{where}: ordered = true is for code attributes", field="ordered")
+    unit = data.get("unit", {})
+    if unit:
+        if kind not in ("integer", "number"):
+            raise LayerConfigError(f"{where}: unit is for numeric attributes", field="unit")
+        _labels(data, "unit", where)
     return Attribute(
         name=name, type=kind, label_zh=zh, label_en=en, required=bool(data.get("required", False)),
         aliases=tuple(aliases), values=dict(values), min=data.get("min"), max=data.get("max"), pattern=pattern,
+        role=role, ordered=ordered, unit=dict(unit),
     )
 
 
@@ -281,28 +406,107 @@ def parse_layer(data: dict, source: str) -> Layer:
         raise LayerConfigError(f"{source}: every layer needs a 'name' attribute", field="attributes")
     if len(set(names)) != len(names):
         raise LayerConfigError(f"{source}: attribute names repeat", field="attributes")
+    roles = [a.role for a in attributes if a.role]
+    if len(set(roles)) != len(roles):
+        raise LayerConfigError(f"{source}: a role is given to two attributes", field="role")
+    unknown = set(data) - set(LAYER_KEYS)
+    if unknown:
+        raise LayerConfigError(f"{source}: unknown field(s) {sorted(unknown)}", field=sorted(unknown)[0])
+    weight = data.get("weight")
+    if weight is not None:
+        attribute = next((a for a in attributes if a.name == weight), None)
+        if kind != "demand" or attribute is None or attribute.type not in ("integer", "number"):
+            raise LayerConfigError(f"{source}: weight must name a numeric attribute of a demand layer", field="weight")
+    candidate_sites = data.get("candidate_sites", False)
+    if not isinstance(candidate_sites, bool):
+        raise LayerConfigError(f"{source}: candidate_sites must be true or false", field="candidate_sites")
     return Layer(
         id=layer_id, title_zh=zh, title_en=en, kind=kind, geometry_type=geometry,
         attributes=attributes, color=color, icon=str(style.get("icon", "circle")),
         radius_m=float(radius) if radius is not None else None,
-        radius_basis=data.get("radius_basis"), source=source,
+        radius_basis=data.get("radius_basis"), source=source, weight=weight, candidate_sites=candidate_sites,
     )
 
 
 def load_layers(folder: Path | str | None = None) -> LayerRegistry:
-    """Load every ``*.toml`` in ``folder`` (default: the shipped layers/), in name order."""
+    """Load every ``*.toml`` in ``folder`` (default: the shipped layers/), in name order, and the
+    presets of ``presets.toml`` when there is one."""
     folder = Path(folder) if folder else resource_dir("layers")
     registry = LayerRegistry()
-    files = sorted(folder.glob("*.toml"))
+    files = sorted(path for path in folder.glob("*.toml") if path.name != PRESETS_FILE)
     if not files:
         raise LayerConfigError(f"{folder}: no layer files (*.toml) found")
     for path in files:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise LayerConfigError(f"{path}: not valid TOML: {exc}") from None
-        layer = parse_layer(data, str(path))
+        layer = parse_layer(_read_toml(path), str(path))
         if layer.id in registry:
             raise LayerConfigError(f"{path}: layer id {layer.id!r} is already used by {registry[layer.id].source}", field="id")
         registry[layer.id] = layer
+    presets = folder / PRESETS_FILE
+    registry.presets = parse_presets(_read_toml(presets), registry, str(presets)) if presets.exists() else Presets()
     return registry
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise LayerConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _supply_ids(registry: LayerRegistry, ids: Any, where: str, key: str) -> tuple[str, ...]:
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise LayerConfigError(f"{where}: {key} must be a list of layer ids", field=key)
+    for layer_id in ids:
+        layer = registry.get(layer_id)
+        if layer is None or layer.kind != "supply":
+            raise LayerConfigError(f"{where}: {layer_id!r} is not a supply layer", field=key)
+    return tuple(ids)
+
+
+def parse_presets(data: dict, registry: LayerRegistry, source: str) -> Presets:
+    """Validate presets.toml against the layers it names."""
+    unknown = set(data) - {"planner", "map"}
+    if unknown:
+        raise LayerConfigError(f"{source}: unknown field(s) {sorted(unknown)}", field=sorted(unknown)[0])
+    planner = data.get("planner", {})
+    where = f"{source} [planner]"
+    if not isinstance(planner, dict) or set(planner) - {"supply", "demand", "radius_m"}:
+        raise LayerConfigError(f"{where}: takes supply, demand and radius_m", field="planner")
+    demand = planner.get("demand")
+    if demand is not None and (demand not in registry or registry[demand].kind != "demand"):
+        raise LayerConfigError(f"{where}: {demand!r} is not a demand layer", field="demand")
+    radius = planner.get("radius_m")
+    if radius is not None and (not isinstance(radius, (int, float)) or isinstance(radius, bool)
+                               or not 0 < radius <= 50_000):
+        raise LayerConfigError(f"{where}: radius_m must be a number of metres from 1 to 50000", field="radius_m")
+    defaults = PlannerDefaults(
+        supply=_supply_ids(registry, planner["supply"], where, "supply") if "supply" in planner else (),
+        demand=demand, radius_m=float(radius) if radius is not None else None)
+    presets = []
+    for i, item in enumerate(data.get("map", [])):
+        where = f"{source} [[map]] {i}"
+        if not isinstance(item, dict):
+            raise LayerConfigError(f"{where}: must be a table", field="map")
+        unknown = set(item) - {"id", "label", "layers", "category", "free", "open", "radius_m"}
+        if unknown:
+            raise LayerConfigError(f"{where}: unknown field(s) {sorted(unknown)}", field=sorted(unknown)[0])
+        preset_id = _need(item, "id", where, str)
+        zh, en = _labels(item, "label", where)
+        layer_ids = _supply_ids(registry, item.get("layers"), where, "layers")
+        category = item.get("category")
+        if category is not None:
+            for layer_id in layer_ids:
+                attribute = registry[layer_id].role(Role.CATEGORY)
+                if attribute is None or category not in attribute.values:
+                    raise LayerConfigError(f"{where}: layer {layer_id} has no category {category!r}", field="category")
+        free = item.get("free")
+        if free is not None and not isinstance(free, bool):
+            raise LayerConfigError(f"{where}: free must be true or false", field="free")
+        opens = item.get("open")
+        if opens is not None and opens not in PRESET_OPEN:
+            raise LayerConfigError(f"{where}: open must be one of {', '.join(PRESET_OPEN)}", field="open")
+        radius = item.get("radius_m")
+        if radius is not None and (not isinstance(radius, int) or isinstance(radius, bool) or not 0 < radius <= 50_000):
+            raise LayerConfigError(f"{where}: radius_m must be whole metres from 1 to 50000", field="radius_m")
+        presets.append(MapPreset(preset_id, zh, en, layer_ids, category, free, opens, radius))
+    return Presets(tuple(presets), defaults)

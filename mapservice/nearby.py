@@ -6,12 +6,12 @@ community life circle in GB 50180-2018, rounded up to whole minutes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from . import hours
 from .errors import BadRequest
-from .layers import Layer
+from .layers import Layer, Role
 from .store.base import Nearby, Store
 
 WALK_METRES_PER_MINUTE = 1000 / 15
@@ -40,21 +40,35 @@ class NearbyQuery:
     open_at: datetime | None = None
 
 
+#: The filters of a :class:`NearbyQuery` (the fields after ``limit``), which the API takes under the same names.
+FILTERS = tuple(f.name for f in fields(NearbyQuery))[[f.name for f in fields(NearbyQuery)].index("limit") + 1:]
+
+
 def walk_minutes(distance_m: float) -> int:
     """Whole walking minutes for a distance in metres (at least 1)."""
     return max(1, math.ceil(distance_m / WALK_METRES_PER_MINUTE))
 
 
+def age_range(layer: Layer, props: dict) -> tuple[int | None, int | None] | None:
+    """The youngest and oldest age a feature suits, in years, from its age range or else its grade
+    range (grade g is about age g + 6); None when the layer has neither."""
+    ends = [layer.role(role) for role in (Role.MIN_AGE, Role.MAX_AGE)]
+    offset = 0
+    if not any(ends):
+        ends = [layer.role(role) for role in (Role.MIN_GRADE, Role.MAX_GRADE)]
+        offset = GRADE_AGE_OFFSET
+    if not any(ends):
+        return None
+    values = [props.get(a.name) if a is not None else None for a in ends]
+    return tuple(v + offset if v is not None else None for v in values)
+
+
 def _fits_age(layer: Layer, props: dict, age: int) -> bool:
     """Within the feature's age or grade range; a feature without one suits every age."""
-    if layer.attribute("age_min"):
-        low, high = props.get("age_min"), props.get("age_max")
-    elif layer.attribute("grade_min"):
-        low, high = props.get("grade_min"), props.get("grade_max")
-        low = low + GRADE_AGE_OFFSET if low is not None else None
-        high = high + GRADE_AGE_OFFSET if high is not None else None
-    else:
+    ages = age_range(layer, props)
+    if ages is None:
         return True
+    low, high = ages
     return (low is None or low <= age) and (high is None or age <= high)
 
 
@@ -62,15 +76,17 @@ def _layer_filters(layer: Layer, query: NearbyQuery) -> dict | None:
     """Store filters for one layer, or None when the layer cannot match the query at all."""
     filters = {}
     if query.category is not None:
-        if not layer.attribute("category"):
+        category = layer.role(Role.CATEGORY)
+        if category is None:
             return None
-        filters["category"] = query.category
+        filters[category.name] = query.category
     if query.free is not None:
-        if layer.attribute("free"):
-            filters["free"] = "true" if query.free else "false"
+        free = layer.role(Role.PRICE_FREE)
+        if free is not None:
+            filters[free.name] = "true" if query.free else "false"
         elif not query.free:
             return None  # layers without a price are free public services
-    if query.open_at is not None and not layer.attribute("opening_hours"):
+    if query.open_at is not None and not layer.role(Role.OPENING_HOURS):
         return None  # no hours known: cannot promise it is open
     return filters
 
@@ -87,7 +103,7 @@ def search(store: Store, query: NearbyQuery) -> list[Nearby]:
         raise BadRequest("age must be from 0 to 18", field="age")
     age = query.age if query.age is not None else (query.grade + GRADE_AGE_OFFSET if query.grade else None)
     layers = _supply_layers(store, query.layers)
-    if query.category is not None and not any(layer.attribute("category") for layer in layers):
+    if query.category is not None and not any(layer.role(Role.CATEGORY) for layer in layers):
         raise BadRequest("none of the chosen layers has a category", field="category")
     chosen = [(layer, filters) for layer in layers if (filters := _layer_filters(layer, query)) is not None]
     if age is None and query.open_at is None:
@@ -96,10 +112,12 @@ def search(store: Store, query: NearbyQuery) -> list[Nearby]:
     found: list[Nearby] = []
     for layer, filters in chosen:
 
-        def keep(hit: Nearby, layer=layer) -> bool:
+        hours_attribute = layer.role(Role.OPENING_HOURS)
+
+        def keep(hit: Nearby, layer=layer, hours_attribute=hours_attribute) -> bool:
             props = hit.feature.properties
             return ((age is None or _fits_age(layer, props, age))
-                    and (query.open_at is None or hours.is_open(props.get("opening_hours"), query.open_at)))
+                    and (query.open_at is None or hours.is_open(props.get(hours_attribute.name), query.open_at)))
 
         fetch = min(max(4 * query.limit, 100), MAX_FETCH)
         while True:

@@ -20,7 +20,6 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const { el, color } = YM;
   const fmt = YM.formatter(S);
-  const distanceText = (metres) => YM.distanceText(fmt, metres);
   const api = (path, params) => YM.getJSON(cfg.api, path, params);
 
   function safeUrl(value) {
@@ -379,14 +378,6 @@ document.addEventListener("DOMContentLoaded", () => {
       else if (r.bottom > p.bottom) panel.scrollTop += r.bottom - p.bottom + 8;
     }
 
-    function kindText(props, layer) {
-      const attr = layer && layer.kind_attribute;
-      const value = attr ? props[attr] : null;
-      if (value === null || value === undefined) return null;
-      const labels = layer.codes[attr] || {};
-      return [].concat(value).map((code) => labels[code] || code).join(cfg.lang === "zh" ? "、" : ", ");
-    }
-
     function openItem(item) {
       if (phone.matches) setPanel(false);
       map.setView(item.marker.getLatLng(), Math.max(map.getZoom(), 15));
@@ -396,7 +387,7 @@ document.addEventListener("DOMContentLoaded", () => {
     function resultRow(feature, index) {
       const props = feature.properties;
       const layer = layerInfo[props.layer] || {};
-      const kind = kindText(props, layer);
+      const kind = props.kind_text;
       const button = el("button", { type: "button", class: "ym-result", "--c": color(layer.color) },
         el("span", { class: "ym-rank", "aria-hidden": "true" }, index + 1),
         el("span", { class: "ym-result-main" },
@@ -404,10 +395,10 @@ document.addEventListener("DOMContentLoaded", () => {
           el("span", { class: "ym-result-meta" },
             el("span", {}, props.layer_title || layer.title),
             kind ? el("span", { class: "ym-kind" }, kind) : null,
-            props.free === true ? el("span", { class: "ym-free" }, S.free) : null)),
+            props.admission_free === true ? el("span", { class: "ym-free" }, S.admission_free) : null)),
         el("span", { class: "ym-result-distance" },
-          el("strong", { class: "ym-distance" }, distanceText(props.distance_m)),
-          el("span", { class: "ym-walk" }, fmt("walk_minutes", { minutes: props.walk_min }))));
+          el("strong", { class: "ym-distance" }, props.distance_text),
+          el("span", { class: "ym-walk" }, props.walk_text)));
       return el("li", { "data-distance": props.distance_m }, button);
     }
 
@@ -437,7 +428,7 @@ document.addEventListener("DOMContentLoaded", () => {
       });
       mapBox.classList.toggle("ym-has-results", features.length > 0);
       setBadge(features.length);
-      const radius = distanceText(data.radius_m);
+      const radius = data.radius_text;
       let text = features.length ? fmt("results_count", { radius, count: features.length }) : S.results_none;
       if (features.length >= cfg.limit) text += ` · ${fmt("results_limited", { limit: cfg.limit })}`;
       status.textContent = search.label ? `${search.label} · ${text}` : text;

@@ -39,13 +39,6 @@ window.YM = (() => {
       strings[key].replace(/\{(\w+)\}/g, (whole, name) => (values && name in values ? values[name] : whole));
   }
 
-  /** "800 米" / "1.2 公里" (metres / kilometres strings of the catalogue). */
-  function distanceText(fmt, metres) {
-    return metres < 1000
-      ? fmt("metres", { value: Math.round(metres) })
-      : fmt("kilometres", { value: String(Number((metres / 1000).toFixed(metres < 10000 ? 1 : 0))) });
-  }
-
   /** An Error with the API's message and the parameter at fault (``field``), when it named one. */
   class ApiError extends Error {
     constructor(message, field) {
@@ -106,5 +99,5 @@ window.YM = (() => {
     return best && L.latLng(best.lat, best.lon);
   }
 
-  return { setAttrs, el, color, formatter, distanceText, ApiError, queryString, getJSON, labelPoint };
+  return { setAttrs, el, color, formatter, ApiError, queryString, getJSON, labelPoint };
 })();

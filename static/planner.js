@@ -24,7 +24,8 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const { el, color, ApiError, queryString } = YM;
   const fmt = YM.formatter(S);
-  const distanceText = (metres) => YM.distanceText(fmt, metres);
+  const distanceText = (metres) => (metres < 1000 ? fmt("metres", { value: Math.round(metres) })
+    : fmt("kilometres", { value: String(Number((metres / 1000).toFixed(metres < 10000 ? 1 : 0))) }));
   const api = (path, params) => YM.getJSON(cfg.api, path, params);
 
   function svg(tag, attrs, text) {

@@ -13,8 +13,8 @@ from apiflask.validators import Length, OneOf, Range
 from flask import jsonify, send_file
 from marshmallow import INCLUDE, RAISE
 
-from .. import geo, nearby, planning
-from ..describe import anchor, describe
+from .. import geo, i18n, nearby, planning
+from ..describe import admission_free, anchor, describe, kind_text
 from ..errors import BadRequest
 from ..i18n import pick_lang
 from ..store.base import MAX_LIMIT, Feature
@@ -131,19 +131,24 @@ def nearby_search(query):
     lon, lat = query["lon"], query["lat"]
     if query.get("point_crs", query["crs"]) == "gcj02":
         lon, lat = (float(v) for v in geo.gcj02_to_wgs84(lon, lat))
-    request_ = nearby.NearbyQuery(
-        lon=lon, lat=lat, radius_m=query["radius"], layers=_split(query.get("layers")),
-        limit=query["limit"], category=query.get("category"), free=query.get("free"),
-        grade=query.get("grade"), age=query.get("age"), open_at=query.get("open_at"))
+    # The filters go through by name: the query's fields are NearbyQuery's.
+    filters = {name: query[name] for name in nearby.FILTERS if name in query}
+    request_ = nearby.NearbyQuery(lon=lon, lat=lat, radius_m=query["radius"], layers=_split(query.get("layers")),
+                                  limit=query["limit"], **filters)
     hits = nearby.search(store(), request_)
     lang = pick_lang(query["lang"])
-    titles = {layer.id: layer.title(lang) for layer in store().layers.values()}
+    layers_ = store().layers
+    titles = {layer.id: layer.title(lang) for layer in layers_.values()}
     return jsonify(
         type="FeatureCollection", center=_center(request_.lon, request_.lat, query["crs"]), radius_m=query["radius"],
-        numberReturned=len(hits),
+        radius_text=i18n.distance(query["radius"], lang), numberReturned=len(hits),
         features=[_geojson(h.feature, query, popup=query["popup"], extra={
             "layer": h.feature.layer, "layer_title": titles[h.feature.layer],
-            "distance_m": round(h.distance_m, 1), "walk_min": nearby.walk_minutes(h.distance_m)}) for h in hits])
+            "distance_m": round(h.distance_m, 1), "walk_min": (minutes := nearby.walk_minutes(h.distance_m)),
+            "distance_text": i18n.distance(h.distance_m, lang),
+            "walk_text": i18n.t("walk_minutes", lang, minutes=minutes),
+            "kind_text": kind_text(layers_[h.feature.layer], h.feature, lang),
+            "admission_free": admission_free(layers_[h.feature.layer], h.feature)}) for h in hits])
 
 
 @bp.get("/places")

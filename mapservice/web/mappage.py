@@ -14,7 +14,7 @@ import folium
 from folium.elements import JSCSSMixin
 
 from ..i18n import t, templates
-from ..layers import Layer
+from ..layers import Layer, MapPreset, Role
 from ..settings import Settings
 
 #: ``static_url("vendor/leaflet/leaflet.js")`` -> the URL the browser fetches it from.
@@ -27,7 +27,7 @@ RESULT_LIMIT = 50
 MAX_ZOOM = 18
 #: Catalogue keys app.js needs at run time (everything else is rendered into the page).
 SCRIPT_KEYS = (
-    "free", "generated_marker", "navigate", "navigate_amap", "navigate_baidu", "walk_minutes", "metres",
+    "admission_free", "generated_marker", "navigate", "navigate_amap", "navigate_baidu", "walk_minutes", "metres",
     "kilometres", "here", "locating", "locate_failed", "locate_unsupported", "place_none", "searching",
     "results_count", "results_limited", "results_none", "results_prompt", "load_failed", "loading",
     "boundaries_attribution", "legend", "panel_open", "panel_close", "panel_open_short", "panel_close_short",
@@ -107,36 +107,19 @@ def code_labels(layer: Layer, lang: str) -> dict[str, dict[str, str]]:
 
 
 def categories(layers: Iterable[Layer], lang: str) -> dict[str, str]:
-    """Codes and labels of the supply layers' ``category`` attribute (venue categories)."""
+    """Codes and labels of the supply layers' category attributes (e.g. venue categories)."""
     found: dict[str, str] = {}
     for layer in layers:
-        if layer.kind == "supply":
-            found.update(code_labels(layer, lang).get("category", {}))
+        attribute = layer.role(Role.CATEGORY) if layer.kind == "supply" else None
+        if attribute is not None:
+            found.update(code_labels(layer, lang)[attribute.name])
     return found
 
 
-#: One-tap searches for the questions parents ask most: filters to set, then a search from where
-#: the family is (the point already chosen, else the browser's location).
-PRESETS = (
-    {"id": "museum_saturday", "label": "preset_museum_saturday", "layers": ["venues"], "category": "museum",
-     "free": True, "open": "saturday", "radius": 5000},
-    {"id": "library_now", "label": "preset_library_now", "layers": ["venues"], "category": "library",
-     "free": True, "open": "now", "radius": 5000},
-    {"id": "parent_schools", "label": "preset_parent_schools", "layers": ["parent_schools"]},
-)
-
-
-def presets(layers: Iterable[Layer], lang: str) -> list[dict]:
-    """The :data:`PRESETS` these layers can answer, with their labels, for the map page."""
-    supply = {layer.id for layer in layers if layer.kind == "supply"}
-    codes = categories([layer for layer in layers if layer.id in supply], lang)
-    return [{**preset, "label": t(preset["label"], lang)} for preset in PRESETS
-            if set(preset["layers"]) <= supply and preset.get("category", next(iter(codes), None)) in codes]
-
-
-def kind_attribute(layer: Layer) -> str | None:
-    """The attribute shown as a result's kind in the list: the layer's first code(s) attribute."""
-    return next((a.name for a in layer.attributes if a.type in ("code", "codes")), None)
+def presets(presets: Iterable[MapPreset], lang: str) -> list[dict]:
+    """The one-tap searches of presets.toml as the page's buttons carry them: every filter set."""
+    return [{"id": p.id, "label": p.label(lang), "layers": list(p.layers), "category": p.category or "",
+             "free": bool(p.free), "open": p.open or "", "radius": p.radius_m} for p in presets]
 
 
 def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings, lang: str,
@@ -152,15 +135,7 @@ def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings,
         "crs": "gcj02" if settings.tile_crs == "gcj02" else "",
         "tiles": bool(settings.tile_url),
         "limit": RESULT_LIMIT,
-        "layers": [{"id": layer.id, "title": layer.title(lang), "kind": layer.kind, "color": layer.color,
-                    "kind_attribute": kind_attribute(layer), "codes": code_labels(layer, lang)}
+        "layers": [{"id": layer.id, "title": layer.title(lang), "kind": layer.kind, "color": layer.color}
                    for layer in layers],
         "strings": templates(SCRIPT_KEYS, lang),
     }
-
-
-def distance_label(metres: float, lang: str) -> str:
-    """``500 米`` / ``1.5 公里`` (``500 m`` / ``1.5 km``)."""
-    if metres < 1000:
-        return t("metres", lang, value=f"{metres:.0f}")
-    return t("kilometres", lang, value=f"{metres / 1000:g}")

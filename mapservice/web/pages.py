@@ -9,6 +9,7 @@ from apiflask import APIBlueprint
 from flask import render_template, request, url_for
 from marshmallow import RAISE
 
+from .. import i18n
 from ..i18n import pick_lang, t
 from . import mappage, plannerpage, service, store
 
@@ -49,9 +50,9 @@ def index():
         "map.html", lang=lang, folium=mappage.render_parts(fmap),
         config=mappage.script_config(fmap, layers.values(), settings, lang, request.script_root + "/api"),
         layers=list(layers.values()), counts=store().counts(),
-        radii=[(r, mappage.distance_label(r, lang)) for r in mappage.RADII_M],
+        radii=[(r, i18n.distance(r, lang)) for r in mappage.RADII_M],
         default_radius=mappage.DEFAULT_RADIUS_M, grades=mappage.GRADES,
-        categories=mappage.categories(layers.values(), lang), presets=mappage.presets(layers.values(), lang))
+        categories=mappage.categories(layers.values(), lang), presets=mappage.presets(layers.presets.map, lang))
 
 
 @bp.get("/layers")

@@ -26,7 +26,7 @@ from apiflask.fields import String
 from markupsafe import Markup, escape
 from marshmallow import EXCLUDE, ValidationError
 
-from .. import planning
+from .. import i18n, planning
 from ..analysis.coverage import REGION_TOTAL, coarser_gaps
 from ..i18n import t, templates
 from ..layers import Layer
@@ -258,7 +258,7 @@ def page_context(layers: Mapping[str, Layer], settings: Settings, args: Mapping[
         "supply_layers": supply_layers, "demand_layers": demand_layers, "chosen_supply": chosen,
         "demand": demand, "districts": districts,
         "district": district or "",
-        "radii": [(r, mappage.distance_label(r, lang)) for r in RADII_M], "minutes_options": MINUTES,
+        "radii": [(r, i18n.distance(r, lang)) for r in RADII_M], "minutes_options": MINUTES,
         "minutes_mode": minutes_mode, "radius": radius,
         "radius_custom": radius not in RADII_M, "minutes": minutes,
         "tier": tier, "tier_available": bool(tier_codes(layers)),
@@ -470,7 +470,7 @@ def svg_map(report: planning.CoverageReport, picks, lang: str, width: float = 60
                f'fill="#fff" fill-opacity=".85" rx="3"/>'
                f'<path d="M{sx} {sy - 5}v5h{bar:.1f}v-5" fill="none" stroke="#0f172a" stroke-width="1.4"/>'
                f'<text x="{sx + bar / 2:.1f}" y="{sy - 8}" text-anchor="middle" font-size="11">'
-               f'{escape(mappage.distance_label(length_m, lang))}</text></g>')
+               f'{escape(i18n.distance(length_m, lang))}</text></g>')
     nx, ny = w - 22, 14
     out.append(f'<g class="rp-north"><path d="M{nx} {ny}l7 18l-7 -5l-7 5z" fill="#0f172a"/>'
                f'<text x="{nx}" y="{ny + 31}" text-anchor="middle" font-size="11" font-weight="700">'
@@ -534,7 +534,7 @@ def _params_in_words(report: planning.CoverageReport, query: PlannerQuery, layer
     demand = demand_layer.title(lang)
     if report.weight_name:
         demand += t("report_weighted_by", lang, weight=weight_label(demand_layer, report.weight_name, lang))
-    radius = mappage.distance_label(report.radius_m, lang)
+    radius = i18n.distance(report.radius_m, lang)
     reach = t("report_reach_minutes", lang, minutes=f"{query.minutes:g}", radius=radius) \
         if query.minutes is not None else radius
     area = query.district or t("planner_whole_region", lang)
