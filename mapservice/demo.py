@@ -37,7 +37,8 @@ def load_demo(store: Store, progress=None) -> list[ImportReport]:
     with tempfile.TemporaryDirectory() as tmp:
         boundaries = Path(tmp) / "districts.geojson"
         boundaries.write_text(json.dumps(district_features(geodata / "yangzhou"), ensure_ascii=False), encoding="utf-8")
-        reports.append(import_file(store, "districts", boundaries, crs="gcj02", progress=progress))
+        for layer in store.layers.of_kind("boundary")[:1]:
+            reports.append(import_file(store, layer.id, boundaries, crs="gcj02", progress=progress))
     for layer_id in store.layers:
         path = geodata / "demo" / f"{layer_id}.csv"
         if path.exists():

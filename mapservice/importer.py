@@ -7,6 +7,8 @@ transaction, so re-importing a file updates rather than duplicates.
 """
 from __future__ import annotations
 
+import logging
+
 import csv
 import hashlib
 import math
@@ -36,6 +38,8 @@ TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of GBK and GB2312
 CHINA_LON, CHINA_LAT = (73.0, 136.0), (3.0, 54.0)
 WRITE_CHUNK = 1000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -115,7 +119,10 @@ def read_source(path: Path) -> tuple[pd.DataFrame, CRS | None, int]:
     except BadRequest:
         raise
     except Exception as exc:  # pandas, openpyxl and GDAL each raise their own types
-        raise BadRequest(f"cannot read {path.name}: {exc}", field="file") from None
+        # Their messages are for the log; the person importing gets one they can act on.
+        log.warning("cannot read %s: %s: %s", path.name, type(exc).__name__, exc)
+        raise BadRequest(f"cannot read {path.name}: it is not a CSV, Excel or vector file that can be opened "
+                         "(damaged, or another format)", field="file") from None
 
 
 def _read_csv(path: Path, sep: str) -> pd.DataFrame:
