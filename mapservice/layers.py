@@ -256,7 +256,7 @@ class MapPreset:
     label_en: str
     layers: tuple[str, ...]
     category: str | None = None
-    free: bool | None = None
+    free_only: bool = False
     open: str | None = None
     radius_m: int | None = None
 
@@ -487,7 +487,7 @@ def parse_presets(data: dict, registry: LayerRegistry, source: str) -> Presets:
         where = f"{source} [[map]] {i}"
         if not isinstance(item, dict):
             raise LayerConfigError(f"{where}: must be a table", field="map")
-        unknown = set(item) - {"id", "label", "layers", "category", "free", "open", "radius_m"}
+        unknown = set(item) - {"id", "label", "layers", "category", "free_only", "open", "radius_m"}
         if unknown:
             raise LayerConfigError(f"{where}: unknown field(s) {sorted(unknown)}", field=sorted(unknown)[0])
         preset_id = _need(item, "id", where, str)
@@ -499,14 +499,14 @@ def parse_presets(data: dict, registry: LayerRegistry, source: str) -> Presets:
                 attribute = registry[layer_id].role(Role.CATEGORY)
                 if attribute is None or category not in attribute.values:
                     raise LayerConfigError(f"{where}: layer {layer_id} has no category {category!r}", field="category")
-        free = item.get("free")
-        if free is not None and not isinstance(free, bool):
-            raise LayerConfigError(f"{where}: free must be true or false", field="free")
+        free_only = item.get("free_only", False)
+        if not isinstance(free_only, bool):
+            raise LayerConfigError(f"{where}: free_only must be true or false", field="free_only")
         opens = item.get("open")
         if opens is not None and opens not in PRESET_OPEN:
             raise LayerConfigError(f"{where}: open must be one of {', '.join(PRESET_OPEN)}", field="open")
         radius = item.get("radius_m")
         if radius is not None and (not isinstance(radius, int) or isinstance(radius, bool) or not 0 < radius <= 50_000):
             raise LayerConfigError(f"{where}: radius_m must be whole metres from 1 to 50000", field="radius_m")
-        presets.append(MapPreset(preset_id, zh, en, layer_ids, category, free, opens, radius))
+        presets.append(MapPreset(preset_id, zh, en, layer_ids, category, free_only, opens, radius))
     return Presets(tuple(presets), defaults)

@@ -541,7 +541,7 @@ document.addEventListener("DOMContentLoaded", () => {
           input.checked = preset.layers.includes(input.value);
         }
         if (form.category) form.category.value = preset.category || "";
-        form.free.checked = Boolean(preset.free);
+        form.free.checked = Boolean(preset.free_only);
         form.open.value = preset.open || "";
         if (preset.radius) form.radius.value = String(preset.radius);
         customTime.hidden = true;

@@ -159,8 +159,7 @@ def test_script_strings_come_from_the_catalogue(demo_client):
         assert set(config["strings"]) == set(mappage.SCRIPT_KEYS)
         assert config["strings"]["walk_minutes"] == t("walk_minutes", lang, minutes="{minutes}")
         venues = next(layer for layer in config["layers"] if layer["id"] == "venues")
-        assert venues["kind_attribute"] == "category"
-        assert venues["codes"]["category"]["museum"] == ("Museum" if lang == "en" else "博物馆")
+        assert venues["title"] == ("Public venues" if lang == "en" else "公共场馆")
 
 
 def test_filters_offer_radii_grades_and_venue_categories(demo_client):

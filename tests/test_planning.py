@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from shapely.geometry import Point, box
 
 from mapservice.cli import main
-from mapservice.planning import CoverageRequest, analyse, suggest
+from mapservice.planning import CoverageRequest, plan
 from mapservice.store.geopackage import GeoPackageStore
 
 # Two districts side by side; about 94 m per 0.001 degree of longitude at 32.39 N.
@@ -27,28 +27,30 @@ def build(store):
 
 def test_coverage_by_district_matches_hand_counts(store):
     school = build(store)
-    report = analyse(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500))
-    demand = report.demand.set_index("name")
+    result = plan(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500), count=0)
+    demand = result.demand.set_index("name")
     assert demand.loc["西近", "covered"] and demand.loc["东中", "covered"]
     assert not demand.loc["西远", "covered"] and not demand.loc["东远", "covered"]
     assert demand.loc["西近", "nearest_id"] == school.id and demand.loc["西近", "district"] == "西区"
     assert demand.loc["西近", "nearest_m"] == pytest.approx(94.1, abs=0.5)
-    rows = report.by_district.set_index("district")
+    rows = result.districts.set_index("district")
     assert rows.loc["西区", ["demand_count", "covered_count", "demand_weight", "covered_weight"]].tolist() == [2, 1, 4000, 1000]
     assert rows.loc["东区", "covered_share"] == pytest.approx(2000 / 6500)
-    assert rows.loc["全域", "covered_weight"] == 3000 and rows.loc["全域", "supply_count"] == 2
-    assert report.gaps["uncovered_weight"].sum() == 7500
+    assert result.region["covered_weight"] == 3000 and result.region["supply_count"] == 2
+    assert result.gaps["uncovered_weight"].sum() == 7500
+    assert result.weight_name == "population" and len(result.suggestions) == 0
 
 
 def test_supply_filter_district_and_suggestions(store):
     build(store)
-    top_tier = analyse(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500,
-                                              supply_where="tier>=示范"))
+    top_tier = plan(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500,
+                                           supply_where="tier>=示范"))
     assert top_tier.region["covered_weight"] == 1000 and top_tier.region["supply_count"] == 1
-    east = analyse(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500,
-                                          district="320002"))
-    assert list(east.by_district["district"]) == ["东区", "全域"] and east.region["demand_count"] == 3
-    picks = suggest(store, east, count=3)
+    assert list(top_tier.supply_used["name"]) == ["西家长学校"]
+    east = plan(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500,
+                                       district="320002"), count=3)
+    assert list(east.districts["district"]) == ["东区"] and east.scope == "东区" and east.region["demand_count"] == 3
+    picks = east.suggestions
     # 东远 and 东远邻 are 47 m apart: one new parent school at either covers both (4,500 people).
     assert list(picks["name"])[0] in ("东远", "东远邻") and picks["added_weight"].iloc[0] == 4500
     assert picks["covered_share_after"].iloc[0] == pytest.approx(1.0)
@@ -92,7 +94,7 @@ def test_coverage_cli_writes_a_geopackage(tmp_path, monkeypatch, layers):
     assert result.exit_code == 0, result.output
     assert "西区" in result.output and "28.6%" in result.output
     layers_written = dict(pyogrio.list_layers(tmp_path / "out.gpkg"))
-    assert set(layers_written) == {"districts", "demand", "gaps", "suggestions"}
+    assert set(layers_written) == {"coverage_by_district", "demand", "gaps", "suggestions"}
     assert len(pyogrio.read_dataframe(tmp_path / "out.gpkg", layer="demand")) == 5
 
 
@@ -108,4 +110,4 @@ def test_coverage_download(client, app, tmp_path, fmt):
         assert len(pyogrio.read_dataframe(path, layer="suggestions")) == 2
     else:
         import pandas as pd
-        assert set(pd.read_excel(path, sheet_name=None)) == {"districts", "demand", "gaps", "suggestions"}
+        assert set(pd.read_excel(path, sheet_name=None)) == {"coverage_by_district", "demand", "gaps", "suggestions"}

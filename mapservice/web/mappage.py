@@ -119,7 +119,7 @@ def categories(layers: Iterable[Layer], lang: str) -> dict[str, str]:
 def presets(presets: Iterable[MapPreset], lang: str) -> list[dict]:
     """The one-tap searches of presets.toml as the page's buttons carry them: every filter set."""
     return [{"id": p.id, "label": p.label(lang), "layers": list(p.layers), "category": p.category or "",
-             "free": bool(p.free), "open": p.open or "", "radius": p.radius_m} for p in presets]
+             "free_only": p.free_only, "open": p.open or "", "radius": p.radius_m} for p in presets]
 
 
 def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings, lang: str,
