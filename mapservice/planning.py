@@ -377,29 +377,35 @@ def _no_suggestions() -> gpd.GeoDataFrame:
 
 def records(frame: pd.DataFrame) -> list[dict]:
     """A table's rows as JSON-ready dicts: Python numbers, NaN and missing values as None."""
-    if not len(frame.columns):
+    keys = list(frame.columns)
+    if not keys:
         return [{} for _ in range(len(frame))]
-    plain = frame.astype(object)
-    return plain.where(frame.notna(), None).to_dict("records")
+    columns = [frame[key].astype(object).where(frame[key].notna(), None).tolist() for key in keys]
+    return [dict(zip(keys, values)) for values in zip(*columns)]
 
 
 def feature_collection(frame: gpd.GeoDataFrame) -> dict:
-    """A GeoDataFrame as a GeoJSON FeatureCollection (points written directly, other shapes by shapely)."""
+    """A GeoDataFrame as a GeoJSON FeatureCollection: points and simple polygons (H3 cells) written
+    straight from their coordinates, anything else by shapely."""
     rows = records(frame.drop(columns="geometry"))
     geometries = frame.geometry.values
-    points = frame.geom_type.to_numpy() == "Point" if len(frame) else np.zeros(0, dtype=bool)
-    xs = shapely.get_x(geometries) if points.any() else None
-    ys = shapely.get_y(geometries) if points.any() else None
-    features = []
-    for i, properties in enumerate(rows):
-        geometry = {"type": "Point", "coordinates": [float(xs[i]), float(ys[i])]} if points[i] \
-            else _shape(geometries[i])
-        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _shape(geometry) -> dict:
-    """GeoJSON of a polygon without holes (an H3 cell) straight from its ring; anything else by shapely."""
-    if geometry.geom_type == "Polygon" and not len(geometry.interiors):
-        return {"type": "Polygon", "coordinates": [shapely.get_coordinates(geometry.exterior).tolist()]}
-    return mapping(geometry)
+    kinds = shapely.get_type_id(geometries) if len(frame) else np.zeros(0, dtype=int)
+    shapes: list = [None] * len(frame)
+    points = np.flatnonzero(kinds == 0)
+    if len(points):
+        xy = np.round(shapely.get_coordinates(geometries[points]), 7).tolist()
+        for i, coordinates in zip(points.tolist(), xy):
+            shapes[i] = {"type": "Point", "coordinates": coordinates}
+    simple = np.flatnonzero((kinds == 3) & (shapely.get_num_interior_rings(geometries) == 0)) if len(frame) \
+        else points[:0]
+    if len(simple):
+        coordinates, owner = shapely.get_coordinates(geometries[simple], return_index=True)
+        coordinates = np.round(coordinates, 7).tolist()
+        starts = np.searchsorted(owner, np.arange(len(simple) + 1)).tolist()
+        for k, i in enumerate(simple.tolist()):
+            shapes[i] = {"type": "Polygon", "coordinates": [coordinates[starts[k]:starts[k + 1]]]}
+    for i, shape in enumerate(shapes):
+        if shape is None:
+            shapes[i] = mapping(geometries[i])
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "geometry": g, "properties": p} for g, p in zip(shapes, rows)]}

@@ -22,7 +22,7 @@ import h3
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
-from shapely.geometry import Polygon
+import shapely
 
 from ..errors import BadRequest
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
@@ -388,8 +388,20 @@ def _cell_frame(cells: list[str], counts: np.ndarray, weights: np.ndarray) -> gp
     table = (pd.DataFrame({"cell": cells, "n": counts, "w": weights}).groupby("cell")
              .agg(uncovered_count=("n", "sum"), uncovered_weight=("w", "sum")).reset_index()
              .sort_values(["uncovered_weight", "cell"], ascending=[False, True], ignore_index=True))
-    hexagons = [Polygon([(x, y) for y, x in h3.cell_to_boundary(cell)]) for cell in table["cell"]]
-    return gpd.GeoDataFrame(table, geometry=hexagons, crs="EPSG:4326")
+    return gpd.GeoDataFrame(table, geometry=cell_polygons(table["cell"]), crs="EPSG:4326")
+
+
+def cell_polygons(cells) -> np.ndarray:
+    """The polygons of H3 cells (lon/lat, EPSG:4326), built at once for each ring length (6 for
+    hexagons, 5 for the twelve pentagons per resolution, more where a cell crosses an icosahedron edge)."""
+    boundaries = [h3.cell_to_boundary(cell) for cell in cells]
+    polygons = np.empty(len(boundaries), dtype=object)
+    sizes = np.array([len(b) for b in boundaries], dtype=int)
+    for size in np.unique(sizes):
+        chosen = np.flatnonzero(sizes == size)
+        rings = np.array([boundaries[i] for i in chosen], dtype=float)[:, :, ::-1]  # (lat, lon) -> (lon, lat)
+        polygons[chosen] = shapely.polygons(np.concatenate([rings, rings[:, :1]], axis=1))
+    return polygons
 
 
 def radius_for_minutes(minutes):

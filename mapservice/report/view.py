@@ -141,18 +141,19 @@ def page_data(store: Store, query: PlannerQuery, lang: str) -> dict:
     data = plan.to_dict(demand_columns=["id", "name", "district", "covered", "weight", "nearest_m", "nearest_name"])
     unit_text = unit(plan.weight, lang)
     weight_label_text = weight_label(plan.weight, lang)
+    nearest, nowhere = i18n.template("planner_nearest", lang), t("planner_none_in_reach", lang)
     for feature in data["demand"]["features"]:
         props = feature["properties"]
         weight, nearest_m, nearest_name = props.pop("weight"), props.pop("nearest_m"), props.pop("nearest_name")
         props["weight_text"] = f"{weight_label_text} {i18n.number(weight, lang)}" if plan.weight else None
-        props["nearest_text"] = t("planner_nearest", lang, name=nearest_name or "",
-                                  distance=i18n.distance(nearest_m, lang)) \
-            if nearest_m is not None else t("planner_none_in_reach", lang)
+        props["nearest_text"] = nearest.format(name=nearest_name or "", distance=i18n.distance(nearest_m, lang)) \
+            if nearest_m is not None else nowhere
+    cell = i18n.template("planner_gap_cell", lang)
     for part in ("gaps", "gaps_overview"):
         for feature in data[part]["features"]:
             props = feature["properties"]
-            props["text"] = t("planner_gap_cell", lang, count=i18n.number(props["uncovered_count"], lang),
-                              weight=i18n.number(props["uncovered_weight"], lang), unit=unit_text)
+            props["text"] = cell.format(count=i18n.number(props["uncovered_count"], lang),
+                                        weight=i18n.number(props["uncovered_weight"], lang), unit=unit_text)
     data["view"] = build(plan, layers, lang)
     return data
 
