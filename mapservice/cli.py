@@ -138,7 +138,8 @@ def _print_report(report: ImportReport) -> None:
 @main.command("import")
 @click.argument("layer")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--crs", help="Source CRS: wgs84, cgcs2000, gcj02, bd09 or an EPSG code (default: the file's, else WGS 84).")
+@click.option("--crs", help="Source CRS: wgs84, cgcs2000, gcj02, bd09 or an EPSG code "
+                            "(default: the file's, else WGS 84).")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), help="Write rejected rows to this CSV.")
 def import_(layer: str, file: Path, crs: str | None, dry_run: bool, report_path: Path | None) -> None:

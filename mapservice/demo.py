@@ -25,7 +25,8 @@ def district_features(folder: Path) -> dict:
                 continue  # the city outline
             geometry = json.loads((folder / row["文件名"]).read_text(encoding="utf-8"))
             adcode = row["文件名"].split(".")[0]
-            features.append({"type": "Feature", "geometry": {"type": geometry["type"], "coordinates": geometry["coordinates"]},
+            shape = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
+            features.append({"type": "Feature", "geometry": shape,
                              "properties": {"source_id": f"district-{adcode}", "name": row["区/县"], "adcode": adcode}})
     return {"type": "FeatureCollection", "features": features}
 

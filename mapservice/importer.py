@@ -7,10 +7,9 @@ transaction, so re-importing a file updates rather than duplicates.
 """
 from __future__ import annotations
 
-import logging
-
 import csv
 import hashlib
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,7 +92,8 @@ def parse_crs(text: str | None) -> str | CRS | None:
     try:
         return CRS.from_user_input(int(name) if name.isdigit() else text.strip())
     except CRSError:
-        raise BadRequest(f"unknown CRS {text!r}: use wgs84, cgcs2000, gcj02, bd09 or an EPSG code", field="crs") from None
+        raise BadRequest(f"unknown CRS {text!r}: use wgs84, cgcs2000, gcj02, bd09 or an EPSG code",
+                         field="crs") from None
 
 
 def _match(columns: list[str], names) -> str | None:
@@ -222,7 +222,8 @@ class _Reader:
         elif self.lon_column and self.lat_column and not (
                 self.wkt_column and not str(record.get(self.lon_column, "")).strip()):
             lon, lat = _number(record.get(self.lon_column)), _number(record.get(self.lat_column))
-            for name, raw, number in (("lon", record.get(self.lon_column), lon), ("lat", record.get(self.lat_column), lat)):
+            for name, raw, number in (("lon", record.get(self.lon_column), lon),
+                                      ("lat", record.get(self.lat_column), lat)):
                 if number is None:
                     errors.append((name, "not a number", str(raw)))
             if lon is None or lat is None:
@@ -297,7 +298,8 @@ def import_file(store: Store, layer_id: str, path: str | Path, crs: str | None =
     for index, record in enumerate(wrap(records, desc=f"check {path.name}", unit="row")):
         row, errors = reader.row(index, record)
         if row is not None and row.source_id in seen:
-            errors = [RowError(first_line + index, "source_id", f"duplicate of line {seen[row.source_id]}", row.source_id)]
+            errors = [RowError(first_line + index, "source_id", f"duplicate of line {seen[row.source_id]}",
+                               row.source_id)]
         if errors:
             report.errors.extend(errors)
             continue

@@ -439,7 +439,8 @@ def load_layers(folder: Path | str | None = None) -> LayerRegistry:
     for path in files:
         layer = parse_layer(_read_toml(path), str(path))
         if layer.id in registry:
-            raise LayerConfigError(f"{path}: layer id {layer.id!r} is already used by {registry[layer.id].source}", field="id")
+            raise LayerConfigError(f"{path}: layer id {layer.id!r} is already used by {registry[layer.id].source}",
+                                   field="id")
         registry[layer.id] = layer
     presets = folder / PRESETS_FILE
     registry.presets = parse_presets(_read_toml(presets), registry, str(presets)) if presets.exists() else Presets()

@@ -21,8 +21,15 @@ from shapely.geometry import mapping
 
 from .analysis.access import two_step_fca
 from .analysis.classify import class_index, quantile_breaks
-from .analysis.coverage import (coarser_gaps, coverage, coverage_frame, gap_cells, h3_resolution_for_radius,
-                                radius_for_minutes, summarize_by_district)
+from .analysis.coverage import (
+    coarser_gaps,
+    coverage,
+    coverage_frame,
+    gap_cells,
+    h3_resolution_for_radius,
+    radius_for_minutes,
+    summarize_by_district,
+)
 from .analysis.siting import greedy_max_coverage
 from .errors import BadRequest
 from .exporter import iter_features

@@ -11,9 +11,17 @@ from pyproj import Geod
 from shapely.geometry import Point, Polygon
 
 from mapservice.analysis.access import two_step_fca
-from mapservice.analysis.coverage import (coarser_gaps, coverage, coverage_frame, gap_cells,
-                                          h3_resolution_for_radius, nearest_supply, pairs_within,
-                                          radius_for_minutes, summarize_by_district)
+from mapservice.analysis.coverage import (
+    coarser_gaps,
+    coverage,
+    coverage_frame,
+    gap_cells,
+    h3_resolution_for_radius,
+    nearest_supply,
+    pairs_within,
+    radius_for_minutes,
+    summarize_by_district,
+)
 from mapservice.analysis.siting import greedy_max_coverage
 from mapservice.errors import BadRequest
 

@@ -6,7 +6,6 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-
 from mapservice.app import create_app
 from mapservice.i18n import t
 from mapservice.resources import resource_dir

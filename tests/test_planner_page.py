@@ -15,14 +15,14 @@ from urllib.parse import parse_qs, quote, urlsplit
 from urllib.request import urlopen
 
 import pytest
+from browsing import ARTIFACTS, PHONE, opener, shot
+from test_pages import parse, remote_urls
 
 from mapservice.analysis.classify import class_index, quantile_breaks
 from mapservice.i18n import t
 from mapservice.report import printmap, style, view
 from mapservice.report.wording import TABLE_COLUMNS
 from mapservice.web import plannerpage
-from browsing import ARTIFACTS, PHONE, opener, shot
-from test_pages import parse, remote_urls
 
 DISTRICTS = {"广陵区", "邗江区", "江都区", "宝应县", "仪征市", "高邮市"}
 SVG_NS = "http://www.w3.org/2000/svg"

@@ -21,8 +21,8 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 import shapely
+from scipy.spatial import cKDTree
 
 from ..errors import BadRequest
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz

@@ -18,8 +18,17 @@ from ..planning import Plan, parse_supply_where, records
 from ..store.base import Store
 from . import chart, printmap, style
 from .query import PlannerQuery
-from .wording import (COLUMN_FORMATS, TABLE_COLUMNS, column_labels, reach_words, scope_name, supply_where_words,
-                      total_label, unit, weight_label)
+from .wording import (
+    COLUMN_FORMATS,
+    TABLE_COLUMNS,
+    column_labels,
+    reach_words,
+    scope_name,
+    supply_where_words,
+    total_label,
+    unit,
+    weight_label,
+)
 
 
 def _is_number(value) -> bool:
@@ -118,7 +127,8 @@ def build(plan: Plan, layers: Mapping[str, Layer], lang: str) -> dict:
         "gap_legend": {"title": t("planner_legend_gaps", lang, unit=unit_text),
                        "fine": gap_legend(plan.gap_breaks, lang),
                        "overview": gap_legend(plan.overview_breaks, lang)},
-        "counts": {"gaps": i18n.number(len(plan.gaps), lang), "gaps_overview": i18n.number(len(plan.gaps_overview), lang),
+        "counts": {"gaps": i18n.number(len(plan.gaps), lang),
+                   "gaps_overview": i18n.number(len(plan.gaps_overview), lang),
                    "uncovered": i18n.number(len(plan.demand) - covered, lang), "covered": i18n.number(covered, lang),
                    "supply": i18n.number(in_scope, lang), "suggestions": i18n.number(len(plan.suggestions), lang)},
         "suggestions": suggestions,

@@ -388,7 +388,8 @@ class GeoPackageStore(Store):
             query = unit_xyz(lon, lat)[0]
             reach = float(chord_for_metres(radius_m * (1 + SPHERE_MARGIN)))
             candidates = np.asarray(index.tree.query_ball_point(query, reach), dtype=np.intp)
-            candidates = candidates[np.isin(index.fids[candidates], self._filtered_fids(layer, index.fids[candidates], filters))]
+            kept = self._filtered_fids(layer, index.fids[candidates], filters)
+            candidates = candidates[np.isin(index.fids[candidates], kept)]
             picked, dist = self._closest(index, candidates, lon, lat, radius_m, limit)
         else:
             picked, dist = self._nearest_unfiltered(index, lon, lat, radius_m, limit)
@@ -465,7 +466,8 @@ class GeoPackageStore(Store):
             )
         except sqlite3.IntegrityError as exc:
             if "source_id" in str(exc):
-                raise Conflict(f"layer {layer.id} already has a feature with that source_id", field="source_id") from None
+                raise Conflict(f"layer {layer.id} already has a feature with that source_id",
+                               field="source_id") from None
             log.warning("layer %s: insert refused: %s", layer.id, exc)
             raise Conflict(f"the feature breaks a rule of layer {layer.id} (a required value is missing)") from None
 

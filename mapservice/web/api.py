@@ -18,8 +18,16 @@ from ..report import downloads, view
 from ..report.query import PlannerQuery
 from ..store.base import Feature
 from . import args, store
-from .schemas import (CoverageArgs, ExportArgs, FeaturesArgs, NearbyArgs, OutputArgs, PlacesArgs, PlanArgs,
-                      SuggestionArgs)
+from .schemas import (
+    CoverageArgs,
+    ExportArgs,
+    FeaturesArgs,
+    NearbyArgs,
+    OutputArgs,
+    PlacesArgs,
+    PlanArgs,
+    SuggestionArgs,
+)
 
 bp = APIBlueprint("api", __name__, url_prefix="/api")
 

@@ -64,8 +64,8 @@ def at_least_options(layers: LayerRegistry, lang: str) -> list[dict]:
     groups = {}
     for layer in supply_choices(layers):
         for attribute in layer.ordered_attributes:
-            group = groups.setdefault(attribute.name, {"label": t("planner_at_least", lang, attribute=attribute.label(lang)),
-                                                       "layers": [], "options": []})
+            label = t("planner_at_least", lang, attribute=attribute.label(lang))
+            group = groups.setdefault(attribute.name, {"label": label, "layers": [], "options": []})
             group["layers"].append(layer.id)
             if not group["options"]:
                 group["options"] = [{"value": f"{attribute.name}>={code}",

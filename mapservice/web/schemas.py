@@ -57,16 +57,19 @@ class CoverageArgs(Schema):
     demand = String(required=True, metadata={"description": "demand layer: communities or schools"})
     radius = Float(validate=Range(0, planning.MAX_RADIUS_M, min_inclusive=False),
                    metadata={"description": "metres (default: the supply layer's GB 50180-2018 radius)"})
-    minutes = Float(validate=Range(0, planning.MAX_MINUTES, min_inclusive=False), metadata={"description": "walking minutes instead of radius"})
+    minutes = Float(validate=Range(0, planning.MAX_MINUTES, min_inclusive=False),
+                    metadata={"description": "walking minutes instead of radius"})
     district = String(metadata={"description": "district name or adcode, e.g. 广陵区 or 321002"})
-    weight = String(metadata={"description": "numeric demand attribute to weight by (default: the layer file's weight)"})
+    weight = String(metadata={"description": "numeric demand attribute to weight by "
+                                             "(default: the layer file's weight)"})
     supply_where = String(metadata={"description": "supply filter, e.g. tier>=示范 or category=museum"})
 
 
 class SuggestionArgs(CoverageArgs):
     count = Integer(load_default=planning.DEFAULT_COUNT, validate=Range(1, planning.MAX_SUGGESTIONS))
     candidates = String(load_default="sites", validate=OneOf(planning.CANDIDATES),
-                        metadata={"description": "sites: features of the candidate-site layers (schools, communities) without a supply feature; "
+                        metadata={"description": "sites: features of the candidate-site layers (schools, "
+                                                 "communities) without a supply feature; "
                                                  "hexagons: centres of gap cells"})
 
 
