@@ -6,7 +6,7 @@ taken from the planner defaults of presets.toml, else from the first supply and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from ..errors import BadRequest
 from ..layers import LayerRegistry
@@ -22,16 +22,9 @@ def demand_choices(layers: LayerRegistry) -> list:
 
 
 @dataclass(frozen=True)
-class PlannerQuery:
-    """The planner's question with its presentation choices (how many sites, from what)."""
+class PlannerQuery(CoverageRequest):
+    """The planner's question with how many new sites to suggest, and from what."""
 
-    supply: tuple[str, ...]
-    demand: str
-    radius_m: float | None = None
-    minutes: float | None = None
-    district: str | None = None
-    supply_where: str | None = None
-    weight: str | None = None
     count: int = DEFAULT_COUNT
     candidates: str = "sites"
 
@@ -69,8 +62,8 @@ class PlannerQuery:
                        district=self.district if self.district in districts else None)
 
     def request(self) -> CoverageRequest:
-        return CoverageRequest(supply=self.supply, demand=self.demand, radius_m=self.radius_m, minutes=self.minutes,
-                               district=self.district, weight=self.weight, supply_where=self.supply_where)
+        """The coverage question alone."""
+        return CoverageRequest(**{f.name: getattr(self, f.name) for f in fields(CoverageRequest)})
 
     def params(self) -> dict[str, str]:
         """The query string of this query (for the API, the report and the downloads)."""
