@@ -216,5 +216,5 @@ def coverage_(supply, demand, radius, minutes, district, weight, supply_where, c
             click.echo(f"{row.rank:>3}. {row.name:<16} {row.lon:.5f},{row.lat:.5f}  +{row.added_weight:,.0f}"
                        f"  -> {i18n.share(row.covered_share_after)}")
     if output:
-        for written in downloads.write(result, output):
+        for written in downloads.write(result, output, service.layers):
             click.echo(f"wrote {written}")

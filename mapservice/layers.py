@@ -289,14 +289,21 @@ class LayerRegistry(dict):
 
     presets: Presets = Presets()
 
-    def require(self, layer_id: str, field_name: str = "layer") -> Layer:
-        """The layer, or an error: 404 for a layer in the path, 400 for one named in a parameter."""
+    def require(self, layer_id: str, field_name: str = "layer", kind: str | None = None,
+                points: bool = False) -> Layer:
+        """The layer, or an error: 404 for a layer in the path, 400 for one named in a parameter.
+
+        With ``kind`` (and ``points``) the layer must be of that kind (and hold points); the error
+        then lists only the layers that would do.
+        """
         from .errors import BadRequest, NotFound
 
         layer = self.get(layer_id)
-        if layer is None:
+        fits = [lay.id for lay in self.values() if (kind is None or lay.kind == kind) and (not points or lay.is_point)]
+        if layer is None or layer.id not in fits:
             error = NotFound if field_name == "layer" else BadRequest
-            raise error(f"unknown layer {layer_id!r}; known layers: {', '.join(self)}", field=field_name)
+            problem = f"unknown layer {layer_id!r}" if layer is None else f"{layer_id} is not a {kind} layer"
+            raise error(f"{problem}; choose one of {', '.join(fits)}", field=field_name)
         return layer
 
     def of_kind(self, kind: str) -> list[Layer]:

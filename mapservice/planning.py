@@ -215,13 +215,8 @@ def _resolve(store: Store, request: CoverageRequest) -> tuple[list[Layer], Layer
         raise BadRequest("choose at least one supply layer", field="supply")
     supply = []
     for layer_id in dict.fromkeys(request.supply):  # a layer named twice counts once
-        layer = store.layers.require(layer_id, "supply")
-        if layer.kind != "supply" or not layer.is_point:
-            raise BadRequest(f"{layer.id} is not a supply layer", field="supply")
-        supply.append(layer)
-    demand = store.layers.require(request.demand, "demand")
-    if demand.kind != "demand" or not demand.is_point:
-        raise BadRequest(f"{demand.id} is not a demand layer", field="demand")
+        supply.append(store.layers.require(layer_id, "supply", kind="supply", points=True))
+    demand = store.layers.require(request.demand, "demand", kind="demand", points=True)
     if request.radius_m is not None and request.minutes is not None:
         raise BadRequest("give radius or minutes, not both", field="radius")
     if request.minutes is not None:

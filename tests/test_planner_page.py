@@ -11,7 +11,7 @@ import json
 import math
 import re
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 from urllib.request import urlopen
 
 import pytest
@@ -194,7 +194,8 @@ def test_planner_downloads_are_the_coverage_export(demo_client):
     links = tables(demo_client.get("/planner").get_data(as_text=True)).links
     xlsx = demo_client.get(links["pl-xlsx"])
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
-    assert "coverage-parent_schools-communities-500m.xlsx" in xlsx.headers["Content-Disposition"]
+    name = unquote(xlsx.headers["Content-Disposition"].split("filename*=UTF-8''")[1])
+    assert re.fullmatch(r"覆盖分析_全域_家门口的家长学校_社区村_500米_\d{4}-\d\d-\d\d\.xlsx", name), name
     gpkg = demo_client.get(links["pl-gpkg"])
     assert gpkg.status_code == 200 and gpkg.data[:16] == b"SQLite format 3\x00"
 

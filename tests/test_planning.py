@@ -1,4 +1,6 @@
 """Coverage for planners on a store: a hand-made region on both stores, via core, HTTP and CLI."""
+import re
+
 import h3
 import pyogrio
 import pytest
@@ -94,8 +96,73 @@ def test_coverage_cli_writes_a_geopackage(tmp_path, monkeypatch, layers):
     assert result.exit_code == 0, result.output
     assert "西区" in result.output and "28.6%" in result.output
     layers_written = dict(pyogrio.list_layers(tmp_path / "out.gpkg"))
-    assert set(layers_written) == {"coverage_by_district", "demand", "gaps", "suggestions"}
+    assert {"coverage_by_district", "demand", "gaps", "suggestions", "summary"} <= set(layers_written)
     assert len(pyogrio.read_dataframe(tmp_path / "out.gpkg", layer="demand")) == 5
+    # An unknown format is refused before any work, naming the ones there are.
+    result = CliRunner().invoke(main, ["coverage", "--supply", "parent_schools", "--demand", "communities",
+                                       "-o", str(tmp_path / "out.pdf")])
+    assert result.exit_code == 2 and ".gpkg, .xlsx" in result.output and "Traceback" not in result.output
+
+
+def test_the_geopackage_opens_coloured_in_qgis(client, app, tmp_path):
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    build(app.extensions["mapservice"].store)
+    response = client.get("/api/coverage/export?supply=parent_schools&demand=communities&radius=500&format=gpkg")
+    path = tmp_path / "plan.gpkg"
+    path.write_bytes(response.data)
+    districts = pyogrio.read_dataframe(path, layer="coverage_by_district")
+    assert list(districts["district"]) == ["东区", "西区", "全域合计"]
+    assert list(districts.geom_type[:2]) == ["MultiPolygon"] * 2 and districts.geometry.iloc[2] is None
+    # The region covers 28.6%: the west (25%) sits in the middle class, the east (30.8%) too.
+    assert list(districts["share_class"]) == [2, 2, -1]
+    with sqlite3.connect(path) as conn:
+        styles = dict(conn.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault").fetchall())
+    assert set(styles) == {"gaps", "coverage_by_district"}
+    gaps = pyogrio.read_dataframe(path, layer="gaps")
+    for table, field, frame in (("gaps", "class", gaps), ("coverage_by_district", "share_class", districts)):
+        renderer = ET.fromstring(styles[table]).find("renderer-v2")
+        assert renderer.get("attr") == field and field in frame
+        values = {int(c.get("value")) for c in renderer.iter("category")}
+        assert set(frame[field]) <= values
+    summary = pyogrio.read_dataframe(path, layer="summary", read_geometry=False)
+    assert "家门口的家长学校" in " ".join(summary["value"])
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_excel_download_reads_without_a_glossary(client, app, tmp_path, lang):
+    from openpyxl import load_workbook
+
+    build(app.extensions["mapservice"].store)
+    response = client.get(f"/api/coverage/export?supply=parent_schools&demand=communities&radius=500&district=东区"
+                          f"&format=xlsx&lang={lang}")
+    disposition = response.headers["Content-Disposition"]
+    assert ("%E4%B8%9C%E5%8C%BA" in disposition) and re.search(r"\d{4}-\d\d-\d\d\.xlsx", disposition)
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(response.data)
+    book = load_workbook(path)
+    zh = lang == "zh"
+    assert book.sheetnames == (["分析条件", "分区县覆盖", "需求单元", "缺口网格", "建议新址"] if zh else
+                               ["Parameters", "Coverage by district", "Demand units", "Gap cells", "Suggested sites"])
+    params = {row[0]: row[1] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
+    assert params["数据来源" if zh else "Data"] == ("导入的数据" if zh else "Imported data")
+    assert params["区域" if zh else "Area"] == "东区"
+    table = book.worksheets[1]
+    assert table.freeze_panes == "A2"
+    headers = [c.value for c in table[1]]
+    assert headers[:2] == (["区县", "需求单元"] if zh else ["District", "Demand units"])
+    assert "covered_share" not in headers and headers[5] == ("覆盖率" if zh else "Covered share")
+    rows = list(table.iter_rows(min_row=2))
+    assert [r[0].value for r in rows] == ["东区", "合计" if zh else "Total"]
+    share = rows[0][5]
+    assert share.value == pytest.approx(2000 / 6500) and share.number_format == "0.0%"
+    assert rows[0][3].number_format == "#,##0" and rows[0][3].value == 6500
+    assert table.column_dimensions["A"].width >= 8
+    demand = book.worksheets[2]
+    assert [c.value for c in demand[1]][:4] == (["名称", "区县", "常住人口", "在覆盖范围内"] if zh
+                                                else ["Name", "District", "Population", "Within reach"])
+    assert {r[3] for r in demand.iter_rows(min_row=2, values_only=True)} == ({"是", "否"} if zh else {"yes", "no"})
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "gpkg"])
@@ -103,11 +170,11 @@ def test_coverage_download(client, app, tmp_path, fmt):
     build(app.extensions["mapservice"].store)
     response = client.get(f"/api/coverage/export?supply=parent_schools&demand=communities&radius=500&format={fmt}")
     assert response.status_code == 200
-    assert f"coverage-parent_schools-communities-500m.{fmt}" in response.headers["Content-Disposition"]
+    assert f".{fmt}" in response.headers["Content-Disposition"]
     path = tmp_path / f"download.{fmt}"
     path.write_bytes(response.data)
     if fmt == "gpkg":
         assert len(pyogrio.read_dataframe(path, layer="suggestions")) == 2
     else:
         import pandas as pd
-        assert set(pd.read_excel(path, sheet_name=None)) == {"coverage_by_district", "demand", "gaps", "suggestions"}
+        assert set(pd.read_excel(path, sheet_name=None)) == {"分析条件", "分区县覆盖", "需求单元", "缺口网格", "建议新址"}

@@ -52,3 +52,28 @@ def class_index(values, breaks: list[float], classes: int = 5) -> np.ndarray:
     """
     values = np.asarray(values, dtype=float)
     return np.searchsorted(np.asarray(breaks, dtype=float), values, side="right") + (classes - 1 - len(breaks))
+
+
+#: Offsets from the reference share (fractions) that bound the diverging classes of :func:`share_class`.
+SHARE_STEPS = (-0.15, -0.05, 0.05, 0.15)
+
+
+def share_breaks(reference: float, steps=SHARE_STEPS) -> list[float]:
+    """Breaks of a diverging scale of shares centred on ``reference`` (the region's share), clipped to 0..1.
+
+    >>> share_breaks(0.8)
+    [0.65, 0.75, 0.85, 0.95]
+    """
+    return [round(min(max(reference + step, 0.0), 1.0), 6) for step in steps]
+
+
+def share_class(shares, reference: float, steps=SHARE_STEPS) -> np.ndarray:
+    """The diverging class of each share (0 = far below ``reference`` .. 4 = far above; 2 holds the
+    reference itself); -1 where a share is missing.
+
+    >>> share_class([0.5, 0.78, 0.81, 0.99, float("nan")], 0.8).tolist()
+    [0, 2, 2, 4, -1]
+    """
+    shares = np.asarray(shares, dtype=float)
+    classes = np.searchsorted(np.asarray(share_breaks(reference, steps)), shares, side="right")
+    return np.where(np.isnan(shares), -1, classes)

@@ -11,5 +11,9 @@ SUGGESTION_COLOR = "#1e3a8a"
 BAR_COLOR = "#0f766e"
 BAR_BELOW_COLOR = "#ea580c"
 
+#: Districts by covered share against the region's (analysis.classify.share_class): far below to far above.
+SHARE_COLORS = ("#d95f0e", "#fdae6b", "#f7f7f7", "#80cdc1", "#01665e")
+NO_SHARE_COLOR = "#e2e8f0"
+
 COLORS = {"uncovered": UNCOVERED_COLOR, "uncovered_dot": UNCOVERED_DOT_COLOR, "covered": COVERED_COLOR,
           "suggestion": SUGGESTION_COLOR, "bar": BAR_COLOR, "bar_below": BAR_BELOW_COLOR}

@@ -176,11 +176,10 @@ def coverage_suggestions(query):
 @bp.input(ExportArgs, location="query", arg_name="query", unknown=RAISE)
 def coverage_export(query):
     """The district table, demand rows, gap cells and suggestions as one download."""
-    result = _plan(query, query["count"])
-    name = (f"coverage-{'-'.join(result.request.supply)}-{result.request.demand}-{result.radius_m:.0f}m."
-            f"{query['format']}")
+    result, lang = _plan(query, query["count"]), pick_lang(query["lang"])
+    name = downloads.file_name(result, store().layers, lang, f".{query['format']}")
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        downloads.write(result, path, pick_lang(query["lang"]))
+        path = Path(folder) / f"plan.{query['format']}"
+        downloads.write(result, path, store().layers, lang)
         data = io.BytesIO(path.read_bytes())
     return send_file(data, download_name=name, as_attachment=True)
