@@ -612,6 +612,30 @@ def test_print_report_opens_the_report(open_planner):
     report.screenshot(path=str(ARTIFACTS / "planner-report.png"), full_page=True)
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_report_prints_on_one_a4_page(browser, server, lang):
+    page = browser.new_page()
+    problems = []
+    page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
+    try:
+        for district in ["", *sorted(DISTRICTS)]:
+            page.goto(f"{server}/planner/report?lang={lang}&district={quote(district)}")
+            pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+            assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, (lang, district or "region")
+            # Every district name drawn on the map lies wholly inside it.
+            inside = page.evaluate("""() => {
+              const map = document.querySelector('.rp-map').getBoundingClientRect();
+              return [...document.querySelectorAll('.rp-map-label')].every((label) => {
+                const box = label.getBoundingClientRect();
+                return box.left >= map.left && box.right <= map.right && box.top >= map.top && box.bottom <= map.bottom;
+              });
+            }""")
+            assert inside, (lang, district)
+    finally:
+        page.close()
+    assert problems == []
+
+
 def test_phone(open_planner):
     page = open_planner("/planner", viewport=PHONE, is_mobile=True, has_touch=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "nothing sticks out sideways"

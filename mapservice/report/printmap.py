@@ -84,7 +84,9 @@ class PrintMap:
 
 
 #: Gap cells narrower than this many SVG units are merged into their H3 parents for the report.
-MIN_CELL_EDGE_UNITS = 4.0
+MIN_CELL_EDGE_UNITS = 6.0
+#: Width of a character of a district label (13 px, letter-spaced) and half its line, in SVG units.
+LABEL_CJK_WIDTH, LABEL_WIDTH, LABEL_HEIGHT = 14.5, 8.5, 9.0
 
 
 def print_gaps(plan: Plan, proj: Projection) -> tuple[gpd.GeoDataFrame, list[float], int]:
@@ -137,20 +139,23 @@ def svg_map(plan: Plan, lang: str, width: float = 600, max_height: float = 760) 
     outline_paths = "".join(proj.path(o) for name, o in outlines if not chosen_names or name in chosen_names)
     out.append(f'<path d="{outline_paths}" fill="none" stroke="{"#0f172a" if chosen_names else "#64748b"}" '
                f'stroke-width="{1.8 if chosen_names else 1}"/>')
-    # Uncovered demand as dots: zero-length round-capped strokes in one path.
+    # Uncovered demand as rings (a dark round-capped stroke with a white one inside), so that on
+    # paper they do not read as the filled gap cells beneath them; one path each.
     uncovered = plan.demand[~plan.demand["covered"].astype(bool)] if len(plan.demand) else plan.demand
     if len(uncovered):
         x, y = proj.xy(uncovered.geometry.x, uncovered.geometry.y)
         dots = "".join(f"M{a:.1f} {b:.1f}h0" for a, b in zip(x, y))
-        out.append(f'<path class="rp-dots" d="{dots}" stroke="{style.UNCOVERED_DOT_COLOR}" stroke-width="2.2" '
-                   f'stroke-linecap="round"/>')
-    # District names.
+        for color, width in ((style.UNCOVERED_DOT_COLOR, 3.4), ("#ffffff", 1.3)):
+            out.append(f'<path class="rp-dots" d="{dots}" stroke="{color}" stroke-width="{width}" '
+                       'stroke-linecap="round"/>')
+    # District names, where the whole name fits inside the map.
     for name, geometry in zip(districts["name"], districts.geometry):
         polygons = getattr(geometry, "geoms", [geometry])
         largest = max(polygons, key=lambda p: p.area)
         at = polylabel(largest, tolerance=0.002) if largest.is_valid else largest.representative_point()
         x, y = proj.xy(at.x, at.y)
-        if 0 <= x <= w and 0 <= y <= h:
+        half = sum(LABEL_CJK_WIDTH if ord(ch) > 0x2E80 else LABEL_WIDTH for ch in name) / 2
+        if half + 2 <= x <= w - half - 2 and LABEL_HEIGHT <= y <= h - LABEL_HEIGHT:
             out.append(f'<text class="rp-map-label" x="{float(x):.1f}" y="{float(y):.1f}" text-anchor="middle" '
                        f'dominant-baseline="middle">{escape(name)}</text>')
     # Suggested sites: the reach circle and a numbered disc.

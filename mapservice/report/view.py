@@ -95,7 +95,7 @@ def build(plan: Plan, layers: Mapping[str, Layer], lang: str) -> dict:
             "added": t("planner_added", lang, value=i18n.number(pick["added_weight"], lang), unit=unit_text),
             "after": t("planner_share_after", lang, share=i18n.share(pick["covered_share_after"], lang)),
             "after_share": i18n.share(pick["covered_share_after"], lang),
-            "lonlat": f"{pick['lon']:.5f}, {pick['lat']:.5f}"})
+            "lonlat": f"{pick['lon']:.4f}, {pick['lat']:.4f}"})  # about 10 m
     covered = int(plan.demand["covered"].sum()) if len(plan.demand) else 0
     in_scope = int(plan.supply_used["in_scope"].sum()) if len(plan.supply_used) else 0
     return {
