@@ -541,6 +541,30 @@ def test_one_district(open_planner, server):
     assert page.locator(".leaflet-pane path.pl-gap").count() > 0  # those in view
 
 
+def test_a_district_picked_on_the_map_table_or_chart_is_picked_everywhere(open_planner):
+    page = open_planner()
+    zoom = "window[JSON.parse(document.getElementById('pl-config').textContent).map].getZoom()"
+    region_zoom = page.evaluate(zoom)
+    # The districts are coloured by covered share, the region's in the middle of the scale.
+    assert page.locator("path.pl-share").count() == len(DISTRICTS)
+    legend = page.locator(".pl-legend").inner_text()
+    assert f"全域 {page.locator('#pl-share').inner_text()} 居中" in legend
+    page.locator("#pl-table tbody tr[data-district='江都区']").click()
+    assert page.locator("#pl-table tbody tr.is-selected").get_attribute("data-district") == "江都区"
+    assert page.locator("#pl-chart .pl-bar.is-selected").get_attribute("data-district") == "江都区"
+    page.wait_for_function(f"{zoom} > {region_zoom}")
+    page.locator("#pl-chart .pl-bar[data-district='宝应县']").dispatch_event("click")
+    assert page.locator("#pl-table tbody tr.is-selected").get_attribute("data-district") == "宝应县"
+    # On the map: a click on a district's colour picks it.
+    page.locator("path.pl-share").nth(0).dispatch_event("click")
+    picked = page.locator("#pl-table tbody tr.is-selected")
+    assert picked.count() == 1 and picked.get_attribute("data-district") in DISTRICTS
+    # Clicking the picked one again lets it go.
+    picked.click()
+    assert page.locator("#pl-table tbody tr.is-selected").count() == 0
+    assert page.locator("#pl-chart .pl-bar.is-selected").count() == 0
+
+
 def test_walking_minutes(open_planner):
     page = open_planner()
     page.click(".pl-segmented label:has(input[value=minutes])")

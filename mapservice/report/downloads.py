@@ -22,14 +22,14 @@ import geopandas as gpd
 import h3
 import pandas as pd
 
-from ..analysis.classify import share_breaks, share_class
+from ..analysis.classify import share_class
 from ..describe import value_text
 from ..errors import BadRequest
 from ..i18n import t
 from ..layers import LayerRegistry
 from ..planning import Plan
 from . import qgis, style
-from .view import build, gap_legend
+from .view import build, gap_legend, share_legend
 from .wording import column_labels, reach_words, total_label, unit, weight_label
 
 #: Output formats by file suffix.
@@ -111,10 +111,8 @@ def _geopackage(plan: Plan, tables: dict, path: Path, layers: LayerRegistry, lan
     gaps = [(i, color, label) for i, (color, label) in
             zip(range(len(style.GAP_COLORS) - 1 - len(plan.gap_breaks), len(style.GAP_COLORS)),
                 gap_legend(plan.gap_breaks, lang))]
-    breaks = share_breaks(plan.region["covered_share"]) if plan.region["covered_share"] is not None else []
-    edges = [None, *[f"{100 * b:.0f}%" for b in breaks], None]
-    shares = [(i, color, f"{edges[i] or ''}–{edges[i + 1] or ''}".strip("–")) for i, color in
-              enumerate(style.SHARE_COLORS)] + [(-1, style.NO_SHARE_COLOR, total_label(plan.scope, lang))]
+    shares = [tuple(row) for row in share_legend(plan.region["covered_share"], lang)]
+    shares.append((-1, style.NO_SHARE_COLOR, total_label(plan.scope, lang)))
     qgis.write_styles(path, {
         "gaps": (t("planner_legend_gaps", lang, unit=unit(plan.weight, lang)), qgis.categorized_qml("class", gaps)),
         "coverage_by_district": (t("planner_chart_title", lang),

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from .. import i18n, planning
+from ..analysis.classify import share_breaks, share_class
 from ..hours import CHINA_TIME
 from ..i18n import t
 from ..layers import Layer
@@ -60,6 +61,25 @@ def gap_legend(breaks: list[float], lang: str) -> list[list[str]]:
         else:
             label = f"{i18n.number(low, lang)}–{i18n.number(high, lang)}"
         out.append([style.GAP_COLORS[first + i], label])
+    return out
+
+
+def share_legend(region_share, lang: str) -> list[list]:
+    """(class, colour, label) of the districts' diverging classes around the region's share:
+    ``< 66%``, ``66–76%`` ... ``≥ 96%``; empty without a region share."""
+    if region_share is None or region_share != region_share:
+        return []
+    edges = [None, *share_breaks(region_share), None]
+    out = []
+    for i, color in enumerate(style.SHARE_COLORS):
+        low, high = edges[i], edges[i + 1]
+        if low is None:
+            label = f"< {i18n.share(high, lang)}"
+        elif high is None:
+            label = f"≥ {i18n.share(low, lang)}"
+        else:
+            label = f"{i18n.share(low, lang)}–{i18n.share(high, lang)}"
+        out.append([i, color, label])
     return out
 
 
@@ -124,6 +144,11 @@ def build(plan: Plan, layers: Mapping[str, Layer], lang: str) -> dict:
         "rows": [_row(r, r["district"], region["covered_share"]) for r in rows],
         "total": _row(region, total_label(plan.scope, lang), None),
         "chart": chart.scene(rows, region["covered_share"], scope_name(plan.scope, lang), lang),
+        "choropleth": {"title": t("planner_choropleth", lang, share=i18n.share(region["covered_share"], lang)),
+                       "legend": share_legend(region["covered_share"], lang),
+                       "classes": dict(zip(plan.districts["district"],
+                                           share_class(plan.districts["covered_share"], region["covered_share"])
+                                           .tolist() if len(plan.districts) else []))},
         "gap_legend": {"title": t("planner_legend_gaps", lang, unit=unit_text),
                        "fine": gap_legend(plan.gap_breaks, lang),
                        "overview": gap_legend(plan.overview_breaks, lang)},

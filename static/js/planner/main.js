@@ -8,8 +8,8 @@ import { ApiError, getJSON, queryString } from "../shared/api.js";
 import { drawBoundaries } from "../shared/boundaries.js";
 import { formatter } from "../shared/strings.js";
 import { clearError, formParams, showError, syncForm, updateLinks } from "./form.js";
-import { createMapView, drawPlan, fitDistrict, pickMarker, setDistricts } from "./mapview.js";
-import { drawChart, drawHeadline, drawSuggestions, drawTable } from "./results.js";
+import { createMapView, drawPlan, fitDistrict, pickMarker, selectDistrict, setDistricts } from "./mapview.js";
+import { drawChart, drawHeadline, drawSuggestions, drawTable, revealSelected } from "./results.js";
 
 const cfg = JSON.parse(document.getElementById("pl-config").textContent);
 const S = cfg.strings;
@@ -29,16 +29,20 @@ const map = window[cfg.map];
 map.getContainer().classList.add(cfg.tiles ? "ym-tiles" : "ym-no-tiles");
 
 // The page's state: the query last asked, its answer, the table's order and the district shown.
-const state = { query: null, seq: 0, data: null, sort: { key: null, dir: 1 }, district: null, mapView: null };
+// ``selected``: the district picked on the map, in the table or in the chart (highlighted everywhere).
+const state = { query: null, seq: 0, data: null, sort: { key: null, dir: 1 }, district: null, selected: "",
+  mapView: null };
 state.mapView = createMapView(map, cfg, S, phone);
+state.mapView.onSelect = select;
 page.demoNote.hidden = true;
 
 function render() {
   const { data } = state;
   const view = data.view;
   drawHeadline(view);
-  drawTable(page.table, view, state.sort);
-  drawChart(page.chart, view);
+  if (!view.rows.some((row) => row.district === state.selected)) state.selected = "";
+  drawTable(page.table, view, state.sort, state.selected);
+  drawChart(page.chart, view, state.selected);
   const buttons = drawSuggestions(page.picks, view, S.planner_suggestions_none,
     (index, on) => pickMarker(state.mapView, index, on, buttons[index]));
   const district = data.district || "";
@@ -46,6 +50,16 @@ function render() {
   state.district = district;
   page.demoNote.hidden = !view.generated;
   page.status.textContent = view.no_demand ? S.planner_no_demand : "";
+}
+
+/** Select a district (clicking it again clears the choice), everywhere it is shown. */
+function select(name) {
+  state.selected = name === state.selected ? "" : name;
+  if (!state.data) return;
+  drawTable(page.table, state.data.view, state.sort, state.selected);
+  drawChart(page.chart, state.data.view, state.selected);
+  selectDistrict(state.mapView, state.selected);
+  revealSelected(page.table, page.chart, state.selected);
 }
 
 function fail(err) {
@@ -107,7 +121,15 @@ page.table.tHead.addEventListener("click", (event) => {
   if (!button || !state.data) return;
   const key = button.dataset.key;
   state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : 1 };
-  drawTable(page.table, state.data.view, state.sort);
+  drawTable(page.table, state.data.view, state.sort, state.selected);
+});
+page.table.tBodies[0].addEventListener("click", (event) => {
+  const row = event.target.closest("tr[data-district]");
+  if (row) select(row.dataset.district);
+});
+page.chart.addEventListener("click", (event) => {
+  const bar = event.target.closest(".pl-bar");
+  if (bar) select(bar.dataset.district);
 });
 
 syncForm(page.form, cfg);

@@ -2,7 +2,7 @@
  * district outlines, with a legend whose switches show and hide each layer. */
 import { el, color } from "../shared/dom.js";
 
-const PANES = [["pl-districts", 250], ["pl-gaps", 350], ["pl-outline", 380], ["pl-supply", 410], ["pl-demand", 420],
+const PANES = [["pl-districts", 250], ["pl-shares", 300], ["pl-gaps", 350], ["pl-outline", 380], ["pl-supply", 410], ["pl-demand", 420],
   ["pl-labels", 460], ["pl-reach", 470]];
 // Gap cells narrower than this on screen give way to the overview's coarser cells.
 const MIN_CELL_PX = 8;
@@ -23,10 +23,11 @@ export function createMapView(map, cfg, S, phone) {
     map, cfg, S, phone,
     renderers: { gaps: L.svg({ pane: "pl-gaps" }), demand: L.canvas({ pane: "pl-demand", tolerance: 3 }),
       supply: L.canvas({ pane: "pl-supply", tolerance: 3 }) },
-    groups: Object.fromEntries(["gaps", "uncovered", "covered", "supply", "suggestions"]
+    groups: Object.fromEntries(["shares", "gaps", "uncovered", "covered", "supply", "suggestions"]
       .map((key) => [key, L.featureGroup().addTo(map)])),
     outlines: L.featureGroup().addTo(map),
-    districts: [], bounds: {}, region: null, district: "", gapSets: null, picks: [], view: null,
+    districts: [], bounds: {}, region: null, district: "", selected: "", gapSets: null, picks: [], view: null,
+    onSelect: () => {},
   };
   mv.legend = createLegend(mv);
   map.on("zoomend", () => showGaps(mv));
@@ -46,11 +47,13 @@ function createLegend(mv) {
   };
   const gaps = row("gaps", el("span", { class: "pl-swatch is-cell", "aria-hidden": "true" }), "");
   const ramp = el("div", { class: "pl-ramp" });
+  const shares = row("shares", el("span", { class: "pl-swatch is-shares", "aria-hidden": "true" }), "");
+  const shareRamp = el("div", { class: "pl-ramp" });
   const supplyDots = el("span", { class: "pl-supply-dots", "aria-hidden": "true" });
   control.onAdd = () => {
     const box = el("details", { class: "ym-legend pl-legend", open: !mv.phone.matches },
       el("summary", {}, S.legend),
-      el("div", { class: "ym-legend-rows" }, gaps.node, ramp,
+      el("div", { class: "ym-legend-rows" }, shares.node, shareRamp, gaps.node, ramp,
         row("uncovered", el("span", { class: "pl-swatch", "--c": mv.cfg.colors.uncovered }), S.planner_legend_uncovered).node,
         row("covered", el("span", { class: "pl-swatch", "--c": mv.cfg.colors.covered }), S.planner_legend_covered).node,
         row("supply", supplyDots, S.planner_legend_supply).node,
@@ -60,7 +63,7 @@ function createLegend(mv) {
     return box;
   };
   control.addTo(mv.map);
-  return { control, counts, gapTitle: gaps.label, ramp, supplyDots };
+  return { control, counts, gapTitle: gaps.label, ramp, shareTitle: shares.label, shareRamp, supplyDots };
 }
 
 /** The district boundaries loaded by the page: their outlines and bounds, for fitting and choosing. */
@@ -72,10 +75,33 @@ export function setDistricts(mv, features) {
     // A copy: L.latLngBounds(bounds) returns the same object, which extend() would then grow.
     mv.region = mv.region ? mv.region.extend(own) : L.latLngBounds(own.getSouthWest(), own.getNorthEast());
   }
-  drawOutlines(mv, mv.district);
+  drawShares(mv);
+  drawOutlines(mv);
 }
 
-function drawOutlines(mv, chosen) {
+/** The districts coloured by covered share against the region's; a click selects one. */
+function drawShares(mv) {
+  const { view } = mv;
+  mv.groups.shares.clearLayers();
+  if (!view || !mv.districts.length) return;
+  const colors = Object.fromEntries(view.choropleth.legend.map(([index, c]) => [index, c]));
+  for (const feature of mv.districts) {
+    const name = feature.properties.name;
+    const index = view.choropleth.classes[name];
+    if (index === undefined) continue;
+    L.geoJSON(feature, { pane: "pl-shares", renderer: L.svg({ pane: "pl-shares" }),
+      style: { className: "pl-share", stroke: false, fillColor: color(colors[index]), fillOpacity: 0.45 } })
+      .on("click", () => mv.onSelect(name)).addTo(mv.groups.shares);
+  }
+  mv.legend.counts.shares.textContent = "";
+  mv.legend.shareTitle.textContent = view.choropleth.title;
+  mv.legend.shareRamp.replaceChildren(...view.choropleth.legend.map(([, c, label]) =>
+    el("span", {}, el("i", { style: `background:${color(c)}` }), label)));
+}
+
+/** Outline every district, the chosen scope and the selected one in bold. */
+function drawOutlines(mv) {
+  const chosen = mv.selected || mv.district;
   mv.outlines.clearLayers();
   for (const feature of mv.districts) {
     const on = chosen && feature.properties.name === chosen;
@@ -192,6 +218,13 @@ function drawSuggestions(mv, data) {
   });
 }
 
+/** Select a district (or none, ""): its outline in bold, the map on it. */
+export function selectDistrict(mv, name) {
+  mv.selected = name;
+  drawOutlines(mv);
+  fitDistrict(mv, name || mv.district);
+}
+
 /** Highlight a suggested site's marker (``on``), or show it with its popup (``"open"``). */
 export function pickMarker(mv, index, on, button) {
   const marker = mv.picks[index];
@@ -219,6 +252,7 @@ export function drawPlan(mv, data, demandTitle, districtChanged) {
   for (const key of ["uncovered", "covered", "supply", "suggestions"]) mv.legend.counts[key].textContent = data.view.counts[key];
   showGaps(mv);
   mv.district = data.district || "";
-  drawOutlines(mv, mv.district);
+  drawShares(mv);
+  drawOutlines(mv);
   if (districtChanged) fitDistrict(mv, data.district || "");
 }

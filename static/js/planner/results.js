@@ -37,8 +37,9 @@ function sorted(rows, keys, sort, locale) {
   });
 }
 
-/** The district table of ``view``, rows in ``sort`` order ({key, dir}), the total at the bottom. */
-export function drawTable(table, view, sort) {
+/** The district table of ``view``, rows in ``sort`` order ({key, dir}), the total at the bottom,
+ * the ``selected`` district's row marked. */
+export function drawTable(table, view, sort, selected) {
   const keys = view.columns.map(([key]) => key);
   const labels = Object.fromEntries(view.columns);
   for (const th of table.tHead.rows[0].cells) {
@@ -48,16 +49,31 @@ export function drawTable(table, view, sort) {
     else th.removeAttribute("aria-sort");
   }
   const locale = view.lang === "en" ? "en" : "zh-CN";
-  const line = (row) => el("tr", { "data-district": row.district },
-    keys.map((key, i) => cell(key, row.cells[i], row.values[i], row, view.colors)));
-  table.tBodies[0].replaceChildren(...sorted(view.rows, keys, sort, locale).map(line));
-  const total = line(view.total);
+  const line = (row, selectable) => el("tr", { "data-district": selectable ? row.district : null,
+    class: selectable && row.district === selected ? "is-selected" : null, "aria-selected": selectable
+      ? String(row.district === selected) : null },
+  keys.map((key, i) => cell(key, row.cells[i], row.values[i], row, view.colors)));
+  table.tBodies[0].replaceChildren(...sorted(view.rows, keys, sort, locale).map((row) => line(row, true)));
+  const total = line(view.total, false);
   total.classList.add("pl-total");
   table.tFoot.replaceChildren(total);
 }
 
-export function drawChart(box, view) {
-  box.replaceChildren(svgScene(view.chart, "pl-chart-svg"));
+/** The chart of ``view``, the ``selected`` district's bar marked. */
+export function drawChart(box, view, selected) {
+  const chart = svgScene(view.chart, "pl-chart-svg");
+  for (const bar of chart.querySelectorAll(".pl-bar")) {
+    bar.classList.toggle("is-selected", bar.dataset.district === selected);
+  }
+  box.replaceChildren(chart);
+}
+
+/** Bring the selected district's row and bar into view. */
+export function revealSelected(table, box, selected) {
+  if (!selected) return;
+  for (const node of [table.querySelector("tr.is-selected"), box.querySelector(".pl-bar.is-selected")]) {
+    if (node) node.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
 }
 
 /** The suggested sites as buttons; ``onPick(index, on|"open")`` ties each to its marker. */
