@@ -565,6 +565,20 @@ def test_a_district_picked_on_the_map_table_or_chart_is_picked_everywhere(open_p
     assert page.locator("#pl-chart .pl-bar.is-selected").count() == 0
 
 
+def test_suggested_sites_stay_readable_at_any_zoom(open_planner):
+    page = open_planner("/planner?supply=parent_schools&demand=schools&minutes=10&district=广陵区"
+                        "&supply_where=tier>=demonstration")
+    zoom = "window[JSON.parse(document.getElementById('pl-config').textContent).map]"
+    for level in (9, 11, 13):
+        page.evaluate(f"{zoom}.setZoom({level}, {{animate: false}}) && null")
+        page.wait_for_timeout(200)
+        boxes = [page.locator(".pl-pick").nth(i).bounding_box() for i in range(page.locator(".pl-pick").count())]
+        assert len(boxes) == 5
+        centres = [(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2) for b in boxes]
+        closest = min(math.dist(a, b) for i, a in enumerate(centres) for b in centres[i + 1:])
+        assert closest >= 24, (level, closest)
+
+
 def test_walking_minutes(open_planner):
     page = open_planner()
     page.click(".pl-segmented label:has(input[value=minutes])")

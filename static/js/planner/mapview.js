@@ -6,6 +6,8 @@ const PANES = [["pl-districts", 250], ["pl-shares", 300], ["pl-gaps", 350], ["pl
   ["pl-labels", 460], ["pl-reach", 470]];
 // Gap cells narrower than this on screen give way to the overview's coarser cells.
 const MIN_CELL_PX = 8;
+// Numbered markers of suggested sites closer than this on screen are spread around their middle.
+const PICK_PX = 30;
 
 const popupOptions = () => ({ maxWidth: 280, minWidth: 200, autoPanPaddingTopLeft: [16, 16],
   autoPanPaddingBottomRight: [16, 16] });
@@ -30,7 +32,10 @@ export function createMapView(map, cfg, S, phone) {
     onSelect: () => {},
   };
   mv.legend = createLegend(mv);
-  map.on("zoomend", () => showGaps(mv));
+  map.on("zoomend", () => {
+    showGaps(mv);
+    spreadPicks(mv);
+  });
   return mv;
 }
 
@@ -214,8 +219,40 @@ function drawSuggestions(mv, data) {
       el("h3", {}, pick.name || ""), el("p", { class: "pl-added" }, text.added), el("p", {}, text.after)),
     popupOptions());
     marker.addTo(groups.suggestions);
+    marker.site = latlng;
     return marker;
   });
+  mv.leaders = L.layerGroup().addTo(groups.suggestions);
+  spreadPicks(mv);
+}
+
+/** Keep every numbered marker readable at any zoom: markers that would overlap are set on a small
+ * circle around their middle, each with a line to its site. */
+function spreadPicks(mv) {
+  if (!mv.leaders) return;
+  mv.leaders.clearLayers();
+  const points = mv.picks.map((marker) => mv.map.latLngToLayerPoint(marker.site));
+  const groups = [];
+  points.forEach((point, index) => {
+    const near = groups.find((group) => group.some((i) => points[i].distanceTo(point) < PICK_PX));
+    if (near) near.push(index);
+    else groups.push([index]);
+  });
+  for (const group of groups) {
+    if (group.length === 1) {
+      mv.picks[group[0]].setLatLng(mv.picks[group[0]].site);
+      continue;
+    }
+    const middle = group.reduce((sum, i) => sum.add(points[i]), L.point(0, 0)).divideBy(group.length);
+    const radius = PICK_PX * 0.5 / Math.sin(Math.PI / group.length);
+    group.forEach((index, k) => {
+      const angle = (2 * Math.PI * k) / group.length - Math.PI / 2;
+      const at = mv.map.layerPointToLatLng(middle.add(L.point(Math.cos(angle), Math.sin(angle)).multiplyBy(radius)));
+      mv.picks[index].setLatLng(at);
+      L.polyline([mv.picks[index].site, at], { pane: "pl-reach", color: mv.cfg.colors.suggestion, weight: 1.2,
+        interactive: false, className: "pl-leader" }).addTo(mv.leaders);
+    });
+  }
 }
 
 /** Select a district (or none, ""): its outline in bold, the map on it. */
@@ -231,7 +268,7 @@ export function pickMarker(mv, index, on, button) {
   if (!marker) return;
   if (on === "open") {
     if (mv.phone.matches) mv.map.getContainer().scrollIntoView({ block: "center" });
-    mv.map.setView(marker.getLatLng(), Math.max(mv.map.getZoom(), 14));
+    mv.map.setView(marker.site, Math.max(mv.map.getZoom(), 14));
     marker.openPopup();
     return;
   }
