@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+import weakref
 from dataclasses import asdict, dataclass, field
 
 import geopandas as gpd
@@ -61,6 +63,56 @@ class CoverageRequest:
     district: str | None = None
     weight: str | None = None
     supply_where: str | None = None
+    #: A what-if (方案): hypothetical new sites as (lon, lat) in degrees, and supply features taken
+    #: as closed, as (layer id, feature id).
+    added: tuple[tuple[float, float], ...] = ()
+    closed: tuple[tuple[str, int], ...] = ()
+
+
+#: The layer id of a scenario's hypothetical sites in a plan's supply.
+SCENARIO_LAYER = "scenario"
+MAX_SCENARIO_SITES = 200
+
+
+def parse_sites(text: str | None) -> tuple[tuple[float, float], ...]:
+    """``lon,lat;lon,lat`` (WGS 84 degrees) as pairs; BadRequest naming ``add`` when malformed."""
+    if not text:
+        return ()
+    sites = []
+    for part in text.split(";"):
+        try:
+            lon, lat = (float(v) for v in part.split(","))
+        except ValueError:
+            raise BadRequest(f"add: {part!r} is not lon,lat", field="add") from None
+        if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+            raise BadRequest(f"add: {part!r} is not a longitude and latitude in degrees", field="add")
+        sites.append((round(lon, 7), round(lat, 7)))
+    if len(sites) > MAX_SCENARIO_SITES:
+        raise BadRequest(f"add: at most {MAX_SCENARIO_SITES} hypothetical sites", field="add")
+    return tuple(sites)
+
+
+def parse_closed(text: str | None) -> tuple[tuple[str, int], ...]:
+    """``layer:id;layer:id`` as pairs; BadRequest naming ``close`` when malformed."""
+    if not text:
+        return ()
+    closed = []
+    for part in text.split(";"):
+        layer, _, fid = part.partition(":")
+        if not layer or not fid.isascii() or not fid.isdigit() or len(fid) > 18:
+            raise BadRequest(f"close: {part!r} is not layer:id", field="close")
+        closed.append((layer, int(fid)))
+    return tuple(dict.fromkeys(closed))
+
+
+def sites_text(sites) -> str:
+    """Inverse of :func:`parse_sites`."""
+    return ";".join(f"{lon:g},{lat:g}" for lon, lat in sites)
+
+
+def closed_text(closed) -> str:
+    """Inverse of :func:`parse_closed`."""
+    return ";".join(f"{layer}:{fid}" for layer, fid in closed)
 
 
 @dataclass
@@ -92,6 +144,8 @@ class Plan:
     overview_breaks: list[float]
     suggestions: gpd.GeoDataFrame
     boundaries: gpd.GeoDataFrame = field(repr=False)
+    #: The supply a what-if takes as closed (id, layer, name): analysed as if it were not there.
+    closed_supply: gpd.GeoDataFrame = field(default=None, repr=False)
     #: Whether any demand or supply feature is generated demo data.
     generated: bool = False
 
@@ -121,6 +175,7 @@ class Plan:
             "h3_overview_resolution": self.overview_resolution,
             "gaps_overview": feature_collection(self.gaps_overview), "overview_breaks": self.overview_breaks,
             "suggestions": records(self.suggestions.drop(columns="geometry")),
+            "closed_supply": feature_collection(self.closed_supply),
             "generated": self.generated,
         }
 
@@ -140,10 +195,10 @@ def plan(store: Store, request: CoverageRequest, count: int = DEFAULT_COUNT, can
     boundaries = read.boundaries()
     scope = _scope(boundaries, request.district)
     keep = _where(parse_supply_where(supply_layers, request.supply_where))
-    supply = _concat([keep(read.points(layer)) for layer in supply_layers])
+    supply, closed = _scenario(_concat([keep(read.points(layer)) for layer in supply_layers]), request)
     supply["district"] = _district_of(supply, boundaries)
     demand = read.points(demand_layer).copy()
-    demand["district"] = _district_of(demand, boundaries)
+    demand["district"] = read.districts_of(demand_layer, boundaries)
     if scope is not None:
         demand = demand[demand["district"] == scope].reset_index(drop=True)
     demand["weight"] = (pd.to_numeric(demand[weight.name], errors="coerce").fillna(0).to_numpy(float)
@@ -177,30 +232,84 @@ def plan(store: Store, request: CoverageRequest, count: int = DEFAULT_COUNT, can
                     for frame in (demand, supply) if "generated" in frame and len(frame))
     return Plan(request, count, candidates, radius, weight, scope, summary.region, districts, demand,
                 supply[["id", "layer", "name", "district", "in_scope", "geometry"]], resolution, gaps, gap_breaks,
-                overview_resolution, overview, overview_breaks, suggestions, boundaries, generated)
+                overview_resolution, overview, overview_breaks, suggestions, boundaries, closed_supply=closed,
+                generated=generated)
+
+
+def _scenario(supply: gpd.GeoDataFrame, request: CoverageRequest) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The supply of a what-if — without the closed features, with the hypothetical sites (layer
+    :data:`SCENARIO_LAYER`, ids and names 1, 2, ... in the order given) — and the closed features."""
+    closed = supply.iloc[0:0]
+    if request.closed:
+        known = set(zip(supply["layer"], supply["id"]))
+        missing = [f"{layer}:{fid}" for layer, fid in request.closed if (layer, fid) not in known]
+        if missing:
+            raise BadRequest(f"close: {', '.join(missing)} is not among the supply analysed", field="close")
+        shut = set(request.closed)
+        open_ = np.array([key not in shut for key in zip(supply["layer"], supply["id"])], dtype=bool)
+        supply, closed = supply[open_], supply[~open_]
+    if request.added:
+        sites = gpd.GeoDataFrame({"id": range(1, len(request.added) + 1), "layer": SCENARIO_LAYER,
+                                  "name": [str(i) for i in range(1, len(request.added) + 1)]},
+                                 geometry=gpd.points_from_xy(*zip(*request.added)), crs="EPSG:4326")
+        supply = _concat([supply, sites])
+    return supply.reset_index(drop=True), closed[["id", "layer", "name", "geometry"]].reset_index(drop=True)
+
+
+# Layers read for earlier plans, per store, while their change counters stand still: a what-if
+# changes only the sites, so the next plan needs no read at all.
+_FRAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FRAMES_LOCK = threading.Lock()
 
 
 class _Reader:
-    """Each layer read once per plan, as a point GeoDataFrame (polygons by a point inside)."""
+    """Each layer read once per plan, as a point GeoDataFrame (polygons by a point inside); kept
+    across plans when the store tells its layers' change counters. Frames are shared: read only."""
 
     def __init__(self, store: Store):
         self.store = store
-        self._frames: dict[str, gpd.GeoDataFrame] = {}
+        self.versions = store.layer_versions()
+        if self.versions is None:
+            self._frames: dict = {}
+        else:
+            with _FRAMES_LOCK:
+                kept = _FRAMES.setdefault(store, {})
+                for key in [k for k in kept if any(self.versions.get(i) != v for i, v in k[1])]:
+                    del kept[key]  # a layer it was made from has changed since
+            self._frames = kept
+
+    def _cached(self, what: str, layer_ids: list[str], build):
+        key = (what, tuple((i, self.versions[i] if self.versions else None) for i in layer_ids))
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = build()
+            with _FRAMES_LOCK:
+                self._frames[key] = frame
+        return frame
 
     def points(self, layer: Layer) -> gpd.GeoDataFrame:
-        if layer.id not in self._frames:
-            features = list(iter_features(self.store, layer.id))
-            rows = [{"id": f.id, "layer": layer.id, **f.properties} for f in features]
-            geometry = [f.geometry if f.geometry.geom_type == "Point" else f.geometry.representative_point()
-                        for f in features]
-            frame = gpd.GeoDataFrame(rows, geometry=geometry, crs="EPSG:4326") if rows else gpd.GeoDataFrame(
-                {"id": [], "layer": [], "name": []}, geometry=[], crs="EPSG:4326")
-            self._frames[layer.id] = frame
-        return self._frames[layer.id]
+        return self._cached("points", [layer.id], lambda: self._read_points(layer))
+
+    def _read_points(self, layer: Layer) -> gpd.GeoDataFrame:
+        features = list(iter_features(self.store, layer.id))
+        rows = [{"id": f.id, "layer": layer.id, **f.properties} for f in features]
+        geometry = [f.geometry if f.geometry.geom_type == "Point" else f.geometry.representative_point()
+                    for f in features]
+        return gpd.GeoDataFrame(rows, geometry=geometry, crs="EPSG:4326") if rows else gpd.GeoDataFrame(
+            {"id": [], "layer": [], "name": []}, geometry=[], crs="EPSG:4326")
+
+    def districts_of(self, layer: Layer, boundaries: gpd.GeoDataFrame) -> np.ndarray:
+        """The district of each of ``layer``'s points (in :meth:`points` order)."""
+        ids = [layer.id, *(b.id for b in self.store.layers.of_kind("boundary"))]
+        return self._cached("district_of", ids, lambda: _district_of(self.points(layer), boundaries))
 
     def boundaries(self) -> gpd.GeoDataFrame:
         """Every feature of the boundary layers (the districts), with ``name`` and ``adcode``."""
-        features = [f for layer in self.store.layers.of_kind("boundary") for f in iter_features(self.store, layer.id)]
+        layers = self.store.layers.of_kind("boundary")
+        return self._cached("boundaries", [layer.id for layer in layers], lambda: self._read_boundaries(layers))
+
+    def _read_boundaries(self, layers: list[Layer]) -> gpd.GeoDataFrame:
+        features = [f for layer in layers for f in iter_features(self.store, layer.id)]
         return gpd.GeoDataFrame({"name": [f.properties["name"] for f in features],
                                  "adcode": [f.properties.get("adcode") for f in features]},
                                 geometry=[f.geometry for f in features], crs="EPSG:4326")

@@ -579,6 +579,65 @@ def test_suggested_sites_stay_readable_at_any_zoom(open_planner):
         assert closest >= 24, (level, closest)
 
 
+def test_what_if_sites_closures_and_a_comparison(open_planner, server):
+    page = open_planner("/planner?district=广陵区")
+    before = share(page)
+    # Start from the suggestions: the covered share becomes what the suggestions promised.
+    promised = page.locator("#pl-after").inner_text()
+    page.click("#pl-take-suggestions")
+    after_change(page, "add=")
+    assert page.locator(".pl-new-site").count() == 5 and page.locator(".pl-scenario-site").count() == 5
+    assert share(page) > before and f"{share(page):.1f}%" in promised
+    # Drop one, add one by clicking the map, drag another: each time the figures follow.
+    page.locator(".pl-scenario-site button").first.click()
+    after_change(page, "add=")
+    page.wait_for_function("document.querySelectorAll('.pl-new-site').length === 4")
+    page.click("#pl-add-mode")
+    box = page.locator("#pl-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55)
+    page.wait_for_function("document.querySelectorAll('.pl-new-site').length === 5")
+    page.wait_for_function(IDLE)
+    site = page.locator(".pl-new-site").first.bounding_box()
+    start = page.evaluate("location.search")
+    page.mouse.move(site["x"] + 13, site["y"] + 13)
+    page.mouse.down()
+    page.mouse.move(site["x"] + 80, site["y"] + 60, steps=8)
+    page.mouse.up()
+    page.wait_for_function(f"location.search !== {json.dumps(start)} && {IDLE}")
+    added = parse_qs(urlsplit(page.url).query)["add"][0].split(";")
+    assert len(added) == 5
+    # Take a supply point as closed from its popup, then keep the what-if as scenario A.
+    page.click("#pl-add-mode")
+    page.evaluate("""() => {
+      const map = window[JSON.parse(document.getElementById('pl-config').textContent).map];
+      map.eachLayer((layer) => { if (layer instanceof L.CircleMarker && !(layer instanceof L.Circle)
+        && layer.options.fillOpacity === 0.7 && !window.__opened) { window.__opened = true; layer.openPopup(); } });
+    }""")
+    page.click(".pl-take-closed")
+    after_change(page, "close=")
+    assert page.locator(".pl-scenario-closed").count() == 1 and page.locator(".pl-closed-site").count() == 1
+    page.click("#pl-save-a")
+    page.locator("#pl-compare").wait_for()
+    page.click("#pl-clear-scenario")
+    after_change(page, "a_add=")
+    page.wait_for_function("document.querySelectorAll('.pl-new-site').length === 0")
+    compare = page.locator("#pl-compare")
+    compare.locator("tbody tr").first.wait_for()
+    heads = compare.locator(".pl-compare-share").all_inner_texts()
+    assert heads[1] == page.locator("#pl-share").inner_text()  # B is what the page shows now: no changes
+    assert float(heads[0].rstrip("%")) > float(heads[1].rstrip("%"))
+    (total,) = compare.locator("tfoot tr").all()
+    assert "个百分点" in total.inner_text() and total.locator("td").nth(3).inner_text().startswith("-")
+    # The comparison has an address: reloading it brings back both scenarios.
+    page.reload()
+    page.wait_for_function(f"{IDLE} && !document.getElementById('pl-compare').hidden")
+    assert page.locator("#pl-compare .pl-compare-share").all_inner_texts() == heads
+    # Each scenario prints on its own page, with its sites on the map.
+    report_a = page.locator("#pl-compare [data-report=a]").get_attribute("href")
+    html = urlopen(server + report_a).read().decode()
+    assert html.count('class="rp-new-site"') == 5 and 'class="rp-closed"' in html and "新增 5 处、关闭 1 处" in html
+
+
 def test_walking_minutes(open_planner):
     page = open_planner()
     page.click(".pl-segmented label:has(input[value=minutes])")

@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from shapely.geometry import Point, box
 
 from mapservice.cli import main
-from mapservice.planning import CoverageRequest, plan
+from mapservice.errors import BadRequest
+from mapservice.planning import CoverageRequest, parse_closed, parse_sites, plan
 from mapservice.store.geopackage import GeoPackageStore
 
 # Two districts side by side; about 94 m per 0.001 degree of longitude at 32.39 N.
@@ -57,6 +58,41 @@ def test_supply_filter_district_and_suggestions(store):
     assert list(picks["name"])[0] in ("东远", "东远邻") and picks["added_weight"].iloc[0] == 4500
     assert picks["covered_share_after"].iloc[0] == pytest.approx(1.0)
     assert len(picks) == 1  # nothing is left to cover after it
+
+
+def test_a_plan_sees_every_write_since_the_last(store):
+    build(store)
+    request = CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500)
+    assert plan(store, request, count=0).region["covered_weight"] == 3000
+    # Layers are kept between plans while their change counters stand still; a write moves them.
+    store.create("parent_schools", {"name": "新家长学校", "host": "community", "tier": "基础"}, Point(119.36, 32.39))
+    assert plan(store, request, count=0).region["covered_weight"] == 6000
+    store.create("communities", {"name": "新社区", "kind": "community", "population": 700}, Point(119.361, 32.39))
+    again = plan(store, request, count=0)
+    assert again.region["covered_weight"] == 6700 and again.region["demand_count"] == 6
+
+
+def test_what_ifs_add_sites_and_close_supply(store):
+    build(store)
+    east = [f for f in store.features("parent_schools").features if f.properties["name"] == "东家长学校"][0]
+    request = CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500,
+                              added=((119.4702, 32.39),), closed=(("parent_schools", east.id),))
+    result = plan(store, request, count=0)
+    # The new site covers 东远 and 东远邻 (4,500); closing the east school uncovers 东中 (2,000).
+    assert result.region["covered_weight"] == 3000 + 4500 - 2000
+    assert list(result.closed_supply["name"]) == ["东家长学校"]
+    demand = result.demand.set_index("name")
+    assert demand.loc["东远", "nearest_layer"] == "scenario"
+    with pytest.raises(BadRequest) as caught:
+        plan(store, CoverageRequest(supply=("parent_schools",), demand="communities", closed=(("venues", 1),)))
+    assert caught.value.field == "close"
+    assert parse_sites("119.4,32.3;119.5,32.4") == ((119.4, 32.3), (119.5, 32.4))
+    for text, field in (("119.4", "add"), ("200,10", "add"), ("nan,1", "add")):
+        with pytest.raises(BadRequest) as caught:
+            parse_sites(text)
+        assert caught.value.field == field
+    with pytest.raises(BadRequest):
+        parse_closed("venues:١")
 
 
 def test_coverage_api(client, app):

@@ -169,6 +169,17 @@ def svg_map(plan: Plan, lang: str, width: float = 600, max_height: float = 760) 
                    f'fill="{style.SUGGESTION_COLOR}" stroke="#fff" stroke-width="1.5"/>'
                    f'<text x="{float(x):.1f}" y="{float(y):.1f}" text-anchor="middle" dominant-baseline="central" '
                    f'fill="#fff" font-size="10" font-weight="700">{int(pick["rank"])}</text></g>')
+    # A what-if's hypothetical sites (green, "+n") and the supply it takes as closed (a red cross).
+    for n, (lon, lat) in enumerate(plan.request.added, start=1):
+        x, y = proj.xy(lon, lat)
+        out.append(f'<g class="rp-new-site"><circle cx="{float(x):.1f}" cy="{float(y):.1f}" r="9" '
+                   f'fill="{style.NEW_SITE_COLOR}" stroke="#fff" stroke-width="1.5"/>'
+                   f'<text x="{float(x):.1f}" y="{float(y):.1f}" text-anchor="middle" dominant-baseline="central" '
+                   f'fill="#fff" font-size="9" font-weight="700">+{n}</text></g>')
+    for geometry in plan.closed_supply.geometry if plan.closed_supply is not None else []:
+        x, y = proj.xy(geometry.x, geometry.y)
+        out.append(f'<path class="rp-closed" d="M{float(x) - 4:.1f} {float(y) - 4:.1f}l8 8m0 -8l-8 8" '
+                   f'stroke="{style.CLOSED_COLOR}" stroke-width="2.2" stroke-linecap="round"/>')
     # Scale bar (bottom left) and north arrow (top right).
     length_m = _nice_length(w * 0.22 * proj.metres_per_unit)
     bar = length_m / proj.metres_per_unit

@@ -10,7 +10,15 @@ from dataclasses import dataclass, fields, replace
 
 from ..errors import BadRequest
 from ..layers import LayerRegistry
-from ..planning import DEFAULT_COUNT, CoverageRequest, parse_supply_where
+from ..planning import (
+    DEFAULT_COUNT,
+    CoverageRequest,
+    closed_text,
+    parse_closed,
+    parse_sites,
+    parse_supply_where,
+    sites_text,
+)
 
 
 def supply_choices(layers: LayerRegistry) -> list:
@@ -41,7 +49,8 @@ class PlannerQuery(CoverageRequest):
             radius = defaults.radius_m
         return cls(supply=supply, demand=demand, radius_m=radius, minutes=minutes,
                    district=args.get("district") or None, supply_where=args.get("supply_where") or None,
-                   weight=args.get("weight") or None, count=args.get("count", DEFAULT_COUNT),
+                   weight=args.get("weight") or None, added=parse_sites(args.get("add")),
+                   closed=parse_closed(args.get("close")), count=args.get("count", DEFAULT_COUNT),
                    candidates=args.get("candidates", "sites"))
 
     def known(self, layers: LayerRegistry, districts: list[str]) -> PlannerQuery:
@@ -75,6 +84,10 @@ class PlannerQuery(CoverageRequest):
         for name in ("district", "supply_where", "weight"):
             if getattr(self, name):
                 out[name] = getattr(self, name)
+        if self.added:
+            out["add"] = sites_text(self.added)
+        if self.closed:
+            out["close"] = closed_text(self.closed)
         out["count"] = str(self.count)
         if self.candidates != "sites":
             out["candidates"] = self.candidates

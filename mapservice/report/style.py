@@ -8,6 +8,8 @@ UNCOVERED_COLOR = "#dc2626"
 UNCOVERED_DOT_COLOR = "#7f1d1d"  # on the printed map, over red-orange cells
 COVERED_COLOR = "#94a3b8"
 SUGGESTION_COLOR = "#1e3a8a"
+NEW_SITE_COLOR = "#047857"  # a what-if's hypothetical sites
+CLOSED_COLOR = "#b91c1c"  # supply a what-if takes as closed
 BAR_COLOR = "#0f766e"
 BAR_BELOW_COLOR = "#ea580c"
 
@@ -16,4 +18,5 @@ SHARE_COLORS = ("#d95f0e", "#fdae6b", "#f7f7f7", "#80cdc1", "#01665e")
 NO_SHARE_COLOR = "#e2e8f0"
 
 COLORS = {"uncovered": UNCOVERED_COLOR, "uncovered_dot": UNCOVERED_DOT_COLOR, "covered": COVERED_COLOR,
-          "suggestion": SUGGESTION_COLOR, "bar": BAR_COLOR, "bar_below": BAR_BELOW_COLOR}
+          "suggestion": SUGGESTION_COLOR, "bar": BAR_COLOR, "bar_below": BAR_BELOW_COLOR, "new_site": NEW_SITE_COLOR,
+          "closed": CLOSED_COLOR}

@@ -8,6 +8,7 @@ the suggestions and the parameters in words. So the page and the report cannot d
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from .. import i18n, planning
@@ -15,7 +16,7 @@ from ..analysis.classify import share_breaks, share_class
 from ..hours import CHINA_TIME
 from ..i18n import t
 from ..layers import Layer
-from ..planning import Plan, parse_supply_where, records
+from ..planning import SCENARIO_LAYER, Plan, parse_supply_where, records
 from ..store.base import Store
 from . import chart, printmap, style
 from .query import PlannerQuery
@@ -93,10 +94,30 @@ def params_in_words(plan: Plan, layers: Mapping[str, Layer], lang: str) -> list[
     demand = layers[request.demand].title(lang)
     if plan.weight is not None:
         demand += t("report_weighted_by", lang, weight=weight_label(plan.weight, lang))
-    return [[t("planner_supply", lang), supply], [t("planner_demand", lang), demand],
+    rows = [[t("planner_supply", lang), supply], [t("planner_demand", lang), demand],
             [t("planner_reach", lang), reach_words(plan.radius_m, request.minutes, lang)],
             [t("planner_district", lang), plan.scope or t("planner_whole_region", lang)],
             [t("planner_count", lang), str(plan.count)]]
+    if request.added or request.closed:
+        rows.append([t("planner_scenario", lang),
+                     t("planner_scenario_words", lang, added=len(request.added), closed=len(request.closed))])
+    return rows
+
+
+def site_label(layer_id: str, name, layers: Mapping[str, Layer], lang: str) -> str:
+    """A supply point's name for people: a what-if's hypothetical site reads 新增点 2."""
+    return t("planner_new_site", lang, n=name) if layer_id == SCENARIO_LAYER else (name or "")
+
+
+def scenario(plan: Plan, layers: Mapping[str, Layer], lang: str) -> dict:
+    """The what-if of ``plan`` in words: its hypothetical sites and the supply it takes as closed."""
+    names = {(layer, fid): name for layer, fid, name in
+             zip(plan.closed_supply["layer"], plan.closed_supply["id"], plan.closed_supply["name"])}
+    return {"sites": [{"n": i, "lon": lon, "lat": lat, "label": t("planner_new_site", lang, n=i)}
+                      for i, (lon, lat) in enumerate(plan.request.added, start=1)],
+            "closed": [{"layer": layer, "id": fid, "label": names.get((layer, fid), f"{layer}:{fid}"),
+                        "layer_title": layers[layer].title(lang) if layer in layers else layer}
+                       for layer, fid in plan.request.closed]}
 
 
 def build(plan: Plan, layers: Mapping[str, Layer], lang: str) -> dict:
@@ -108,7 +129,7 @@ def build(plan: Plan, layers: Mapping[str, Layer], lang: str) -> dict:
     after = plan.covered_share_after
     suggestions = []
     for pick in records(plan.suggestions.drop(columns="geometry")):
-        host = layers.get(pick["layer"])
+        host = layers.get(pick["layer"])  # a hypothetical site is never a candidate
         suggestions.append({
             "rank": pick["rank"], "name": pick["name"],
             "layer": host.title(lang) if host is not None else t("planner_hexagon", lang),
@@ -144,7 +165,8 @@ def build(plan: Plan, layers: Mapping[str, Layer], lang: str) -> dict:
         "rows": [_row(r, r["district"], region["covered_share"]) for r in rows],
         "total": _row(region, total_label(plan.scope, lang), None),
         "chart": chart.scene(rows, region["covered_share"], scope_name(plan.scope, lang), lang),
-        "choropleth": {"title": t("planner_choropleth", lang, share=i18n.share(region["covered_share"], lang)),
+        "choropleth": {"title": t("planner_choropleth", lang),
+                       "note": t("planner_choropleth_note", lang, share=i18n.share(region["covered_share"], lang)),
                        "legend": share_legend(region["covered_share"], lang),
                        "classes": dict(zip(plan.districts["district"],
                                            share_class(plan.districts["covered_share"], region["covered_share"])
@@ -157,6 +179,7 @@ def build(plan: Plan, layers: Mapping[str, Layer], lang: str) -> dict:
                    "uncovered": i18n.number(len(plan.demand) - covered, lang), "covered": i18n.number(covered, lang),
                    "supply": i18n.number(in_scope, lang), "suggestions": i18n.number(len(plan.suggestions), lang)},
         "suggestions": suggestions,
+        "scenario": scenario(plan, layers, lang),
         "no_demand": not region["demand_count"],
         "generated": plan.generated,
         "colors": {**style.COLORS, "gaps": list(style.GAP_COLORS)},
@@ -173,13 +196,15 @@ def page_data(store: Store, query: PlannerQuery, lang: str) -> dict:
     plan = plan_for(store, query)
     layers = store.layers
     # Only what the page shows of a demand unit; its attributes are the API's (/api/coverage).
-    data = plan.to_dict(demand_columns=["id", "name", "district", "covered", "weight", "nearest_m", "nearest_name"])
+    data = plan.to_dict(demand_columns=["id", "name", "district", "covered", "weight", "nearest_m", "nearest_name",
+                                        "nearest_layer"])
     unit_text = unit(plan.weight, lang)
     weight_label_text = weight_label(plan.weight, lang)
     nearest, nowhere = i18n.template("planner_nearest", lang), t("planner_none_in_reach", lang)
     for feature in data["demand"]["features"]:
         props = feature["properties"]
-        weight, nearest_m, nearest_name = props.pop("weight"), props.pop("nearest_m"), props.pop("nearest_name")
+        weight, nearest_m = props.pop("weight"), props.pop("nearest_m")
+        nearest_name = site_label(props.pop("nearest_layer"), props.pop("nearest_name"), layers, lang)
         props["weight_text"] = f"{weight_label_text} {i18n.number(weight, lang)}" if plan.weight else None
         props["nearest_text"] = nearest.format(name=nearest_name or "", distance=i18n.distance(nearest_m, lang)) \
             if nearest_m is not None else nowhere
@@ -205,3 +230,39 @@ def printed(store: Store, query: PlannerQuery, lang: str) -> dict:
     return {**page, "chart_svg": chart.render(page["chart"]), "map_svg": picture.svg,
             "map_legend": gap_legend(picture.breaks, lang), "map_legend_title": title,
             "params_query": query.params()}
+
+
+def compare(store: Store, a: PlannerQuery, b: PlannerQuery, lang: str) -> dict:
+    """Two what-ifs side by side: each one's headline and the covered share per district, with B's
+    difference from A in percentage points and in covered weight."""
+    plans = {"a": plan_for(store, replace(a, count=0)), "b": plan_for(store, replace(b, count=0))}
+    views = {key: build(plan, store.layers, lang) for key, plan in plans.items()}
+    unit_text = views["b"]["unit"]
+
+    def delta(share_a, share_b, weight_a, weight_b) -> dict:
+        if share_a is None or share_b is None or share_a != share_a or share_b != share_b:
+            return {"share": "—", "weight": "—", "value": None}
+        points = 100 * (share_b - share_a)
+        return {"share": t("planner_points", lang, value=f"{points:+.1f}"),
+                "weight": f"{weight_b - weight_a:+,.0f} {unit_text}", "value": points}
+
+    shares = {key: {r["district"]: r for r in records(plan.districts)} for key, plan in plans.items()}
+    rows = []
+    for district, row_b in shares["b"].items():
+        row_a = shares["a"].get(district, {})
+        change = delta(row_a.get("covered_share"), row_b["covered_share"], row_a.get("covered_weight", 0),
+                       row_b["covered_weight"])
+        rows.append({"district": district, "a": i18n.share(row_a.get("covered_share"), lang),
+                     "b": i18n.share(row_b["covered_share"], lang), **{f"diff_{k}": v for k, v in change.items()}})
+    region_a, region_b = plans["a"].region, plans["b"].region
+    total = delta(region_a["covered_share"], region_b["covered_share"], region_a["covered_weight"],
+                  region_b["covered_weight"])
+    return {
+        "scenarios": [{"key": key, "label": t(f"planner_scenario_{key}", lang), "headline": views[key]["headline"],
+                       "params": views[key]["params"], "scenario": views[key]["scenario"]} for key in ("a", "b")],
+        "columns": [t("planner_col_district", lang), t("planner_scenario_a", lang), t("planner_scenario_b", lang),
+                    t("planner_diff_share", lang), t("planner_diff_weight", lang, unit=unit_text)],
+        "rows": rows,
+        "total": {"district": total_label(plans["b"].scope, lang), "a": i18n.share(region_a["covered_share"], lang),
+                  "b": i18n.share(region_b["covered_share"], lang), **{f"diff_{k}": v for k, v in total.items()}},
+    }

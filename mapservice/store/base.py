@@ -213,6 +213,11 @@ class Store(ABC):
     def counts(self) -> dict[str, int]:
         """Number of features per layer, in layer order."""
 
+    def layer_versions(self) -> dict[str, int] | None:
+        """A change counter per layer that moves with every write (from any process), or None when
+        the store keeps none: what caches of a layer's contents are keyed by."""
+        return None
+
     def features(self, layer_id: str, bbox=None, filters: Mapping[str, Any] | None = None,
                  limit: int = 100, offset: int = 0) -> Page:
         """Features whose bounding box meets ``bbox``, filtered by attribute, ordered by id."""

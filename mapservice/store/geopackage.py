@@ -329,6 +329,9 @@ class GeoPackageStore(Store):
         """Every layer's change counter, in one query."""
         return dict(self._conn().execute("SELECT layer_id, version FROM mapservice_layer_version").fetchall())
 
+    def layer_versions(self) -> dict[str, int]:
+        return self._versions()
+
     def _point_index(self, layer: Layer, version: int | None = None) -> _PointIndex:
         """The layer's points, rebuilt when its change counter (``version``, else read now) moved."""
         conn = self._conn()

@@ -19,6 +19,7 @@ from ..report.query import PlannerQuery
 from ..store.base import Feature
 from . import args, store
 from .schemas import (
+    CompareArgs,
     CoverageArgs,
     ExportArgs,
     FeaturesArgs,
@@ -136,10 +137,7 @@ def places(query):
 
 def _plan(query, count: int = 0) -> planning.Plan:
     """The plan of a coverage query (``count`` suggested sites)."""
-    request = planning.CoverageRequest(
-        supply=_split(query["supply"]) or (), demand=query["demand"], radius_m=query.get("radius"),
-        minutes=query.get("minutes"), district=query.get("district") or None, weight=query.get("weight"),
-        supply_where=query.get("supply_where"))
+    request = PlannerQuery.from_args(query, store().layers).request()
     return planning.plan(store(), request, count, query.get("candidates", "sites"))
 
 
@@ -150,6 +148,16 @@ def plan(query):
     cells with their classes, suggested sites, and `view`, every text of it in `lang`."""
     planner_query = PlannerQuery.from_args(query, store().layers)
     return jsonify(view.page_data(store(), planner_query, pick_lang(query["lang"])))
+
+
+@bp.get("/plan/compare")
+@bp.input(CompareArgs, location="query", arg_name="query", unknown=RAISE)
+def plan_compare(query):
+    """Two what-ifs of one question side by side: scenario A (`a_add`, `a_close`) and B (`add`,
+    `close`), their headline figures and the covered share per district with the difference."""
+    b = PlannerQuery.from_args(query, store().layers)
+    a = PlannerQuery.from_args({**query, "add": query.get("a_add"), "close": query.get("a_close")}, store().layers)
+    return jsonify(view.compare(store(), a, b, pick_lang(query["lang"])))
 
 
 @bp.get("/coverage")

@@ -11,6 +11,7 @@ from folium.elements import JSCSSMixin
 from marshmallow import EXCLUDE, ValidationError
 
 from .. import i18n, planning
+from ..errors import BadRequest
 from ..i18n import t, templates
 from ..layers import LayerRegistry
 from ..report import style
@@ -28,7 +29,8 @@ SCRIPT_KEYS = (
     "planner_loading", "planner_error", "planner_no_gaps", "planner_legend_uncovered", "planner_legend_covered",
     "planner_legend_supply", "planner_legend_suggestions", "planner_suggestions_none", "planner_supply_none",
     "planner_covered_yes", "planner_covered_no", "planner_no_demand", "legend", "load_failed",
-    "boundaries_attribution", "planner_sort_by",
+    "boundaries_attribution", "planner_sort_by", "planner_remove", "planner_reopen", "planner_take_closed",
+    "planner_closed", "planner_scenario_none", "planner_print",
 )
 
 
@@ -51,12 +53,12 @@ def lenient_query(args: Mapping[str, str], layers: LayerRegistry, districts: lis
     data = {key: args.get(key) for key in args}
     while True:
         try:
-            checked = ReportArgs().load(data, unknown=EXCLUDE)
-            break
+            return PlannerQuery.from_args(ReportArgs().load(data, unknown=EXCLUDE), layers).known(layers, districts)
         except ValidationError as error:
             for key in error.messages:
                 data.pop(key, None)
-    return PlannerQuery.from_args(checked, layers).known(layers, districts)
+        except BadRequest as error:  # a what-if's sites or closed supply that cannot be read
+            data.pop(error.field, None)
 
 
 def at_least_options(layers: LayerRegistry, lang: str) -> list[dict]:
@@ -112,6 +114,10 @@ def page_context(layers: LayerRegistry, settings: Settings, args: Mapping[str, s
         "boundaries": [layer.id for layer in layers.of_kind("boundary")],
         "candidates": query.candidates,
         "colors": {**style.COLORS, "gaps": list(style.GAP_COLORS)},
+        # The what-if in the address: the one being edited, and scenario A when one is kept.
+        "scenario": {"added": [list(site) for site in query.added], "closed": [f"{k}:{i}" for k, i in query.closed],
+                     "a": {"add": args.get("a_add") or "", "close": args.get("a_close") or ""}
+                     if "a_add" in args or "a_close" in args else None},
         "strings": templates(SCRIPT_KEYS, lang),
     }
     return {

@@ -63,6 +63,10 @@ class CoverageArgs(Schema):
     weight = String(metadata={"description": "numeric demand attribute to weight by "
                                              "(default: the layer file's weight)"})
     supply_where = String(metadata={"description": "supply filter, e.g. tier>=示范 or category=museum"})
+    add = String(validate=Length(max=10_000),
+                 metadata={"description": "what-if: hypothetical new sites, lon,lat;lon,lat (WGS 84 degrees)"})
+    close = String(validate=Length(max=10_000),
+                   metadata={"description": "what-if: supply taken as closed, layer:id;layer:id"})
 
 
 class SuggestionArgs(CoverageArgs):
@@ -81,6 +85,11 @@ class ExportArgs(SuggestionArgs):
 
 class PlanArgs(SuggestionArgs):
     lang = String(load_default="zh", metadata={"description": "zh (default) or en: language of the `view` texts"})
+
+
+class CompareArgs(PlanArgs):
+    a_add = String(validate=Length(max=10_000), metadata={"description": "scenario A's new sites (as `add`)"})
+    a_close = String(validate=Length(max=10_000), metadata={"description": "scenario A's closed supply (as `close`)"})
 
 
 class ReportArgs(PlanArgs):

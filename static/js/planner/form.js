@@ -77,13 +77,23 @@ export function showError(form, box, text, field) {
   }
 }
 
-/** Downloads, the report, the language switch and the address bar follow the form. */
-export function updateLinks(cfg, params) {
-  const query = queryString(params);
+/** The report of a question (scenario A's when ``a``), in the page's language. */
+export function reportUrl(cfg, params, a) {
+  const { a_add: add, a_close: close, ...question } = params; // eslint-disable-line camelcase
   const lang = cfg.lang === "en" ? "&lang=en" : "";
-  document.getElementById("pl-xlsx").href = `${cfg.api}/coverage/export?${query}&format=xlsx${lang}`;
-  document.getElementById("pl-gpkg").href = `${cfg.api}/coverage/export?${query}&format=gpkg${lang}`;
-  document.getElementById("pl-report").href = `${cfg.report}?${query}${lang}`;
+  return `${cfg.report}?${queryString(a ? Object.assign(question, { add, close }) : question)}${lang}`;
+}
+
+/** Downloads, the report, the language switch and the address bar follow the form; the address
+ * also keeps scenario A, so a comparison can be bookmarked or sent. */
+export function updateLinks(cfg, params) {
+  const { a_add: _add, a_close: _close, ...question } = params; // eslint-disable-line camelcase, no-unused-vars
+  const lang = cfg.lang === "en" ? "&lang=en" : "";
+  const own = queryString(question);
+  const query = queryString(params);
+  document.getElementById("pl-xlsx").href = `${cfg.api}/coverage/export?${own}&format=xlsx${lang}`;
+  document.getElementById("pl-gpkg").href = `${cfg.api}/coverage/export?${own}&format=gpkg${lang}`;
+  document.getElementById("pl-report").href = reportUrl(cfg, params, false);
   document.getElementById("pl-lang").href = `${location.pathname}?${query}&lang=${cfg.lang === "en" ? "zh" : "en"}`;
   history.replaceState(null, "", `${location.pathname}?${query}${lang}`);
 }

@@ -7,9 +7,10 @@
 import { ApiError, getJSON, queryString } from "../shared/api.js";
 import { drawBoundaries } from "../shared/boundaries.js";
 import { formatter } from "../shared/strings.js";
-import { clearError, formParams, showError, syncForm, updateLinks } from "./form.js";
+import { clearError, formParams, reportUrl, showError, syncForm, updateLinks } from "./form.js";
 import { createMapView, drawPlan, fitDistrict, pickMarker, selectDistrict, setDistricts } from "./mapview.js";
 import { drawChart, drawHeadline, drawSuggestions, drawTable, revealSelected } from "./results.js";
+import { drawComparison, drawScenarioList, scenarioParams } from "./scenario.js";
 
 const cfg = JSON.parse(document.getElementById("pl-config").textContent);
 const S = cfg.strings;
@@ -23,6 +24,11 @@ const page = {
   table: document.getElementById("pl-table"),
   chart: document.getElementById("pl-chart"),
   picks: document.getElementById("pl-suggestion-list"),
+  scenario: document.getElementById("pl-scenario-list"),
+  addMode: document.getElementById("pl-add-mode"),
+  saveA: document.getElementById("pl-save-a"),
+  dropA: document.getElementById("pl-drop-a"),
+  compare: document.getElementById("pl-compare"),
   demoNote: document.querySelector(".pl-demo-note"),
 };
 const map = window[cfg.map];
@@ -30,10 +36,30 @@ map.getContainer().classList.add(cfg.tiles ? "ym-tiles" : "ym-no-tiles");
 
 // The page's state: the query last asked, its answer, the table's order and the district shown.
 // ``selected``: the district picked on the map, in the table or in the chart (highlighted everywhere).
+// ``scenario``: the what-if being edited (sites added as [lon, lat], supply closed as "layer:id");
+// ``a``: scenario A kept for comparison, as /api/plan's add and close texts (null: none).
 const state = { query: null, seq: 0, data: null, sort: { key: null, dir: 1 }, district: null, selected: "",
-  mapView: null };
+  mapView: null, scenario: { added: cfg.scenario.added, closed: cfg.scenario.closed }, a: cfg.scenario.a,
+  adding: false };
 state.mapView = createMapView(map, cfg, S, phone);
 state.mapView.onSelect = select;
+state.mapView.onScenario = {
+  close: (key) => edit(() => state.scenario.closed.push(key)),
+  reopen: (key) => edit(() => { state.scenario.closed = state.scenario.closed.filter((k) => k !== key); }),
+  move: (index, latlng) => edit(() => { state.scenario.added[index] = site(latlng); }),
+  remove: (index) => edit(() => state.scenario.added.splice(index, 1)),
+};
+
+/** [lon, lat] of a point on the map, to 7 decimals (about 1 cm). */
+function site(latlng) {
+  return [Number(latlng.lng.toFixed(7)), Number(latlng.lat.toFixed(7))];
+}
+
+/** Change the what-if and ask again. */
+function edit(change) {
+  change();
+  run(false);
+}
 page.demoNote.hidden = true;
 
 function render() {
@@ -48,6 +74,7 @@ function render() {
   const district = data.district || "";
   drawPlan(state.mapView, data, (cfg.demand[data.request.demand] || {}).title || "", district !== state.district);
   state.district = district;
+  drawScenarioList(page.scenario, view, S, state.mapView.onScenario);
   page.demoNote.hidden = !view.generated;
   page.status.textContent = view.no_demand ? S.planner_no_demand : "";
 }
@@ -68,8 +95,27 @@ function fail(err) {
   page.status.textContent = "";
 }
 
+/** The question of the form and the what-if, with scenario A's when one is kept. */
+function allParams() {
+  const params = Object.assign(formParams(page.form, cfg), scenarioParams(state.scenario));
+  if (state.a) Object.assign(params, { a_add: state.a.add, a_close: state.a.close });
+  return params;
+}
+
+async function compare(params, mine) {
+  page.saveA.hidden = Boolean(state.a);
+  page.dropA.hidden = !state.a;
+  if (!state.a) {
+    page.compare.hidden = true;
+    return;
+  }
+  const data = await getJSON(cfg.api, "/plan/compare", Object.assign({ lang: cfg.lang }, params));
+  const reports = { a: reportUrl(cfg, params, true), b: reportUrl(cfg, params, false) };
+  if (mine === state.seq) drawComparison(page.compare, data, reports, S.planner_print);
+}
+
 async function run(force) {
-  const params = formParams(page.form, cfg);
+  const params = allParams();
   const query = queryString(params);
   if (!force && query === state.query) return;
   state.query = query;
@@ -84,10 +130,12 @@ async function run(force) {
   page.results.setAttribute("aria-busy", "true");
   page.status.textContent = S.planner_loading;
   try {
-    const data = await getJSON(cfg.api, "/plan", Object.assign({ lang: cfg.lang }, params));
+    const { a_add, a_close, ...question } = params; // eslint-disable-line camelcase, no-unused-vars
+    const data = await getJSON(cfg.api, "/plan", Object.assign({ lang: cfg.lang }, question));
     if (mine !== state.seq) return;
     state.data = data;
     render();
+    await compare(params, mine);
     page.results.classList.remove("is-stale");
   } catch (err) {
     if (mine !== state.seq) return;
@@ -131,6 +179,26 @@ page.chart.addEventListener("click", (event) => {
   const bar = event.target.closest(".pl-bar");
   if (bar) select(bar.dataset.district);
 });
+
+page.addMode.addEventListener("click", () => {
+  state.adding = !state.adding;
+  page.addMode.setAttribute("aria-pressed", String(state.adding));
+  map.getContainer().classList.toggle("pl-adding", state.adding);
+});
+map.on("click", (event) => {
+  if (state.adding) edit(() => state.scenario.added.push(site(event.latlng)));
+});
+document.getElementById("pl-take-suggestions").addEventListener("click", () => {
+  if (state.data) edit(() => state.scenario.added.push(...state.data.suggestions.map((p) => [p.lon, p.lat])));
+});
+document.getElementById("pl-clear-scenario").addEventListener("click", () => {
+  edit(() => { state.scenario = { added: [], closed: [] }; });
+});
+page.saveA.addEventListener("click", () => {
+  const kept = scenarioParams(state.scenario);
+  edit(() => { state.a = { add: kept.add, close: kept.close }; });
+});
+page.dropA.addEventListener("click", () => edit(() => { state.a = null; }));
 
 syncForm(page.form, cfg);
 drawBoundaries(map, cfg.api, cfg.boundaries, {

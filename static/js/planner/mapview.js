@@ -1,6 +1,7 @@
 /* The planner's map: gap cells, demand within and out of reach, supply, suggested sites and the
  * district outlines, with a legend whose switches show and hide each layer. */
 import { el, color } from "../shared/dom.js";
+import { formatter } from "../shared/strings.js";
 
 const PANES = [["pl-districts", 250], ["pl-shares", 300], ["pl-gaps", 350], ["pl-outline", 380], ["pl-supply", 410], ["pl-demand", 420],
   ["pl-labels", 460], ["pl-reach", 470]];
@@ -22,14 +23,14 @@ export function createMapView(map, cfg, S, phone) {
   map.getPane("pl-labels").style.pointerEvents = "none";
   map.getPane("pl-reach").style.pointerEvents = "none";
   const mv = {
-    map, cfg, S, phone,
+    map, cfg, S, phone, fmt: formatter(S),
     renderers: { gaps: L.svg({ pane: "pl-gaps" }), demand: L.canvas({ pane: "pl-demand", tolerance: 3 }),
       supply: L.canvas({ pane: "pl-supply", tolerance: 3 }) },
-    groups: Object.fromEntries(["shares", "gaps", "uncovered", "covered", "supply", "suggestions"]
+    groups: Object.fromEntries(["shares", "gaps", "uncovered", "covered", "supply", "suggestions", "scenario"]
       .map((key) => [key, L.featureGroup().addTo(map)])),
     outlines: L.featureGroup().addTo(map),
     districts: [], bounds: {}, region: null, district: "", selected: "", gapSets: null, picks: [], view: null,
-    onSelect: () => {},
+    onSelect: () => {}, onScenario: { close: () => {}, reopen: () => {}, move: () => {}, remove: () => {} },
   };
   mv.legend = createLegend(mv);
   map.on("zoomend", () => {
@@ -101,7 +102,8 @@ function drawShares(mv) {
   mv.legend.counts.shares.textContent = "";
   mv.legend.shareTitle.textContent = view.choropleth.title;
   mv.legend.shareRamp.replaceChildren(...view.choropleth.legend.map(([, c, label]) =>
-    el("span", {}, el("i", { style: `background:${color(c)}` }), label)));
+    el("span", {}, el("i", { style: `background:${color(c)}` }), label)),
+  el("span", { class: "pl-ramp-note" }, view.choropleth.note));
 }
 
 /** Outline every district, the chosen scope and the selected one in bold. */
@@ -191,11 +193,19 @@ function drawSupply(mv, supply) {
     const [lon, lat] = feature.geometry.coordinates;
     const props = feature.properties;
     const layer = info[props.layer] || {};
+    if (!info[props.layer]) continue; // a what-if's hypothetical site: drawn as the scenario's own marker
     // Supply outside the chosen district still covers demand near its border: drawn, but faint.
     L.circleMarker([lat, lon], { renderer: mv.renderers.supply, radius: props.in_scope ? 2.6 : 2,
       weight: 0, fillColor: color(layer.color), fillOpacity: props.in_scope ? 0.7 : 0.3 })
-      .bindPopup(() => popup(el("div", { class: "pl-popup-kind" }, layer.title || ""), el("h3", {}, props.name || "")),
-        popupOptions())
+      .bindPopup(() => {
+        const button = el("button", { type: "button", class: "ym-btn ym-btn-small pl-take-closed" },
+          mv.S.planner_take_closed);
+        button.addEventListener("click", () => {
+          mv.map.closePopup();
+          mv.onScenario.close(`${props.layer}:${props.id}`);
+        });
+        return popup(el("div", { class: "pl-popup-kind" }, layer.title || ""), el("h3", {}, props.name || ""), button);
+      }, popupOptions())
       .addTo(mv.groups.supply);
   }
   mv.legend.supplyDots.replaceChildren(...[...new Set(supply.features.map((f) => f.properties.layer))]
@@ -278,6 +288,52 @@ export function pickMarker(mv, index, on, button) {
   marker.setZIndexOffset(on ? 2000 : 1000);
 }
 
+const NEW_SITE_ICON = (n) => L.divIcon({ className: "pl-new-site", iconSize: [26, 26], html: `<span>+${Number(n)}</span>` });
+
+/** The what-if on the map: its hypothetical sites (drag to move, popup to remove), with their reach,
+ * and the supply it takes as closed (crossed out; popup to reopen). */
+function drawScenario(mv, data) {
+  const group = mv.groups.scenario;
+  group.clearLayers();
+  const { sites, closed } = data.view.scenario;
+  sites.forEach((site, index) => {
+    const latlng = L.latLng(site.lat, site.lon);
+    const reach = L.circle(latlng, { pane: "pl-reach", radius: data.radius_m, color: "#047857", weight: 1.5,
+      dashArray: "3 4", fill: false, interactive: false }).addTo(group);
+    const marker = L.marker(latlng, { draggable: true, title: site.label, zIndexOffset: 1500, icon: NEW_SITE_ICON(site.n),
+      keyboard: false });
+    marker.on("drag", () => reach.setLatLng(marker.getLatLng()));
+    marker.on("dragend", () => mv.onScenario.move(index, marker.getLatLng()));
+    marker.bindPopup(() => {
+      const button = el("button", { type: "button", class: "ym-btn ym-btn-small" }, mv.S.planner_remove);
+      button.addEventListener("click", () => {
+        mv.map.closePopup();
+        mv.onScenario.remove(index);
+      });
+      return popup(el("h3", {}, site.label), button);
+    }, popupOptions());
+    marker.addTo(group);
+  });
+  const shut = Object.fromEntries(closed.map((item) => [`${item.layer}:${item.id}`, item]));
+  for (const feature of data.closed_supply.features) {
+    const props = feature.properties;
+    const item = shut[`${props.layer}:${props.id}`];
+    if (!item) continue;
+    const [lon, lat] = feature.geometry.coordinates;
+    L.marker([lat, lon], { icon: L.divIcon({ className: "pl-closed-site", iconSize: [18, 18], html: "<span>×</span>" }),
+      title: item.label, keyboard: false })
+      .bindPopup(() => {
+        const button = el("button", { type: "button", class: "ym-btn ym-btn-small" }, mv.S.planner_reopen);
+        button.addEventListener("click", () => {
+          mv.map.closePopup();
+          mv.onScenario.reopen(`${item.layer}:${item.id}`);
+        });
+        return popup(el("p", {}, mv.fmt("planner_closed", { name: item.label })), button);
+      }, popupOptions())
+      .addTo(group);
+  }
+}
+
 /** Draw one /api/plan answer; ``districtChanged`` refits the map to the chosen area. */
 export function drawPlan(mv, data, demandTitle, districtChanged) {
   mv.view = data.view;
@@ -286,6 +342,7 @@ export function drawPlan(mv, data, demandTitle, districtChanged) {
   drawDemand(mv, data.demand, demandTitle);
   drawSupply(mv, data.supply_used);
   drawSuggestions(mv, data);
+  drawScenario(mv, data);
   for (const key of ["uncovered", "covered", "supply", "suggestions"]) mv.legend.counts[key].textContent = data.view.counts[key];
   showGaps(mv);
   mv.district = data.district || "";
