@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 from functools import partial
 from pathlib import Path
 from typing import NoReturn
@@ -13,9 +14,9 @@ from tqdm import tqdm
 from . import i18n, planning
 from .errors import MapserviceError
 from .exporter import FORMATS, export_layer
+from .i18n import t
 from .importer import ImportReport, import_file
-from .report import downloads
-from .report.wording import total_label
+from .report import downloads, view
 from .service import Service, open_service
 from .settings import Settings
 
@@ -186,7 +187,9 @@ def export(layer: str, fmt: str | None, output: Path) -> None:
               type=click.IntRange(0, planning.MAX_SUGGESTIONS), help="How many new sites to suggest.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help=f"Write results: {', '.join(downloads.SUFFIXES)}.")
-def coverage_(supply, demand, radius, minutes, district, weight, supply_where, count, output) -> None:
+@click.option("--lang", type=click.Choice(i18n.LANGS), default="zh", show_default=True,
+              help="Language of the printed table and of the files written.")
+def coverage_(supply, demand, radius, minutes, district, weight, supply_where, count, output, lang) -> None:
     """Who is within reach of SUPPLY, by district, with gap cells and suggested new sites."""
     request = planning.CoverageRequest(supply=tuple(s.strip() for s in supply.split(",") if s.strip()),
                                        demand=demand, radius_m=radius, minutes=minutes, district=district,
@@ -200,21 +203,29 @@ def coverage_(supply, demand, radius, minutes, district, weight, supply_where, c
                 bar.update()
         except MapserviceError as exc:
             _fail(exc)
-    weight_name = result.weight_name or "units"
-    click.echo(f"{request.demand} within {result.radius_m:.0f} m of {', '.join(request.supply)} "
-               f"(weighted by {weight_name})")
-    click.echo(f"{'district':<10}{'units':>8}{'covered':>9}{'weight':>12}{'covered':>12}{'share':>8}"
-               f"{'supply':>8}{'per 10k':>9}")
-    rows = [*result.districts.to_dict("records"), {"district": total_label(result.scope, "en"), **result.region}]
-    for row in rows:
-        click.echo(f"{row['district']:<10}{row['demand_count']:>8}{row['covered_count']:>9}"
-                   f"{row['demand_weight']:>12,.0f}{row['covered_weight']:>12,.0f}{i18n.share(row['covered_share']):>8}"
-                   f"{row['supply_count']:>8}{i18n.rate(row['supply_per_10k']):>9}")
-    if len(result.suggestions):
-        click.echo(f"next {len(result.suggestions)} sites (greedy maximal coverage):")
-        for row in result.suggestions.itertuples():
-            click.echo(f"{row.rank:>3}. {row.name:<16} {row.lon:.5f},{row.lat:.5f}  +{row.added_weight:,.0f}"
-                       f"  -> {i18n.share(row.covered_share_after)}")
+    page = view.build(result, service.layers, lang)
+    for label, words in page["params"]:
+        click.echo(f"{label}：{words}" if lang == "zh" else f"{label}: {words}")
+    click.echo(f"{page['headline']['share_label']} {page['headline']['share']}  {page['headline']['after']}")
+    table = [[label for _, label in page["columns"]], *(row["cells"] for row in page["rows"]), page["total"]["cells"]]
+    widths = [max(_display_width(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        click.echo("  ".join(_pad(text, width, right=i > 0) for i, (text, width) in enumerate(zip(line, widths))))
+    if page["suggestions"]:
+        click.echo(t("planner_suggestions_title", lang))
+        for pick in page["suggestions"]:
+            click.echo(f"{pick['rank']:>3}. {pick['name']} ({pick['layer']}, {pick['lonlat']})  {pick['added']}  "
+                       f"{pick['after']}")
     if output:
-        for written in downloads.write(result, output, service.layers):
-            click.echo(f"wrote {written}")
+        for written in downloads.write(result, output, service.layers, lang):
+            click.echo(t("cli_wrote", lang, path=written))
+
+
+def _display_width(text: str) -> int:
+    """Columns a text takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    space = " " * (width - _display_width(text))
+    return space + text if right else text + space

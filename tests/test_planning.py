@@ -131,6 +131,12 @@ def test_coverage_cli_writes_a_geopackage(tmp_path, monkeypatch, layers):
                                        "--radius", "500", "-o", str(tmp_path / "out.gpkg")])
     assert result.exit_code == 0, result.output
     assert "西区" in result.output and "28.6%" in result.output
+    # Chinese first, like the page: the same headers and words.
+    assert "覆盖率" in result.output and "全域合计" in result.output and "已写入" in result.output
+    assert "covered" not in result.output
+    english = CliRunner().invoke(main, ["coverage", "--supply", "parent_schools", "--demand", "communities",
+                                        "--radius", "500", "--lang", "en"])
+    assert "Covered share" in english.output and "Region total" in english.output
     layers_written = dict(pyogrio.list_layers(tmp_path / "out.gpkg"))
     assert {"coverage_by_district", "demand", "gaps", "suggestions", "summary"} <= set(layers_written)
     assert len(pyogrio.read_dataframe(tmp_path / "out.gpkg", layer="demand")) == 5
