@@ -46,23 +46,27 @@ def _row(record: dict, label: str, region_share) -> dict:
             "below": _is_number(share) and _is_number(region_share) and share < region_share}
 
 
+def range_labels(breaks: list[float], fmt) -> list[str]:
+    """One label per class between ``breaks`` (formatted by ``fmt``): ``< a``, ``a–b`` ... ``≥ z``."""
+    edges = [None, *breaks, None]
+    labels = []
+    for low, high in zip(edges, edges[1:]):
+        if low is None and high is None:
+            labels.append("> 0")
+        elif low is None:
+            labels.append(f"< {fmt(high)}")
+        elif high is None:
+            labels.append(f"≥ {fmt(low)}")
+        else:
+            labels.append(f"{fmt(low)}–{fmt(high)}")
+    return labels
+
+
 def gap_legend(breaks: list[float], lang: str) -> list[list[str]]:
     """(colour, label) of each gap class in use, lightest first: ``< 120``, ``120–250``, ``≥ 900``."""
-    edges = [None, *breaks, None]
     first = len(style.GAP_COLORS) - 1 - len(breaks)
-    out = []
-    for i in range(len(breaks) + 1):
-        low, high = edges[i], edges[i + 1]
-        if low is None and high is None:
-            label = "> 0"
-        elif low is None:
-            label = f"< {i18n.number(high, lang)}"
-        elif high is None:
-            label = f"≥ {i18n.number(low, lang)}"
-        else:
-            label = f"{i18n.number(low, lang)}–{i18n.number(high, lang)}"
-        out.append([style.GAP_COLORS[first + i], label])
-    return out
+    return [[style.GAP_COLORS[first + i], label]
+            for i, label in enumerate(range_labels(breaks, lambda v: i18n.number(v, lang)))]
 
 
 def share_legend(region_share, lang: str) -> list[list]:
@@ -70,18 +74,8 @@ def share_legend(region_share, lang: str) -> list[list]:
     ``< 66%``, ``66–76%`` ... ``≥ 96%``; empty without a region share."""
     if region_share is None or region_share != region_share:
         return []
-    edges = [None, *share_breaks(region_share), None]
-    out = []
-    for i, color in enumerate(style.SHARE_COLORS):
-        low, high = edges[i], edges[i + 1]
-        if low is None:
-            label = f"< {i18n.share(high, lang)}"
-        elif high is None:
-            label = f"≥ {i18n.share(low, lang)}"
-        else:
-            label = f"{i18n.share(low, lang)}–{i18n.share(high, lang)}"
-        out.append([i, color, label])
-    return out
+    labels = range_labels(share_breaks(region_share), lambda v: i18n.share(v, lang))
+    return [[i, color, label] for i, (color, label) in enumerate(zip(style.SHARE_COLORS, labels))]
 
 
 def params_in_words(plan: Plan, layers: Mapping[str, Layer], lang: str) -> list[list[str]]:
