@@ -201,3 +201,16 @@ def test_presets_carry_every_filter(demo_client):
         assert {"layers", "category", "free", "open", "radius"} <= set(preset)
         assert preset["layers"] and isinstance(preset["free"], bool) and preset["radius"] > 0
 
+
+def test_pages_share_the_layout(demo_client):
+    """The layer table and error pages have the map page's bar, language switch and stylesheet."""
+    for path, status in (("/layers?lang=en", 200), ("/no-such-page?lang=en", 404)):
+        response = demo_client.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code == status
+        assert '<html lang="en">' in html and 'class="ym-bar"' in html
+        assert tables_links(html)["ym-lang"] == path.replace("lang=en", "lang=zh")
+        assert remote_urls(html) == [] and all(url.startswith("/static/") for url in parse(html).urls)
+        assert "/static/app.css" in parse(html).urls
+    error = demo_client.get("/no-such-page").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in error and t("back_to_map", "zh") in error
