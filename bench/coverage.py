@@ -31,6 +31,7 @@ import time
 import tracemalloc
 
 import numpy as np
+from nearby import LAT, LON, random_points  # the same synthetic Yangzhou mix as bench/nearby.py
 from pyproj import Geod
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, hstack, identity
@@ -38,7 +39,6 @@ from scipy.sparse import csr_matrix, hstack, identity
 from mapservice.analysis.access import two_step_fca
 from mapservice.analysis.coverage import coverage
 from mapservice.analysis.siting import greedy_max_coverage
-from nearby import LAT, LON, random_points  # the same synthetic Yangzhou mix as bench/nearby.py
 
 TARGETS = {"coverage": 3.0, "2sfca": 2.0, "greedy_small": 0.05}
 MEMORY_TARGET_MB = {"2sfca": 1024}

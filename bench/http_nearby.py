@@ -62,13 +62,13 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from nearby import random_points  # the same synthetic Yangzhou mix as bench/nearby.py
 from tqdm import tqdm
 
 from mapservice.geo import GEOD
 from mapservice.layers import load_layers
 from mapservice.store import Row
 from mapservice.store.geopackage import GeoPackageStore
-from nearby import random_points  # the same synthetic Yangzhou mix as bench/nearby.py
 
 HOST = "127.0.0.1"
 SUPPLY = ("venues", "practice_bases", "community_stations", "parent_schools")

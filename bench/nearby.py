@@ -33,9 +33,9 @@ from shapely.geometry import Point
 from tqdm import tqdm
 
 from mapservice.layers import load_layers
+from mapservice.service import open_service
+from mapservice.settings import Settings
 from mapservice.store import Row, Store
-from mapservice.store.geopackage import GeoPackageStore
-from mapservice.store.postgis import PostGISStore
 
 LAYER, RADIUS_M, LIMIT = "venues", 3000.0, 20
 LON, LAT, CENTRE, SPREAD_DEG = (119.0, 119.9), (32.2, 33.2), (119.42, 32.39), 0.03
@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     started = time.perf_counter()
-    rng, layers = np.random.default_rng(args.seed), load_layers()
+    rng, layers = np.random.default_rng(args.seed), load_layers()  # the shipped layers, as open_service loads
     rows = venue_rows(rng, args.features, layers)
     qlon, qlat = random_points(rng, WARMUP + args.queries)
     points = list(zip(qlon.tolist(), qlat.tolist()))
@@ -135,10 +135,10 @@ def main() -> None:
           f"seed {args.seed}")
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     with tempfile.TemporaryDirectory(prefix="nearby-bench-") as tmp:
-        stores: list[Store] = [GeoPackageStore(Path(tmp) / "bench.gpkg", layers)]
-        if args.postgres:
-            stores.append(PostGISStore(args.postgres, layers, schema=schema))
-        else:
+        urls = [(str(Path(tmp) / "bench.gpkg"), "public")] + ([(args.postgres, schema)] if args.postgres else [])
+        stores: list[Store] = [open_service(Settings(database_url=url, database_schema=name, load_demo=False)).store
+                               for url, name in urls]
+        if not args.postgres:
             print("PostGIS skipped: no --postgres URL and MAPSERVICE_TEST_DATABASE_URL is not set")
         try:
             medians = {}

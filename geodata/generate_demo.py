@@ -166,7 +166,7 @@ def place_townships() -> None:
         rural_sigma = float(np.clip(0.3 * np.sqrt(area_m2 / len(towns)), 1000, 3000))
         x0, y0, x1, y1 = polygon.bounds
 
-        def uniform(k: int):
+        def uniform(k: int, x0=x0, x1=x1, y0=y0, y1=y1):
             return rng.uniform(x0, x1, k), rng.uniform(y0, y1, k)
 
         streets: list = []

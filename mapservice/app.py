@@ -7,6 +7,7 @@ from . import __version__
 from .resources import resource_dir
 from .service import Service, open_service
 from .settings import Settings
+from .web.jsonio import OrjsonProvider
 
 _SWAGGER = "/static/vendor/swagger-ui/"
 
@@ -28,8 +29,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         DESCRIPTION="Education resources of one region on one map: layers, features and nearby search. "
                     "Coordinates are WGS 84 longitude/latitude; distances are geodesic metres.",
     )
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    app.json = OrjsonProvider(app)
     app.extensions["mapservice"] = service
 
     from .web import init_app

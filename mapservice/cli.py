@@ -10,9 +10,12 @@ from typing import NoReturn
 import click
 from tqdm import tqdm
 
+from . import i18n, planning
 from .errors import MapserviceError
 from .exporter import FORMATS, export_layer
 from .importer import ImportReport, import_file
+from .report import downloads
+from .report.wording import total_label
 from .service import Service, open_service
 from .settings import Settings
 
@@ -135,7 +138,8 @@ def _print_report(report: ImportReport) -> None:
 @main.command("import")
 @click.argument("layer")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--crs", help="Source CRS: wgs84, cgcs2000, gcj02, bd09 or an EPSG code (default: the file's, else WGS 84).")
+@click.option("--crs", help="Source CRS: wgs84, cgcs2000, gcj02, bd09 or an EPSG code "
+                            "(default: the file's, else WGS 84).")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), help="Write rejected rows to this CSV.")
 def import_(layer: str, file: Path, crs: str | None, dry_run: bool, report_path: Path | None) -> None:
@@ -176,39 +180,41 @@ def export(layer: str, fmt: str | None, output: Path) -> None:
 @click.option("--radius", type=float, help="Metres (default: the supply layer's GB 50180-2018 radius).")
 @click.option("--minutes", type=float, help="Walking minutes instead of --radius.")
 @click.option("--district", help="Only this district (name or adcode).")
+@click.option("--weight", help="Numeric demand attribute to weight by (default: the layer file's weight).")
 @click.option("--supply-where", help="Supply filter, e.g. 'tier>=示范'.")
-@click.option("--suggest", "count", default=5, show_default=True, type=int, help="How many new sites to suggest.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write results: .gpkg, .geojson, .csv or .xlsx.")
-def coverage_(supply, demand, radius, minutes, district, supply_where, count, output) -> None:
+@click.option("--suggest", "count", default=planning.DEFAULT_COUNT, show_default=True,
+              type=click.IntRange(0, planning.MAX_SUGGESTIONS), help="How many new sites to suggest.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help=f"Write results: {', '.join(downloads.SUFFIXES)}.")
+def coverage_(supply, demand, radius, minutes, district, weight, supply_where, count, output) -> None:
     """Who is within reach of SUPPLY, by district, with gap cells and suggested new sites."""
-    from . import planning
-
-    service = _service()
-    store = service.store
     request = planning.CoverageRequest(supply=tuple(s.strip() for s in supply.split(",") if s.strip()),
                                        demand=demand, radius_m=radius, minutes=minutes, district=district,
-                                       supply_where=supply_where)
-    try:
-        with tqdm(total=2, desc="coverage", file=sys.stderr, leave=False) as bar:
-            report = planning.analyse(store, request)
-            bar.update()
-            picks = planning.suggest(store, report, count)
-            bar.update()
-    except MapserviceError as exc:
-        _fail(exc)
-    weight = report.weight_name or "units"
-    click.echo(f"{request.demand} within {report.radius_m:.0f} m of {', '.join(request.supply)} "
-               f"(weighted by {weight})")
+                                       weight=weight, supply_where=supply_where)
+    with _service() as service:
+        try:
+            if output:
+                downloads.check_suffix(output)
+            with tqdm(total=1, desc="coverage", file=sys.stderr, leave=False) as bar:
+                result = planning.plan(service.store, request, count)
+                bar.update()
+        except MapserviceError as exc:
+            _fail(exc)
+    weight_name = result.weight_name or "units"
+    click.echo(f"{request.demand} within {result.radius_m:.0f} m of {', '.join(request.supply)} "
+               f"(weighted by {weight_name})")
     click.echo(f"{'district':<10}{'units':>8}{'covered':>9}{'weight':>12}{'covered':>12}{'share':>8}"
                f"{'supply':>8}{'per 10k':>9}")
-    for row in report.by_district.itertuples():
-        click.echo(f"{row.district:<10}{row.demand_count:>8}{row.covered_count:>9}{row.demand_weight:>12,.0f}"
-                   f"{row.covered_weight:>12,.0f}{row.covered_share:>8.1%}{row.supply_count:>8}{row.supply_per_10k:>9.2f}")
-    if len(picks):
-        click.echo(f"next {len(picks)} sites (greedy maximal coverage):")
-        for row in picks.itertuples():
+    rows = [*result.districts.to_dict("records"), {"district": total_label(result.scope, "en"), **result.region}]
+    for row in rows:
+        click.echo(f"{row['district']:<10}{row['demand_count']:>8}{row['covered_count']:>9}"
+                   f"{row['demand_weight']:>12,.0f}{row['covered_weight']:>12,.0f}{i18n.share(row['covered_share']):>8}"
+                   f"{row['supply_count']:>8}{i18n.rate(row['supply_per_10k']):>9}")
+    if len(result.suggestions):
+        click.echo(f"next {len(result.suggestions)} sites (greedy maximal coverage):")
+        for row in result.suggestions.itertuples():
             click.echo(f"{row.rank:>3}. {row.name:<16} {row.lon:.5f},{row.lat:.5f}  +{row.added_weight:,.0f}"
-                       f"  -> {row.covered_share_after:.1%}")
+                       f"  -> {i18n.share(row.covered_share_after)}")
     if output:
-        for written in planning.write_outputs(report, picks, output):
+        for written in downloads.write(result, output, service.layers):
             click.echo(f"wrote {written}")

@@ -25,7 +25,8 @@ def district_features(folder: Path) -> dict:
                 continue  # the city outline
             geometry = json.loads((folder / row["文件名"]).read_text(encoding="utf-8"))
             adcode = row["文件名"].split(".")[0]
-            features.append({"type": "Feature", "geometry": {"type": geometry["type"], "coordinates": geometry["coordinates"]},
+            shape = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
+            features.append({"type": "Feature", "geometry": shape,
                              "properties": {"source_id": f"district-{adcode}", "name": row["区/县"], "adcode": adcode}})
     return {"type": "FeatureCollection", "features": features}
 
@@ -37,7 +38,8 @@ def load_demo(store: Store, progress=None) -> list[ImportReport]:
     with tempfile.TemporaryDirectory() as tmp:
         boundaries = Path(tmp) / "districts.geojson"
         boundaries.write_text(json.dumps(district_features(geodata / "yangzhou"), ensure_ascii=False), encoding="utf-8")
-        reports.append(import_file(store, "districts", boundaries, crs="gcj02", progress=progress))
+        for layer in store.layers.of_kind("boundary")[:1]:
+            reports.append(import_file(store, layer.id, boundaries, crs="gcj02", progress=progress))
     for layer_id in store.layers:
         path = geodata / "demo" / f"{layer_id}.csv"
         if path.exists():

@@ -68,10 +68,11 @@ def describe(layer: Layer, feature: Feature, lang: str = "zh") -> dict:
     ranges = {}  # the attribute a range is shown at -> (label, text)
     shown_elsewhere = set()
     for low_role, high_role, key in _RANGES:
-        ends = [a for a in (layer.role(low_role), layer.role(high_role)) if a is not None]
+        pair = (layer.role(low_role), layer.role(high_role))
+        ends = [a for a in pair if a is not None]
         if not ends:
             continue
-        low, high = (props.get(a.name) if a is not None else None for a in (layer.role(low_role), layer.role(high_role)))
+        low, high = (props.get(a.name) if a is not None else None for a in pair)
         shown_elsewhere.update(a.name for a in ends)
         if low is not None or high is not None:
             ranges[ends[0].name] = (t(f"{key}_label", lang), t(key, lang, low="" if low is None else low,

@@ -6,6 +6,7 @@ Times are local (Asia/Shanghai) wall-clock times; an aware datetime is converted
 """
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -14,6 +15,7 @@ from opening_hours import OpeningHours, ParserError
 
 from .i18n import t
 
+log = logging.getLogger(__name__)
 CHINA_TIME = timezone(timedelta(hours=8))
 _ZH_WORDS = [
     (r"\bMo\b", "周一"), (r"\bTu\b", "周二"), (r"\bWe\b", "周三"), (r"\bTh\b", "周四"), (r"\bFr\b", "周五"),
@@ -32,8 +34,8 @@ def parse(expression: str) -> OpeningHours:
     try:
         return OpeningHours(expression, country="CN")
     except ParserError as exc:
-        first = str(exc).strip().splitlines()[-1].strip(" =")
-        raise ValueError(f"not in OpenStreetMap opening_hours syntax ({first})") from None
+        log.debug("opening hours %r: %s", expression, exc)
+        raise ValueError("not in OpenStreetMap opening_hours syntax, e.g. Tu-Su 09:00-17:00; PH off") from None
 
 
 def local_time(moment: datetime) -> datetime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 is a superset of GBK and GB2312
 CHINA_LON, CHINA_LAT = (73.0, 136.0), (3.0, 54.0)
 WRITE_CHUNK = 1000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -89,7 +92,8 @@ def parse_crs(text: str | None) -> str | CRS | None:
     try:
         return CRS.from_user_input(int(name) if name.isdigit() else text.strip())
     except CRSError:
-        raise BadRequest(f"unknown CRS {text!r}: use wgs84, cgcs2000, gcj02, bd09 or an EPSG code", field="crs") from None
+        raise BadRequest(f"unknown CRS {text!r}: use wgs84, cgcs2000, gcj02, bd09 or an EPSG code",
+                         field="crs") from None
 
 
 def _match(columns: list[str], names) -> str | None:
@@ -115,7 +119,10 @@ def read_source(path: Path) -> tuple[pd.DataFrame, CRS | None, int]:
     except BadRequest:
         raise
     except Exception as exc:  # pandas, openpyxl and GDAL each raise their own types
-        raise BadRequest(f"cannot read {path.name}: {exc}", field="file") from None
+        # Their messages are for the log; the person importing gets one they can act on.
+        log.warning("cannot read %s: %s: %s", path.name, type(exc).__name__, exc)
+        raise BadRequest(f"cannot read {path.name}: it is not a CSV, Excel or vector file that can be opened "
+                         "(damaged, or another format)", field="file") from None
 
 
 def _read_csv(path: Path, sep: str) -> pd.DataFrame:
@@ -215,7 +222,8 @@ class _Reader:
         elif self.lon_column and self.lat_column and not (
                 self.wkt_column and not str(record.get(self.lon_column, "")).strip()):
             lon, lat = _number(record.get(self.lon_column)), _number(record.get(self.lat_column))
-            for name, raw, number in (("lon", record.get(self.lon_column), lon), ("lat", record.get(self.lat_column), lat)):
+            for name, raw, number in (("lon", record.get(self.lon_column), lon),
+                                      ("lat", record.get(self.lat_column), lat)):
                 if number is None:
                     errors.append((name, "not a number", str(raw)))
             if lon is None or lat is None:
@@ -290,7 +298,8 @@ def import_file(store: Store, layer_id: str, path: str | Path, crs: str | None =
     for index, record in enumerate(wrap(records, desc=f"check {path.name}", unit="row")):
         row, errors = reader.row(index, record)
         if row is not None and row.source_id in seen:
-            errors = [RowError(first_line + index, "source_id", f"duplicate of line {seen[row.source_id]}", row.source_id)]
+            errors = [RowError(first_line + index, "source_id", f"duplicate of line {seen[row.source_id]}",
+                               row.source_id)]
         if errors:
             report.errors.extend(errors)
             continue

@@ -256,7 +256,7 @@ class MapPreset:
     label_en: str
     layers: tuple[str, ...]
     category: str | None = None
-    free: bool | None = None
+    free_only: bool = False
     open: str | None = None
     radius_m: int | None = None
 
@@ -289,14 +289,21 @@ class LayerRegistry(dict):
 
     presets: Presets = Presets()
 
-    def require(self, layer_id: str, field_name: str = "layer") -> Layer:
-        """The layer, or an error: 404 for a layer in the path, 400 for one named in a parameter."""
+    def require(self, layer_id: str, field_name: str = "layer", kind: str | None = None,
+                points: bool = False) -> Layer:
+        """The layer, or an error: 404 for a layer in the path, 400 for one named in a parameter.
+
+        With ``kind`` (and ``points``) the layer must be of that kind (and hold points); the error
+        then lists only the layers that would do.
+        """
         from .errors import BadRequest, NotFound
 
         layer = self.get(layer_id)
-        if layer is None:
+        fits = [lay.id for lay in self.values() if (kind is None or lay.kind == kind) and (not points or lay.is_point)]
+        if layer is None or layer.id not in fits:
             error = NotFound if field_name == "layer" else BadRequest
-            raise error(f"unknown layer {layer_id!r}; known layers: {', '.join(self)}", field=field_name)
+            problem = f"unknown layer {layer_id!r}" if layer is None else f"{layer_id} is not a {kind} layer"
+            raise error(f"{problem}; choose one of {', '.join(fits)}", field=field_name)
         return layer
 
     def of_kind(self, kind: str) -> list[Layer]:
@@ -439,7 +446,8 @@ def load_layers(folder: Path | str | None = None) -> LayerRegistry:
     for path in files:
         layer = parse_layer(_read_toml(path), str(path))
         if layer.id in registry:
-            raise LayerConfigError(f"{path}: layer id {layer.id!r} is already used by {registry[layer.id].source}", field="id")
+            raise LayerConfigError(f"{path}: layer id {layer.id!r} is already used by {registry[layer.id].source}",
+                                   field="id")
         registry[layer.id] = layer
     presets = folder / PRESETS_FILE
     registry.presets = parse_presets(_read_toml(presets), registry, str(presets)) if presets.exists() else Presets()
@@ -487,7 +495,7 @@ def parse_presets(data: dict, registry: LayerRegistry, source: str) -> Presets:
         where = f"{source} [[map]] {i}"
         if not isinstance(item, dict):
             raise LayerConfigError(f"{where}: must be a table", field="map")
-        unknown = set(item) - {"id", "label", "layers", "category", "free", "open", "radius_m"}
+        unknown = set(item) - {"id", "label", "layers", "category", "free_only", "open", "radius_m"}
         if unknown:
             raise LayerConfigError(f"{where}: unknown field(s) {sorted(unknown)}", field=sorted(unknown)[0])
         preset_id = _need(item, "id", where, str)
@@ -499,14 +507,14 @@ def parse_presets(data: dict, registry: LayerRegistry, source: str) -> Presets:
                 attribute = registry[layer_id].role(Role.CATEGORY)
                 if attribute is None or category not in attribute.values:
                     raise LayerConfigError(f"{where}: layer {layer_id} has no category {category!r}", field="category")
-        free = item.get("free")
-        if free is not None and not isinstance(free, bool):
-            raise LayerConfigError(f"{where}: free must be true or false", field="free")
+        free_only = item.get("free_only", False)
+        if not isinstance(free_only, bool):
+            raise LayerConfigError(f"{where}: free_only must be true or false", field="free_only")
         opens = item.get("open")
         if opens is not None and opens not in PRESET_OPEN:
             raise LayerConfigError(f"{where}: open must be one of {', '.join(PRESET_OPEN)}", field="open")
         radius = item.get("radius_m")
         if radius is not None and (not isinstance(radius, int) or isinstance(radius, bool) or not 0 < radius <= 50_000):
             raise LayerConfigError(f"{where}: radius_m must be whole metres from 1 to 50000", field="radius_m")
-        presets.append(MapPreset(preset_id, zh, en, layer_ids, category, free, opens, radius))
+        presets.append(MapPreset(preset_id, zh, en, layer_ids, category, free_only, opens, radius))
     return Presets(tuple(presets), defaults)

@@ -1,4 +1,4 @@
-"""Nearby search for families: supply features around a point, filtered for one child.
+"""Nearby search for families: features around a point (supply by default), filtered for one child.
 
 Walking minutes assume 1000 m in 15 minutes (about 67 m a minute), the 15-minute circle of the
 community life circle in GB 50180-2018, rounded up to whole minutes.
@@ -102,7 +102,7 @@ def search(store: Store, query: NearbyQuery) -> list[Nearby]:
     if query.age is not None and not 0 <= query.age <= 18:
         raise BadRequest("age must be from 0 to 18", field="age")
     age = query.age if query.age is not None else (query.grade + GRADE_AGE_OFFSET if query.grade else None)
-    layers = _supply_layers(store, query.layers)
+    layers = _search_layers(store, query.layers)
     if query.category is not None and not any(layer.role(Role.CATEGORY) for layer in layers):
         raise BadRequest("none of the chosen layers has a category", field="category")
     chosen = [(layer, filters) for layer in layers if (filters := _layer_filters(layer, query)) is not None]
@@ -131,13 +131,14 @@ def search(store: Store, query: NearbyQuery) -> list[Nearby]:
     return found[:query.limit]
 
 
-def _supply_layers(store: Store, layer_ids) -> list[Layer]:
+def _search_layers(store: Store, layer_ids) -> list[Layer]:
+    """The layers to search: those named (any layer of points, each once), else every supply layer of points."""
     if not layer_ids:
         return [layer for layer in store.layers.of_kind("supply") if layer.is_point]
     chosen = []
-    for layer_id in layer_ids:
+    for layer_id in dict.fromkeys(layer_ids):
         layer = store.layers.require(layer_id, "layers")
-        if layer.kind != "supply" or not layer.is_point:
-            raise BadRequest(f"layer {layer_id} is not a supply layer of points", field="layers")
+        if not layer.is_point:
+            raise BadRequest(f"layer {layer_id} has no points to search", field="layers")
         chosen.append(layer)
     return chosen

@@ -1,36 +1,52 @@
-"""Coverage analysis for planners on a store's layers: the glue between the Store and analysis/.
+"""The planner's whole question in one call: :func:`plan` reads each layer once and answers it.
 
-Reads supply and demand features through the Store contract, assigns districts by polygon,
-runs the pure functions in :mod:`mapservice.analysis`, and returns frames ready for the API,
-the CLI and the planner page. Distances are geodesic metres; coordinates WGS 84.
+Who is within reach of the chosen supply, by district; where the gaps are (H3 cells, with their
+classes); how accessible each unit is (2SFCA); and where the next sites would cover the most.
+The API, the planner page, its printed report, the downloads and the CLI all take the same
+:class:`Plan`. Reads go through the Store contract; the arithmetic is in :mod:`mapservice.analysis`.
+Distances are geodesic metres; coordinates WGS 84 (EPSG:4326).
 """
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry import mapping
 
 from .analysis.access import two_step_fca
-from .analysis.coverage import REGION_TOTAL, coarser_gaps, coverage, gap_cells, h3_resolution_for_radius, radius_for_minutes, summarize_by_district
+from .analysis.classify import class_index, quantile_breaks
+from .analysis.coverage import (
+    coarser_gaps,
+    coverage,
+    coverage_frame,
+    gap_cells,
+    h3_resolution_for_radius,
+    radius_for_minutes,
+    summarize_by_district,
+)
 from .analysis.siting import greedy_max_coverage
 from .errors import BadRequest
 from .exporter import iter_features
-from .layers import Layer
+from .layers import Attribute, Layer, Role
 from .store.base import Store
 
-# Demand weight by layer: residents for communities, pupils for schools.
-DEFAULT_WEIGHT = {"communities": "population", "schools": "enrollment"}
-CANDIDATE_LAYERS = ("schools", "communities")
-# A school or community with a supply feature this close already hosts one.
+#: A school or community with a supply feature this close already hosts one.
 HOSTS_WITHIN_M = 50.0
 MAX_SUGGESTIONS = 50
+DEFAULT_COUNT = 5
+CANDIDATES = ("sites", "hexagons")
+MAX_RADIUS_M = 50_000
+MAX_MINUTES = 120
 #: H3 resolution of the gap cells' overview on a whole-region map: cells of ~36 km² (edge ~3.7 km).
 OVERVIEW_RESOLUTION = 6
+#: Colour classes of the gap cells.
+GAP_CLASSES = 5
 _WHERE = re.compile(r"^\s*(\w+)\s*(>=|=)\s*(.+?)\s*$")
 
 
@@ -48,45 +64,207 @@ class CoverageRequest:
 
 
 @dataclass
-class CoverageReport:
-    """Results: ``demand`` and ``gaps`` are GeoDataFrames (EPSG:4326), ``by_district`` a table."""
+class Plan:
+    """The answer to one :class:`CoverageRequest`, in named parts.
+
+    ``demand``, ``supply_used``, ``gaps``, ``gaps_overview``, ``suggestions`` and ``boundaries`` are
+    GeoDataFrames in EPSG:4326; ``districts`` is the per-district table (one row per district in
+    scope, column ``district`` and the summary columns) and ``region`` the same figures for the
+    whole scope (the region, or the chosen district). Weights are in the unit of ``weight``
+    (residents, pupils), or count units when it is None.
+    """
 
     request: CoverageRequest
+    count: int
+    candidates: str
     radius_m: float
-    weight_name: str | None
+    weight: Attribute | None
+    scope: str | None  # the chosen district's name, None for the whole region
+    region: dict
+    districts: pd.DataFrame
     demand: gpd.GeoDataFrame
-    supply: gpd.GeoDataFrame
-    by_district: pd.DataFrame
-    gaps: gpd.GeoDataFrame
+    supply_used: gpd.GeoDataFrame
     h3_resolution: int
-    districts: gpd.GeoDataFrame = field(repr=False)
+    gaps: gpd.GeoDataFrame
+    gap_breaks: list[float]
+    overview_resolution: int
+    gaps_overview: gpd.GeoDataFrame
+    overview_breaks: list[float]
+    suggestions: gpd.GeoDataFrame
+    boundaries: gpd.GeoDataFrame = field(repr=False)
+    #: Whether any demand or supply feature is generated demo data.
+    generated: bool = False
 
     @property
-    def region(self) -> dict:
-        return self.by_district[self.by_district["district"] == REGION_TOTAL].iloc[0].to_dict()
+    def weight_name(self) -> str | None:
+        return self.weight.name if self.weight else None
 
     @property
-    def overview_resolution(self) -> int:
-        """H3 resolution of :attr:`gaps_overview`: :data:`OVERVIEW_RESOLUTION`, or the analysis' if coarser."""
-        return min(self.h3_resolution, OVERVIEW_RESOLUTION)
+    def covered_share_after(self) -> float | None:
+        """The covered share once every suggested site exists (None without suggestions)."""
+        return float(self.suggestions["covered_share_after"].iloc[-1]) if len(self.suggestions) else None
 
-    @property
-    def gaps_overview(self) -> gpd.GeoDataFrame:
-        """The gap cells merged into coarser ones, to show where the gaps are on a whole-region map."""
-        return coarser_gaps(self.gaps, self.overview_resolution)
+    def to_dict(self, demand_columns: list[str] | None = None) -> dict:
+        """The plan as JSON-ready data: numbers as numbers (NaN as null), frames as GeoJSON; the demand
+        units with ``demand_columns`` (default: every column but source_id and generated)."""
+        demand = self.demand[[*demand_columns, "geometry"]] if demand_columns is not None \
+            else self.demand.drop(columns=["source_id", "generated"], errors="ignore")
+        return {
+            "request": {**asdict(self.request), "supply": list(self.request.supply), "count": self.count,
+                        "candidates": self.candidates},
+            "radius_m": self.radius_m, "weight": self.weight_name, "district": self.scope,
+            "region": {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in self.region.items()},
+            "by_district": records(self.districts),
+            "demand": feature_collection(demand), "supply_used": feature_collection(self.supply_used),
+            "h3_resolution": self.h3_resolution, "gaps": feature_collection(self.gaps),
+            "gap_breaks": self.gap_breaks,
+            "h3_overview_resolution": self.overview_resolution,
+            "gaps_overview": feature_collection(self.gaps_overview), "overview_breaks": self.overview_breaks,
+            "suggestions": records(self.suggestions.drop(columns="geometry")),
+            "generated": self.generated,
+        }
 
 
-def _points(store: Store, layer: Layer, where=None) -> gpd.GeoDataFrame:
-    features = [f for f in iter_features(store, layer.id) if where is None or where(f.properties)]
-    rows = [{"id": f.id, "layer": layer.id, "name": f.properties["name"], **f.properties} for f in features]
-    geometry = [f.geometry if f.geometry.geom_type == "Point" else f.geometry.representative_point()
-                for f in features]
-    return gpd.GeoDataFrame(rows, geometry=geometry, crs="EPSG:4326") if rows else gpd.GeoDataFrame(
-        {"id": [], "layer": [], "name": []}, geometry=[], crs="EPSG:4326")
+def plan(store: Store, request: CoverageRequest, count: int = DEFAULT_COUNT, candidates: str = "sites") -> Plan:
+    """Coverage of ``request.demand`` by the chosen supply, per unit and per district, the gap
+    cells and up to ``count`` suggested sites (``count=0``: none) from ``candidates``: ``sites``
+    (features of the candidate-site layers that host no supply yet, none within 50 m) or
+    ``hexagons`` (centres of the gap cells). Raises :class:`BadRequest` naming the parameter."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_SUGGESTIONS:
+        raise BadRequest(f"count must be a whole number from 1 to {MAX_SUGGESTIONS}", field="count")
+    if candidates not in CANDIDATES:
+        raise BadRequest("candidates must be sites or hexagons", field="candidates")
+    supply_layers, demand_layer, radius = _resolve(store, request)
+    weight = _weight(demand_layer, request.weight)
+    read = _Reader(store)
+    boundaries = read.boundaries()
+    scope = _scope(boundaries, request.district)
+    keep = _where(parse_supply_where(supply_layers, request.supply_where))
+    supply = _concat([keep(read.points(layer)) for layer in supply_layers])
+    supply["district"] = _district_of(supply, boundaries)
+    demand = read.points(demand_layer).copy()
+    demand["district"] = _district_of(demand, boundaries)
+    if scope is not None:
+        demand = demand[demand["district"] == scope].reset_index(drop=True)
+    demand["weight"] = (pd.to_numeric(demand[weight.name], errors="coerce").fillna(0).to_numpy(float)
+                        if weight is not None and len(demand) else np.ones(len(demand)))
+    result = coverage_frame(demand, supply, radius, weight="weight")
+    found = result.nearest_index >= 0
+    nearest = np.maximum(result.nearest_index, 0)
+    demand["nearest_m"] = np.where(found, np.round(result.nearest_m, 1), np.nan)
+    for column in ("id", "layer", "name"):
+        demand[f"nearest_{column}"] = np.where(found, supply[column].to_numpy()[nearest], None) if len(supply) \
+            else None
+    demand["covered"] = result.covered
+    capacity = _capacity(supply, supply_layers)
+    d_lon, d_lat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
+    s_lon, s_lat = supply.geometry.x.to_numpy(), supply.geometry.y.to_numpy()
+    demand["access"] = two_step_fca(d_lon, d_lat, demand["weight"].to_numpy(), s_lon, s_lat, capacity, radius)
+    supply["in_scope"] = supply["district"] == scope if scope is not None else True
+    summary = summarize_by_district(demand["district"].to_numpy(), demand["weight"].to_numpy(), result.covered,
+                                    supply.loc[supply["in_scope"], "district"].to_numpy())
+    districts = summary.districts
+    if scope is not None:
+        districts = districts[districts["district"] == scope].reset_index(drop=True)
+    resolution = h3_resolution_for_radius(radius)
+    gaps = gap_cells(d_lon, d_lat, demand["weight"].to_numpy(), result.covered, resolution)
+    overview_resolution = min(resolution, OVERVIEW_RESOLUTION)
+    overview = coarser_gaps(gaps, overview_resolution)
+    gap_breaks, overview_breaks = (_classify(frame) for frame in (gaps, overview))
+    suggestions = _suggest(read, demand, supply, boundaries, scope, radius, count, candidates, gaps) if count \
+        else _no_suggestions()
+    generated = any(bool(frame["generated"].fillna(False).astype(bool).any())
+                    for frame in (demand, supply) if "generated" in frame and len(frame))
+    return Plan(request, count, candidates, radius, weight, scope, summary.region, districts, demand,
+                supply[["id", "layer", "name", "district", "in_scope", "geometry"]], resolution, gaps, gap_breaks,
+                overview_resolution, overview, overview_breaks, suggestions, boundaries, generated)
 
 
-def _where(layers: list[Layer], text: str | None):
-    """A predicate on properties from ``attr=value`` or ``attr>=value`` (codes in file order)."""
+class _Reader:
+    """Each layer read once per plan, as a point GeoDataFrame (polygons by a point inside)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._frames: dict[str, gpd.GeoDataFrame] = {}
+
+    def points(self, layer: Layer) -> gpd.GeoDataFrame:
+        if layer.id not in self._frames:
+            features = list(iter_features(self.store, layer.id))
+            rows = [{"id": f.id, "layer": layer.id, **f.properties} for f in features]
+            geometry = [f.geometry if f.geometry.geom_type == "Point" else f.geometry.representative_point()
+                        for f in features]
+            frame = gpd.GeoDataFrame(rows, geometry=geometry, crs="EPSG:4326") if rows else gpd.GeoDataFrame(
+                {"id": [], "layer": [], "name": []}, geometry=[], crs="EPSG:4326")
+            self._frames[layer.id] = frame
+        return self._frames[layer.id]
+
+    def boundaries(self) -> gpd.GeoDataFrame:
+        """Every feature of the boundary layers (the districts), with ``name`` and ``adcode``."""
+        features = [f for layer in self.store.layers.of_kind("boundary") for f in iter_features(self.store, layer.id)]
+        return gpd.GeoDataFrame({"name": [f.properties["name"] for f in features],
+                                 "adcode": [f.properties.get("adcode") for f in features]},
+                                geometry=[f.geometry for f in features], crs="EPSG:4326")
+
+
+def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+
+
+def _resolve(store: Store, request: CoverageRequest) -> tuple[list[Layer], Layer, float]:
+    if not request.supply:
+        raise BadRequest("choose at least one supply layer", field="supply")
+    supply = []
+    for layer_id in dict.fromkeys(request.supply):  # a layer named twice counts once
+        supply.append(store.layers.require(layer_id, "supply", kind="supply", points=True))
+    demand = store.layers.require(request.demand, "demand", kind="demand", points=True)
+    if request.radius_m is not None and request.minutes is not None:
+        raise BadRequest("give radius or minutes, not both", field="radius")
+    if request.minutes is not None:
+        if not 0 < request.minutes <= MAX_MINUTES:
+            raise BadRequest(f"minutes must be more than 0 and at most {MAX_MINUTES}", field="minutes")
+        radius = float(radius_for_minutes(request.minutes))
+    elif request.radius_m is not None:
+        radius = float(request.radius_m)
+    else:
+        radius = min(layer.radius_m for layer in supply)
+    if not 0 < radius <= MAX_RADIUS_M:
+        raise BadRequest(f"radius must be more than 0 and at most {MAX_RADIUS_M:,} m", field="radius")
+    return supply, demand, radius
+
+
+def _weight(layer: Layer, name: str | None) -> Attribute | None:
+    """The attribute to weight ``layer`` by: ``name``, else the layer's default weight (None: count units)."""
+    name = name or layer.weight
+    if name is None:
+        return None
+    attribute = layer.attribute(name)
+    if attribute is None or attribute.type not in ("integer", "number"):
+        raise BadRequest(f"{layer.id} has no numeric attribute {name!r} to weight by", field="weight")
+    return attribute
+
+
+def _scope(boundaries: gpd.GeoDataFrame, district: str | None) -> str | None:
+    """The name of the district chosen by name or adcode, None for the whole region."""
+    if not district:
+        return None
+    chosen = boundaries[(boundaries["name"] == district) | (boundaries["adcode"] == district)]
+    if not len(chosen):
+        raise BadRequest(f"unknown district {district!r}; known: {', '.join(boundaries['name'])}", field="district")
+    return chosen["name"].iloc[0]
+
+
+@dataclass(frozen=True)
+class SupplyFilter:
+    """A parsed ``supply_where``: keep supply whose ``attribute`` is ``value`` (``=``), or ranks at
+    or above it (``>=``, for ordered codes and numbers)."""
+
+    attribute: Attribute
+    op: str
+    value: object
+
+
+def parse_supply_where(layers: list[Layer], text: str | None) -> SupplyFilter | None:
+    """``tier>=示范`` or ``category=museum`` for the chosen supply layers; None for no filter."""
     if not text:
         return None
     match = _WHERE.match(text)
@@ -96,199 +274,140 @@ def _where(layers: list[Layer], text: str | None):
     attribute = next((lay.attribute(name) for lay in layers if lay.attribute(name)), None)
     if attribute is None:
         raise BadRequest(f"no chosen supply layer has the attribute {name!r}", field="supply_where")
+    if op == ">=" and not (attribute.ordered or attribute.type in ("integer", "number")):
+        raise BadRequest(f"{name} cannot be compared with >=", field="supply_where")
     try:
         value = attribute.parse(raw)
     except ValueError as exc:
         raise BadRequest(f"supply_where: {exc}", field="supply_where") from None
-    if op == "=":
-        return lambda props: (value in (props.get(name) or [])) if attribute.type == "codes" else props.get(name) == value
-    if attribute.type == "code":
-        order = list(attribute.values)
-        return lambda props: props.get(name) in order and order.index(props[name]) >= order.index(value)
-    if attribute.type in ("integer", "number"):
-        return lambda props: props.get(name) is not None and props[name] >= value
-    raise BadRequest(f"{name} cannot be compared with >=", field="supply_where")
+    return SupplyFilter(attribute, op, value)
+
+
+def _where(rule: SupplyFilter | None):
+    """The filter of a supply frame that keeps what ``rule`` keeps (a frame without the column: nothing)."""
+    if rule is None:
+        return lambda frame: frame
+    name, value = rule.attribute.name, rule.value
+
+    def keep(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        if name not in frame:
+            return frame.iloc[0:0]
+        column = frame[name]
+        if rule.op == ">=" and rule.attribute.ordered:
+            return frame[column.isin(rule.attribute.at_least(value))]
+        if rule.op == ">=":
+            return frame[pd.to_numeric(column, errors="coerce") >= value]
+        if rule.attribute.type == "codes":
+            return frame[[value in v if isinstance(v, list) else False for v in column]]
+        return frame[column == value]
+
+    return keep
 
 
 def _district_of(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> np.ndarray:
     """The district name each point falls in (None outside every district)."""
     names = np.full(len(points), None, dtype=object)
     if len(points) and len(districts):
-        tree = shapely.STRtree(districts.geometry.values)
-        point_idx, district_idx = tree.query(points.geometry.values, predicate="intersects")
-        names[point_idx] = districts["name"].values[district_idx]
+        x, y = shapely.get_x(points.geometry.values), shapely.get_y(points.geometry.values)
+        for name, shape in zip(districts["name"], districts.geometry.values):
+            shapely.prepare(shape)
+            # A point on a shared border goes to the first district, as it does in the table.
+            inside = shapely.intersects_xy(shape, x, y) & (names == None)  # noqa: E711 (elementwise)
+            names[inside] = name
     return names
 
 
-def _resolve(store: Store, request: CoverageRequest) -> tuple[list[Layer], Layer, float]:
-    if not request.supply:
-        raise BadRequest("choose at least one supply layer", field="supply")
-    supply = [store.layers.require(i, "supply") for i in request.supply]
-    for layer in supply:
-        if layer.kind != "supply" or not layer.is_point:
-            raise BadRequest(f"{layer.id} is not a supply layer", field="supply")
-    demand = store.layers.require(request.demand, "demand")
-    if demand.kind != "demand" or not demand.is_point:
-        raise BadRequest(f"{demand.id} is not a demand layer", field="demand")
-    if request.radius_m is not None and request.minutes is not None:
-        raise BadRequest("give radius or minutes, not both", field="radius")
-    if request.minutes is not None:
-        if not 0 < request.minutes <= 120:
-            raise BadRequest("minutes must be more than 0 and at most 120", field="minutes")
-        radius = float(radius_for_minutes(request.minutes))
-    elif request.radius_m is not None:
-        radius = float(request.radius_m)
-    else:
-        radius = min(layer.radius_m for layer in supply)
-    if not 0 < radius <= 50_000:
-        raise BadRequest("radius must be more than 0 and at most 50,000 m", field="radius")
-    return supply, demand, radius
+def _capacity(supply: gpd.GeoDataFrame, layers: list[Layer]) -> np.ndarray:
+    """Each supply point's capacity for 2SFCA: its layer's capacity attribute, else 1."""
+    capacity = np.ones(len(supply))
+    for layer in layers:
+        attribute = layer.role(Role.CAPACITY)
+        if attribute is not None and attribute.name in supply:
+            mine = (supply["layer"] == layer.id).to_numpy()
+            values = pd.to_numeric(supply.loc[mine, attribute.name], errors="coerce").fillna(1).to_numpy(float)
+            capacity[mine] = values
+    return capacity
 
 
-def analyse(store: Store, request: CoverageRequest) -> CoverageReport:
-    """Coverage of ``request.demand`` by the chosen supply, per demand unit and per district."""
-    supply_layers, demand_layer, radius = _resolve(store, request)
-    weight_name = request.weight or DEFAULT_WEIGHT.get(demand_layer.id)
-    if weight_name and not demand_layer.attribute(weight_name):
-        raise BadRequest(f"{demand_layer.id} has no attribute {weight_name!r} to weight by", field="weight")
-    districts = _points_or_polygons(store)
-    if request.district and request.district not in set(districts["name"]) | set(districts["adcode"]):
-        raise BadRequest(f"unknown district {request.district!r}; known: {', '.join(districts['name'])}",
-                         field="district")
-    where = _where(supply_layers, request.supply_where)
-    supply = pd.concat([_points(store, layer, where) for layer in supply_layers], ignore_index=True)
-    supply = gpd.GeoDataFrame(supply, geometry="geometry", crs="EPSG:4326")
-    demand = _points(store, demand_layer)
-    demand["district"] = _district_of(demand, districts)
-    supply["district"] = _district_of(supply, districts)
-    if request.district:
-        chosen = districts.loc[(districts["name"] == request.district) | (districts["adcode"] == request.district),
-                               "name"].iloc[0]
-        demand = demand[demand["district"] == chosen].reset_index(drop=True)
-    weight = (pd.to_numeric(demand[weight_name], errors="coerce").fillna(0).to_numpy(float)
-              if weight_name and len(demand) else np.ones(len(demand)))
-    result = coverage(demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy(), weight,
-                      supply.geometry.x.to_numpy(), supply.geometry.y.to_numpy(), radius)
-    found = result.nearest_index >= 0
-    demand["weight"] = weight
-    demand["nearest_m"] = np.where(found, np.round(result.nearest_m, 1), np.nan)
-    demand["nearest_id"] = np.where(found, supply["id"].to_numpy()[np.maximum(result.nearest_index, 0)], None)
-    demand["nearest_layer"] = np.where(found, supply["layer"].to_numpy()[np.maximum(result.nearest_index, 0)], None)
-    demand["nearest_name"] = np.where(found, supply["name"].to_numpy()[np.maximum(result.nearest_index, 0)], None)
-    demand["covered"] = result.covered
-    capacity = pd.to_numeric(supply["capacity"], errors="coerce").fillna(1).to_numpy(float) \
-        if "capacity" in supply else np.ones(len(supply))
-    demand["access"] = two_step_fca(demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy(), weight,
-                                    supply.geometry.x.to_numpy(), supply.geometry.y.to_numpy(), capacity, radius)
-    supply_in_scope = supply if not request.district else supply[supply["district"] == chosen]
-    table = summarize_by_district(demand["district"].to_numpy(), weight, result.covered,
-                                  supply_in_scope["district"].to_numpy())
-    resolution = h3_resolution_for_radius(radius)
-    gaps = gap_cells(demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy(), weight, result.covered, resolution)
-    return CoverageReport(request, radius, weight_name, demand, supply, table, gaps, resolution, districts)
+def _classify(gaps: gpd.GeoDataFrame) -> list[float]:
+    """Class breaks of the cells' uncovered weight; each cell's class goes in its ``class`` column."""
+    breaks = quantile_breaks(gaps["uncovered_weight"], GAP_CLASSES) if len(gaps) else []
+    gaps["class"] = class_index(gaps["uncovered_weight"], breaks, GAP_CLASSES) if len(gaps) else []
+    return breaks
 
 
-def _points_or_polygons(store: Store) -> gpd.GeoDataFrame:
-    boundaries = [layer for layer in store.layers.values() if layer.kind == "boundary"]
-    features = [f for layer in boundaries for f in iter_features(store, layer.id)]
-    return gpd.GeoDataFrame({"name": [f.properties["name"] for f in features],
-                             "adcode": [f.properties.get("adcode") for f in features]},
-                            geometry=[f.geometry for f in features], crs="EPSG:4326")
-
-
-def suggest(store: Store, report: CoverageReport, count: int = 5, candidates: str = "sites") -> pd.DataFrame:
-    """The next ``count`` sites, chosen greedily to cover the most still-uncovered weight.
-
-    ``candidates``: ``sites`` = schools and communities that host no supply feature yet (none
-    within 50 m); ``hexagons`` = centres of the gap cells.
-    """
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SUGGESTIONS:
-        raise BadRequest(f"count must be a whole number from 1 to {MAX_SUGGESTIONS}", field="count")
+def _suggest(read: _Reader, demand, supply, boundaries, scope, radius, count, candidates, gaps) -> gpd.GeoDataFrame:
     if candidates == "sites":
-        pool = pd.concat([_points(store, store.layers[i]) for i in CANDIDATE_LAYERS if i in store.layers],
-                         ignore_index=True)
-        pool = gpd.GeoDataFrame(pool, geometry="geometry", crs="EPSG:4326")
-        if report.request.district:
-            pool = pool[_district_of(pool, report.districts) == report.demand["district"].iloc[0]] \
-                if len(report.demand) else pool.iloc[0:0]
-        if len(pool) and len(report.supply):
+        layers = [layer for layer in read.store.layers.values() if layer.candidate_sites and layer.is_point]
+        pool = _concat([read.points(layer)[["layer", "id", "name", "geometry"]] for layer in layers]) if layers \
+            else _no_suggestions()
+        if scope is not None and len(pool):
+            pool = pool[_district_of(pool, boundaries) == scope]
+        if len(pool) and len(supply):
             hosted = coverage(pool.geometry.x.to_numpy(), pool.geometry.y.to_numpy(), None,
-                              report.supply.geometry.x.to_numpy(), report.supply.geometry.y.to_numpy(),
-                              HOSTS_WITHIN_M).covered
+                              supply.geometry.x.to_numpy(), supply.geometry.y.to_numpy(), HOSTS_WITHIN_M).covered
             pool = pool[~hosted]
-        pool = pool[["layer", "id", "name", "geometry"]].reset_index(drop=True)
-    elif candidates == "hexagons":
-        cells = list(report.gaps["cell"]) if len(report.gaps) else []
+        pool = pool.reset_index(drop=True)
+    else:
+        cells = list(gaps["cell"])
         centres = [h3.cell_to_latlng(cell) for cell in cells]
         pool = gpd.GeoDataFrame({"layer": "hexagon", "id": cells, "name": cells},
                                 geometry=gpd.points_from_xy([c[1] for c in centres], [c[0] for c in centres]),
                                 crs="EPSG:4326")
-    else:
-        raise BadRequest("candidates must be sites or hexagons", field="candidates")
-    demand = report.demand
+    if not len(pool):
+        return _no_suggestions()
     picks = greedy_max_coverage(demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy(),
                                 demand["weight"].to_numpy(), demand["covered"].to_numpy(),
-                                pool.geometry.x.to_numpy(), pool.geometry.y.to_numpy(), report.radius_m, count)
+                                pool.geometry.x.to_numpy(), pool.geometry.y.to_numpy(), radius, count)
     rows = [{"rank": rank, "layer": pool["layer"].iloc[s.index], "id": pool["id"].iloc[s.index],
              "name": pool["name"].iloc[s.index], "lon": round(s.lon, 7), "lat": round(s.lat, 7),
              "added_weight": s.added_weight, "covered_weight_after": s.covered_weight_after,
              "covered_share_after": s.covered_share_after} for rank, s in enumerate(picks, start=1)]
+    if not rows:
+        return _no_suggestions()
     return gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy([r["lon"] for r in rows], [r["lat"] for r in rows]),
-                            crs="EPSG:4326") if rows else gpd.GeoDataFrame(
-        {"rank": [], "name": [], "added_weight": []}, geometry=[], crs="EPSG:4326")
+                            crs="EPSG:4326")
 
 
-def write_outputs(report: CoverageReport, suggestions: gpd.GeoDataFrame, path) -> list[str]:
-    """Write the district table, demand rows, gap cells and suggestions; returns the files written.
-
-    ``.gpkg``: four layers in one file (opens in QGIS); ``.xlsx``: four sheets; ``.geojson`` and
-    ``.csv``: one file per part, named ``<stem>_<part>.<suffix>``.
-    """
-    from pathlib import Path
-
-    import pyogrio
-
-    path = Path(path)
-    parts = {"districts": report.by_district, "demand": report.demand.drop(columns=["source_id"], errors="ignore"),
-             "gaps": report.gaps, "suggestions": suggestions}
-    parts = {name: _flat(frame) for name, frame in parts.items()}
-    suffix = path.suffix.lower()
-    if suffix == ".gpkg":
-        path.unlink(missing_ok=True)
-        for name, frame in parts.items():
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", append=path.exists())
-        return [str(path)]
-    if suffix == ".xlsx":
-        with pd.ExcelWriter(path) as book:
-            for name, frame in parts.items():
-                table = pd.DataFrame(frame.drop(columns="geometry")) if "geometry" in frame else frame
-                if isinstance(frame, gpd.GeoDataFrame) and name != "gaps":
-                    table["lon"], table["lat"] = frame.geometry.x, frame.geometry.y
-                table.to_excel(book, sheet_name=name, index=False)
-        return [str(path)]
-    if suffix not in (".geojson", ".json", ".csv"):
-        raise BadRequest("output must end in .gpkg, .geojson, .csv or .xlsx", field="output")
-    written = []
-    for name, frame in parts.items():
-        target = path.with_name(f"{path.stem}_{name}{path.suffix}")
-        if suffix == ".csv":
-            table = pd.DataFrame(frame.drop(columns="geometry")) if "geometry" in frame else frame
-            if "geometry" in frame:
-                table["wkt"] = frame.geometry.to_wkt()
-            table.to_csv(target, index=False, encoding="utf-8-sig")
-        elif isinstance(frame, gpd.GeoDataFrame):
-            frame.to_file(target, driver="GeoJSON")
-        else:
-            target = target.with_suffix(".csv")
-            frame.to_csv(target, index=False, encoding="utf-8-sig")
-        written.append(str(target))
-    return written
+def _no_suggestions() -> gpd.GeoDataFrame:
+    columns = ["rank", "layer", "id", "name", "lon", "lat", "added_weight", "covered_weight_after",
+               "covered_share_after"]
+    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs="EPSG:4326")
 
 
-def _flat(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lists (codes attributes) joined with ';' so every format can hold them."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, list)).any():
-            frame[column] = frame[column].map(lambda v: ";".join(v) if isinstance(v, list) else v)
-    return frame
+# -- frames as JSON-ready data ----------------------------------------------------------------
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """A table's rows as JSON-ready dicts: Python numbers, NaN and missing values as None."""
+    keys = list(frame.columns)
+    if not keys:
+        return [{} for _ in range(len(frame))]
+    columns = [frame[key].astype(object).where(frame[key].notna(), None).tolist() for key in keys]
+    return [dict(zip(keys, values)) for values in zip(*columns)]
+
+
+def feature_collection(frame: gpd.GeoDataFrame) -> dict:
+    """A GeoDataFrame as a GeoJSON FeatureCollection: points and simple polygons (H3 cells) written
+    straight from their coordinates, anything else by shapely."""
+    rows = records(frame.drop(columns="geometry"))
+    geometries = frame.geometry.values
+    kinds = shapely.get_type_id(geometries) if len(frame) else np.zeros(0, dtype=int)
+    shapes: list = [None] * len(frame)
+    points = np.flatnonzero(kinds == 0)
+    if len(points):
+        xy = np.round(shapely.get_coordinates(geometries[points]), 7).tolist()
+        for i, coordinates in zip(points.tolist(), xy):
+            shapes[i] = {"type": "Point", "coordinates": coordinates}
+    simple = np.flatnonzero((kinds == 3) & (shapely.get_num_interior_rings(geometries) == 0)) if len(frame) \
+        else points[:0]
+    if len(simple):
+        coordinates, owner = shapely.get_coordinates(geometries[simple], return_index=True)
+        coordinates = np.round(coordinates, 7).tolist()
+        starts = np.searchsorted(owner, np.arange(len(simple) + 1)).tolist()
+        for k, i in enumerate(simple.tolist()):
+            shapes[i] = {"type": "Polygon", "coordinates": [coordinates[starts[k]:starts[k + 1]]]}
+    for i, shape in enumerate(shapes):
+        if shape is None:
+            shapes[i] = mapping(geometries[i])
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "geometry": g, "properties": p} for g, p in zip(shapes, rows)]}

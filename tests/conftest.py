@@ -13,8 +13,8 @@ from urllib.request import urlopen
 
 import psycopg
 import pytest
-
 from browsing import CHROMIUM, CHROMIUM_ARGS, need_browser
+
 from mapservice.app import create_app
 from mapservice.demo import load_demo
 from mapservice.layers import load_layers

@@ -11,9 +11,17 @@ from pyproj import Geod
 from shapely.geometry import Point, Polygon
 
 from mapservice.analysis.access import two_step_fca
-from mapservice.analysis.coverage import (REGION_TOTAL, coarser_gaps, coverage, coverage_frame, gap_cells,
-                                          h3_resolution_for_radius, nearest_supply, pairs_within,
-                                          radius_for_minutes, summarize_by_district)
+from mapservice.analysis.coverage import (
+    coarser_gaps,
+    coverage,
+    coverage_frame,
+    gap_cells,
+    h3_resolution_for_radius,
+    nearest_supply,
+    pairs_within,
+    radius_for_minutes,
+    summarize_by_district,
+)
 from mapservice.analysis.siting import greedy_max_coverage
 from mapservice.errors import BadRequest
 
@@ -153,27 +161,30 @@ def test_frame_wrapper_refuses_other_crs():
 # -- district table -------------------------------------------------------------------------
 
 def test_district_table_by_hand():
-    table = summarize_by_district(
+    summary = summarize_by_district(
         district_ids=["广陵区", "广陵区", "邗江区", None, ""],
         weight=[100, 300, 200, 50, 50],
         covered=[True, False, True, True, False],
         supply_district_ids=["广陵区", "广陵区", "邗江区", "江都区", None],
-    ).set_index("district")
-    assert table.index.tolist() == ["广陵区", "江都区", "邗江区", REGION_TOTAL]
+    )
+    table = summary.districts.set_index("district")
+    assert table.index.tolist() == ["广陵区", "江都区", "邗江区"]
     assert table.loc["广陵区"].to_dict() == {
         "demand_count": 2, "covered_count": 1, "demand_weight": 400.0, "covered_weight": 100.0,
         "covered_share": 0.25, "supply_count": 2, "supply_per_10k": 50.0}
     assert table.loc["江都区", "demand_count"] == 0 and math.isnan(table.loc["江都区", "covered_share"])
     assert math.isnan(table.loc["江都区", "supply_per_10k"])
-    assert table.loc[REGION_TOTAL].to_dict() == {
+    assert summary.region == {
         "demand_count": 5, "covered_count": 3, "demand_weight": 700.0, "covered_weight": 350.0,
         "covered_share": 0.5, "supply_count": 5, "supply_per_10k": 5 / 700 * 10_000}
 
 
 def test_district_table_uses_population_when_given():
-    table = summarize_by_district(["A", "A", "B"], None, [True, False, False], ["A", "B", "B"],
-                                  population_by_district={"A": 20_000, "B": 5_000, "C": 1_000}).set_index("district")
-    assert table["supply_per_10k"].to_dict() == {"A": 0.5, "B": 4.0, "C": 0.0, REGION_TOTAL: 3 / 26_000 * 10_000}
+    summary = summarize_by_district(["A", "A", "B"], None, [True, False, False], ["A", "B", "B"],
+                                    population_by_district={"A": 20_000, "B": 5_000, "C": 1_000})
+    table = summary.districts.set_index("district")
+    assert table["supply_per_10k"].to_dict() == {"A": 0.5, "B": 4.0, "C": 0.0}
+    assert summary.region["supply_per_10k"] == 3 / 26_000 * 10_000
     assert table.loc["A", "covered_share"] == 0.5 and table.loc["C", "demand_count"] == 0
     assert pd.api.types.is_integer_dtype(table["supply_count"])
 

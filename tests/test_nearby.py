@@ -89,7 +89,7 @@ def test_open_at_uses_opening_hours_and_holidays(client, town):
     ({"lat": "abc"}, "lat"), ({"lat": 91}, "lat"), ({"lon": -181}, "lon"), ({"lon": "nan"}, "lon"),
     ({"radius": 50_001}, "radius"), ({"radius": 0}, "radius"), ({"radius": "far"}, "radius"),
     ({"limit": 501}, "limit"), ({"limit": 0}, "limit"), ({"layers": "zoo"}, "layers"),
-    ({"layers": "communities"}, "layers"), ({"layers": "districts"}, "layers"), ({"grade": 13}, "grade"),
+    ({"layers": "districts"}, "layers"), ({"grade": 13}, "grade"),
     ({"age": -1}, "age"), ({"open_at": "saturday"}, "open_at"), ({"free": "maybe"}, "free"),
     ({"category": "zoo"}, "category"), ({"crs": "mars"}, "crs"), ({"unknown": 1}, "unknown"),
     ({"category": "' OR 1=1 --"}, "category"),

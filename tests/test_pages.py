@@ -7,7 +7,6 @@ from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-
 from mapservice.app import create_app
 from mapservice.i18n import t
 from mapservice.resources import resource_dir
@@ -164,6 +163,7 @@ def test_script_strings_come_from_the_catalogue(demo_client):
         # no code labels or units to write them with.
         venues = next(layer for layer in config["layers"] if layer["id"] == "venues")
         assert set(venues) == {"id", "title", "kind", "color"}
+        assert venues["title"] == ("Public venues" if lang == "en" else "公共场馆")
         assert not {"metres", "kilometres", "walk_minutes"} & set(config["strings"])
 
 
@@ -198,8 +198,8 @@ def test_presets_carry_every_filter(demo_client):
     found = [json.loads(unescape(m)) for m in re.findall(r'data-preset="([^"]*)"', html)]
     assert [p["id"] for p in found] == ["museum_saturday", "library_now", "parent_schools"]
     for preset in found:
-        assert {"layers", "category", "free", "open", "radius"} <= set(preset)
-        assert preset["layers"] and isinstance(preset["free"], bool) and preset["radius"] > 0
+        assert {"layers", "category", "free_only", "open", "radius"} <= set(preset)
+        assert preset["layers"] and isinstance(preset["free_only"], bool) and preset["radius"] > 0
 
 
 def test_pages_share_the_layout(demo_client):

@@ -11,15 +11,18 @@ import json
 import math
 import re
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 from urllib.request import urlopen
 
 import pytest
-
-from mapservice.i18n import t
-from mapservice.web import plannerpage
 from browsing import ARTIFACTS, PHONE, opener, shot
 from test_pages import parse, remote_urls
+
+from mapservice.analysis.classify import class_index, quantile_breaks
+from mapservice.i18n import t
+from mapservice.report import printmap, style, view
+from mapservice.report.wording import TABLE_COLUMNS
+from mapservice.web import plannerpage
 
 DISTRICTS = {"广陵区", "邗江区", "江都区", "宝应县", "仪征市", "高邮市"}
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -118,8 +121,13 @@ def test_planner_form_defaults(demo_client):
     assert {o["value"] for o in options} >= DISTRICTS | {"", "communities", "schools"}
     count = next(c for c in parsed.controls if c.get("name") == "count")
     assert count["value"] == "5"
-    tier = next(c for c in parsed.controls if c.get("name") == "tier")
-    assert "checked" not in tier
+    # Supply levels: every ordered attribute of the supply layers, from its second value up; none chosen.
+    levels = [o for o in options if "&gt;=" in o["value"] or ">=" in o["value"]]
+    assert [o["value"] for o in levels] == ["level>=provincial", "level>=national", "tier>=excellent",
+                                            "tier>=demonstration", "tier>=star"]
+    assert not any("selected" in o for o in levels)
+    weights = [o["value"] for o in options if o["value"] in ("population", "children")]
+    assert weights == ["population", "children"]
 
 
 def test_planner_page_references_only_local_assets(demo_client):
@@ -129,9 +137,10 @@ def test_planner_page_references_only_local_assets(demo_client):
     assert all(url.startswith("/static/") for url in assets.urls), assets.urls
     for name in ("jquery", "bootstrap", "awesome", "fontawesome", "cdn"):
         assert name not in html.lower()
-    for name in ("vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "planner.js", "planner.css", "app.css"):
+    for name in ("vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css", "js/planner/main.js", "planner.css",
+                 "app.css"):
         assert f"/static/{name}" in assets.urls
-    assert "/static/app.js" not in assets.urls  # the map page's script expects the map page
+    assert not any("/js/map/" in url for url in assets.urls)  # the map page's script expects the map page
     for url in assets.urls:
         response = demo_client.get(url)
         assert response.status_code == 200, url
@@ -143,15 +152,13 @@ def test_planner_config(demo_client):
         config = config_of(demo_client.get(f"/planner?lang={lang}").get_data(as_text=True))
         assert config["lang"] == lang and config["api"] == "/api" and config["report"] == "/planner/report"
         assert set(config["strings"]) == set(plannerpage.SCRIPT_KEYS)
-        assert config["tier_where"] == "tier>=demonstration" and config["tier_codes"] == ["demonstration", "star"]
         assert [layer["id"] for layer in config["supply"]] == ["venues", "practice_bases", "community_stations",
                                                                 "parent_schools"]
         assert set(config["demand"]) == {"schools", "communities"}
         assert config["boundaries"] == ["districts"]
     schools = config["demand"]["schools"]
-    assert schools["weight"] == "enrollment" and schools["unit"] == "pupils"
-    assert schools["columns"]["demand_weight"] == "Enrollment"
-    assert schools["columns"]["covered_weight"] == "Covered enrollment"
+    assert schools["weights"] == [{"name": "enrollment", "label": "Enrollment", "unit": "pupils"}]
+    assert [w["name"] for w in config["demand"]["communities"]["weights"]] == ["population", "children"]
 
 
 def test_planner_page_keeps_its_query(demo_client):
@@ -164,7 +171,7 @@ def test_planner_page_keeps_its_query(demo_client):
     assert {"schools", "custom", "广陵区"} <= selected
     custom = next(c for c in parsed.controls if c.get("name") == "radius_custom")
     assert custom["value"] == "1200"
-    assert "checked" in next(c for c in parsed.controls if c.get("name") == "tier")
+    assert "selected" in next(c for c in parsed.controls if c.get("value") == "tier>=demonstration")
     report = parse_qs(urlsplit(parsed.links["pl-report"]).query)
     assert report == {"supply": ["venues,parent_schools"], "demand": ["schools"], "radius": ["1200"],
                       "district": ["广陵区"], "supply_where": ["tier>=demonstration"], "count": ["8"]}
@@ -187,7 +194,8 @@ def test_planner_downloads_are_the_coverage_export(demo_client):
     links = tables(demo_client.get("/planner").get_data(as_text=True)).links
     xlsx = demo_client.get(links["pl-xlsx"])
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
-    assert "coverage-parent_schools-communities-500m.xlsx" in xlsx.headers["Content-Disposition"]
+    name = unquote(xlsx.headers["Content-Disposition"].split("filename*=UTF-8''")[1])
+    assert re.fullmatch(r"覆盖分析_全域_家门口的家长学校_社区村_500米_\d{4}-\d\d-\d\d\.xlsx", name), name
     gpkg = demo_client.get(links["pl-gpkg"])
     assert gpkg.status_code == 200 and gpkg.data[:16] == b"SQLite format 3\x00"
 
@@ -205,7 +213,7 @@ def test_report_renders_the_table_chart_map_and_suggestions(demo_client):
     parsed = tables(html)
     rows = parsed.rows[("rp-districts", "tbody")]
     assert {row[0] for row in rows} == DISTRICTS
-    assert all(len(row) == len(plannerpage.TABLE_COLUMNS) for row in rows)
+    assert all(len(row) == len(TABLE_COLUMNS) for row in rows)
     (total,) = parsed.rows[("rp-districts", "tfoot")]
     assert total[0] == "全域合计" and total[1] == "1,500"
     assert sum(int(row[1].replace(",", "")) for row in rows) == 1500
@@ -234,7 +242,7 @@ def test_report_figures_are_the_api_figures(demo_client):
                          f"{100 * region['covered_share']:.1f}%", f"{region['supply_count']:,}",
                          f"{region['supply_per_10k']:.2f}"]
     assert [row[1].split(" ")[0] for row in parsed.rows[(None, "tbody")]] == [p["name"] for p in picks]
-    assert "广陵区覆盖率" in html and "（示范及以上）" in html and "1 公里" in html
+    assert "广陵区覆盖率" in html and "（等级：示范及以上）" in html and "1 公里" in html
 
 
 def test_report_in_english_with_walking_minutes(demo_client):
@@ -273,24 +281,50 @@ def test_report_bad_parameters_are_a_400_page(demo_client, query, field):
 
 
 def test_gap_classes():
-    assert plannerpage.gap_breaks([]) == []
+    assert quantile_breaks([]) == []
     values = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1234, 5678]
-    breaks = plannerpage.gap_breaks(values)
+    breaks = quantile_breaks(values)
     assert breaks == sorted(set(breaks)) and len(breaks) == 4
     assert all(len(f"{b:.0f}".rstrip("0")) <= 2 for b in breaks)  # two significant digits
-    classes = [plannerpage.gap_class(v, breaks) for v in values]
-    assert classes == sorted(classes) and classes[0] == 0 and classes[-1] == len(plannerpage.GAP_COLORS) - 1
+    classes = class_index(values, breaks).tolist()
+    assert classes == sorted(classes) and classes[0] == 0 and classes[-1] == len(style.GAP_COLORS) - 1
     # One value: one class, the darkest.
-    assert plannerpage.gap_breaks([42]) == [] and plannerpage.gap_class(42, []) == 4
-    assert [label for _, label in plannerpage.gap_legend([1000, 2000])] == ["< 1,000", "1,000–2,000", "≥ 2,000"]
+    assert quantile_breaks([42]) == [] and class_index([42], []).tolist() == [4]
+    assert [label for _, label in view.gap_legend([1000, 2000], "zh")] == ["< 1,000", "1,000–2,000", "≥ 2,000"]
 
 
 def test_projection_is_equirectangular_at_the_region_latitude():
-    proj = plannerpage.Projection((119.0, 32.0, 120.0, 33.0), width=600, max_height=2000, pad=0)
+    proj = printmap.Projection((119.0, 32.0, 120.0, 33.0), width=600, max_height=2000, pad=0)
     x, y = proj.xy([119.0, 120.0, 119.0], [33.0, 33.0, 32.0])
     assert x[0] == 0 and y[0] == 0
     assert math.isclose((x[1] - x[0]) / (y[2] - y[0]), math.cos(math.radians(32.5)))
     assert math.isclose(proj.metres_per_unit * (x[1] - x[0]), 111_195 * math.cos(math.radians(32.5)), rel_tol=1e-3)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_and_the_report_say_the_same(demo_client, lang):
+    query = "supply=parent_schools&demand=communities&minutes=17&district=广陵区&count=3"
+    data = demo_client.get(f"/api/plan?{query}&lang={lang}").get_json()
+    page = data["view"]
+    html = demo_client.get(f"/planner/report?{query}&lang={lang}").get_data(as_text=True)
+    parsed = tables(html)
+    (total,) = parsed.rows[("rp-districts", "tfoot")]
+    assert total == page["total"]["cells"]
+    assert parsed.rows[("rp-districts", "tbody")] == [row["cells"] for row in page["rows"]]
+    assert parsed.rows[("rp-districts", "thead")] == [[label for _, label in page["columns"]]]
+    for label, words in page["params"]:
+        assert f"<dt>{label}</dt><dd>{words}</dd>" in html
+    # A 17-minute walk reads the same everywhere: the one formatter rounds it.
+    reach = dict(page["params"])[t("planner_reach", lang)]
+    assert ("1.1 公里" if lang == "zh" else "1.1 km") in reach
+    assert page["headline"]["share"] in html and page["headline"]["after"] in html
+    for value, caption in page["headline"]["kpis"]:
+        assert value in html and caption in html
+    for pick in page["suggestions"]:
+        assert pick["added"] in html and pick["name"] in html
+    for element in page["chart"]["elements"]:
+        if element["tag"] == "text":
+            assert f">{element['text']}</text>" in html
 
 
 # ---------- in a browser ----------
@@ -402,7 +436,7 @@ def test_more_supply_and_the_tier_filter(open_planner, layer_counts):
     assert number(column(page, 7, "tfoot")[0]) == supply
     page.click(".ym-chip:has(input[value=community_stations])")
     after_change(page, "supply=parent_schools&")
-    page.check("input[name=tier]")
+    page.select_option("select[name=supply_where]", "tier>=demonstration")
     after_change(page, "supply_where=tier")
     assert share(page) < before
     kept = number(page.locator("#pl-supply-count b").inner_text())
@@ -418,7 +452,7 @@ def test_more_supply_and_the_tier_filter(open_planner, layer_counts):
     assert "is-invalid" in page.locator("#pl-supply").get_attribute("class")
     page.click(".ym-chip:has(input[value=venues])")
     after_change(page, "supply=venues&")
-    assert page.locator("input[name=tier]").is_disabled()
+    assert page.locator("select[name=supply_where]").is_disabled()  # no level of venues is ranked
     assert "supply_where" not in page.evaluate("location.search")
 
 
@@ -507,6 +541,30 @@ def test_one_district(open_planner, server):
     assert page.locator(".leaflet-pane path.pl-gap").count() > 0  # those in view
 
 
+def test_a_district_picked_on_the_map_table_or_chart_is_picked_everywhere(open_planner):
+    page = open_planner()
+    zoom = "window[JSON.parse(document.getElementById('pl-config').textContent).map].getZoom()"
+    region_zoom = page.evaluate(zoom)
+    # The districts are coloured by covered share, the region's in the middle of the scale.
+    assert page.locator("path.pl-share").count() == len(DISTRICTS)
+    legend = page.locator(".pl-legend").inner_text()
+    assert f"全域 {page.locator('#pl-share').inner_text()} 居中" in legend
+    page.locator("#pl-table tbody tr[data-district='江都区']").click()
+    assert page.locator("#pl-table tbody tr.is-selected").get_attribute("data-district") == "江都区"
+    assert page.locator("#pl-chart .pl-bar.is-selected").get_attribute("data-district") == "江都区"
+    page.wait_for_function(f"{zoom} > {region_zoom}")
+    page.locator("#pl-chart .pl-bar[data-district='宝应县']").dispatch_event("click")
+    assert page.locator("#pl-table tbody tr.is-selected").get_attribute("data-district") == "宝应县"
+    # On the map: a click on a district's colour picks it.
+    page.locator("path.pl-share").nth(0).dispatch_event("click")
+    picked = page.locator("#pl-table tbody tr.is-selected")
+    assert picked.count() == 1 and picked.get_attribute("data-district") in DISTRICTS
+    # Clicking the picked one again lets it go.
+    picked.click()
+    assert page.locator("#pl-table tbody tr.is-selected").count() == 0
+    assert page.locator("#pl-chart .pl-bar.is-selected").count() == 0
+
+
 def test_walking_minutes(open_planner):
     page = open_planner()
     page.click(".pl-segmented label:has(input[value=minutes])")
@@ -576,6 +634,30 @@ def test_print_report_opens_the_report(open_planner):
     report.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
     report.emulate_media(media="print")
     report.screenshot(path=str(ARTIFACTS / "planner-report.png"), full_page=True)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_report_prints_on_one_a4_page(browser, server, lang):
+    page = browser.new_page()
+    problems = []
+    page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
+    try:
+        for district in ["", *sorted(DISTRICTS)]:
+            page.goto(f"{server}/planner/report?lang={lang}&district={quote(district)}")
+            pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+            assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, (lang, district or "region")
+            # Every district name drawn on the map lies wholly inside it.
+            inside = page.evaluate("""() => {
+              const map = document.querySelector('.rp-map').getBoundingClientRect();
+              return [...document.querySelectorAll('.rp-map-label')].every((label) => {
+                const box = label.getBoundingClientRect();
+                return box.left >= map.left && box.right <= map.right && box.top >= map.top && box.bottom <= map.bottom;
+              });
+            }""")
+            assert inside, (lang, district)
+    finally:
+        page.close()
+    assert problems == []
 
 
 def test_phone(open_planner):

@@ -1,4 +1,6 @@
 """Coverage for planners on a store: a hand-made region on both stores, via core, HTTP and CLI."""
+import re
+
 import h3
 import pyogrio
 import pytest
@@ -6,7 +8,7 @@ from click.testing import CliRunner
 from shapely.geometry import Point, box
 
 from mapservice.cli import main
-from mapservice.planning import CoverageRequest, analyse, suggest
+from mapservice.planning import CoverageRequest, plan
 from mapservice.store.geopackage import GeoPackageStore
 
 # Two districts side by side; about 94 m per 0.001 degree of longitude at 32.39 N.
@@ -27,28 +29,30 @@ def build(store):
 
 def test_coverage_by_district_matches_hand_counts(store):
     school = build(store)
-    report = analyse(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500))
-    demand = report.demand.set_index("name")
+    result = plan(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500), count=0)
+    demand = result.demand.set_index("name")
     assert demand.loc["西近", "covered"] and demand.loc["东中", "covered"]
     assert not demand.loc["西远", "covered"] and not demand.loc["东远", "covered"]
     assert demand.loc["西近", "nearest_id"] == school.id and demand.loc["西近", "district"] == "西区"
     assert demand.loc["西近", "nearest_m"] == pytest.approx(94.1, abs=0.5)
-    rows = report.by_district.set_index("district")
+    rows = result.districts.set_index("district")
     assert rows.loc["西区", ["demand_count", "covered_count", "demand_weight", "covered_weight"]].tolist() == [2, 1, 4000, 1000]
     assert rows.loc["东区", "covered_share"] == pytest.approx(2000 / 6500)
-    assert rows.loc["全域", "covered_weight"] == 3000 and rows.loc["全域", "supply_count"] == 2
-    assert report.gaps["uncovered_weight"].sum() == 7500
+    assert result.region["covered_weight"] == 3000 and result.region["supply_count"] == 2
+    assert result.gaps["uncovered_weight"].sum() == 7500
+    assert result.weight_name == "population" and len(result.suggestions) == 0
 
 
 def test_supply_filter_district_and_suggestions(store):
     build(store)
-    top_tier = analyse(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500,
-                                              supply_where="tier>=示范"))
+    top_tier = plan(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500,
+                                           supply_where="tier>=示范"))
     assert top_tier.region["covered_weight"] == 1000 and top_tier.region["supply_count"] == 1
-    east = analyse(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500,
-                                          district="320002"))
-    assert list(east.by_district["district"]) == ["东区", "全域"] and east.region["demand_count"] == 3
-    picks = suggest(store, east, count=3)
+    assert list(top_tier.supply_used["name"]) == ["西家长学校"]
+    east = plan(store, CoverageRequest(supply=("parent_schools",), demand="communities", radius_m=500,
+                                       district="320002"), count=3)
+    assert list(east.districts["district"]) == ["东区"] and east.scope == "东区" and east.region["demand_count"] == 3
+    picks = east.suggestions
     # 东远 and 东远邻 are 47 m apart: one new parent school at either covers both (4,500 people).
     assert list(picks["name"])[0] in ("东远", "东远邻") and picks["added_weight"].iloc[0] == 4500
     assert picks["covered_share_after"].iloc[0] == pytest.approx(1.0)
@@ -92,8 +96,73 @@ def test_coverage_cli_writes_a_geopackage(tmp_path, monkeypatch, layers):
     assert result.exit_code == 0, result.output
     assert "西区" in result.output and "28.6%" in result.output
     layers_written = dict(pyogrio.list_layers(tmp_path / "out.gpkg"))
-    assert set(layers_written) == {"districts", "demand", "gaps", "suggestions"}
+    assert {"coverage_by_district", "demand", "gaps", "suggestions", "summary"} <= set(layers_written)
     assert len(pyogrio.read_dataframe(tmp_path / "out.gpkg", layer="demand")) == 5
+    # An unknown format is refused before any work, naming the ones there are.
+    result = CliRunner().invoke(main, ["coverage", "--supply", "parent_schools", "--demand", "communities",
+                                       "-o", str(tmp_path / "out.pdf")])
+    assert result.exit_code == 2 and ".gpkg, .xlsx" in result.output and "Traceback" not in result.output
+
+
+def test_the_geopackage_opens_coloured_in_qgis(client, app, tmp_path):
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    build(app.extensions["mapservice"].store)
+    response = client.get("/api/coverage/export?supply=parent_schools&demand=communities&radius=500&format=gpkg")
+    path = tmp_path / "plan.gpkg"
+    path.write_bytes(response.data)
+    districts = pyogrio.read_dataframe(path, layer="coverage_by_district")
+    assert list(districts["district"]) == ["东区", "西区", "全域合计"]
+    assert list(districts.geom_type[:2]) == ["MultiPolygon"] * 2 and districts.geometry.iloc[2] is None
+    # The region covers 28.6%: the west (25%) sits in the middle class, the east (30.8%) too.
+    assert list(districts["share_class"]) == [2, 2, -1]
+    with sqlite3.connect(path) as conn:
+        styles = dict(conn.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault").fetchall())
+    assert set(styles) == {"gaps", "coverage_by_district"}
+    gaps = pyogrio.read_dataframe(path, layer="gaps")
+    for table, field, frame in (("gaps", "class", gaps), ("coverage_by_district", "share_class", districts)):
+        renderer = ET.fromstring(styles[table]).find("renderer-v2")
+        assert renderer.get("attr") == field and field in frame
+        values = {int(c.get("value")) for c in renderer.iter("category")}
+        assert set(frame[field]) <= values
+    summary = pyogrio.read_dataframe(path, layer="summary", read_geometry=False)
+    assert "家门口的家长学校" in " ".join(summary["value"])
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_excel_download_reads_without_a_glossary(client, app, tmp_path, lang):
+    from openpyxl import load_workbook
+
+    build(app.extensions["mapservice"].store)
+    response = client.get(f"/api/coverage/export?supply=parent_schools&demand=communities&radius=500&district=东区"
+                          f"&format=xlsx&lang={lang}")
+    disposition = response.headers["Content-Disposition"]
+    assert ("%E4%B8%9C%E5%8C%BA" in disposition) and re.search(r"\d{4}-\d\d-\d\d\.xlsx", disposition)
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(response.data)
+    book = load_workbook(path)
+    zh = lang == "zh"
+    assert book.sheetnames == (["分析条件", "分区县覆盖", "需求单元", "缺口网格", "建议新址"] if zh else
+                               ["Parameters", "Coverage by district", "Demand units", "Gap cells", "Suggested sites"])
+    params = {row[0]: row[1] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
+    assert params["数据来源" if zh else "Data"] == ("导入的数据" if zh else "Imported data")
+    assert params["区域" if zh else "Area"] == "东区"
+    table = book.worksheets[1]
+    assert table.freeze_panes == "A2"
+    headers = [c.value for c in table[1]]
+    assert headers[:2] == (["区县", "需求单元"] if zh else ["District", "Demand units"])
+    assert "covered_share" not in headers and headers[5] == ("覆盖率" if zh else "Covered share")
+    rows = list(table.iter_rows(min_row=2))
+    assert [r[0].value for r in rows] == ["东区", "合计" if zh else "Total"]
+    share = rows[0][5]
+    assert share.value == pytest.approx(2000 / 6500) and share.number_format == "0.0%"
+    assert rows[0][3].number_format == "#,##0" and rows[0][3].value == 6500
+    assert table.column_dimensions["A"].width >= 8
+    demand = book.worksheets[2]
+    assert [c.value for c in demand[1]][:4] == (["名称", "区县", "常住人口", "在覆盖范围内"] if zh
+                                                else ["Name", "District", "Population", "Within reach"])
+    assert {r[3] for r in demand.iter_rows(min_row=2, values_only=True)} == ({"是", "否"} if zh else {"yes", "no"})
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "gpkg"])
@@ -101,11 +170,11 @@ def test_coverage_download(client, app, tmp_path, fmt):
     build(app.extensions["mapservice"].store)
     response = client.get(f"/api/coverage/export?supply=parent_schools&demand=communities&radius=500&format={fmt}")
     assert response.status_code == 200
-    assert f"coverage-parent_schools-communities-500m.{fmt}" in response.headers["Content-Disposition"]
+    assert f".{fmt}" in response.headers["Content-Disposition"]
     path = tmp_path / f"download.{fmt}"
     path.write_bytes(response.data)
     if fmt == "gpkg":
         assert len(pyogrio.read_dataframe(path, layer="suggestions")) == 2
     else:
         import pandas as pd
-        assert set(pd.read_excel(path, sheet_name=None)) == {"districts", "demand", "gaps", "suggestions"}
+        assert set(pd.read_excel(path, sheet_name=None)) == {"分析条件", "分区县覆盖", "需求单元", "缺口网格", "建议新址"}

@@ -67,6 +67,15 @@ def test_upsert_inserts_then_updates_in_place(store):
     assert [f.id for f in page.features] == ids and page.features[1].properties["name"] == "改名"
 
 
+def test_a_source_id_twice_in_one_batch_is_refused_whole(store):
+    rows = venue_rows([119.40, 119.41, 119.42], [32.39] * 3)
+    rows[2].source_id = rows[0].source_id
+    with pytest.raises(Conflict) as caught:
+        store.upsert("venues", rows)
+    assert caught.value.field == "source_id" and rows[0].source_id in caught.value.message
+    assert store.counts()["venues"] == 0
+
+
 def test_transaction_rolls_back_everything(store):
     with pytest.raises(RuntimeError):
         with store.transaction():

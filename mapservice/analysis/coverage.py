@@ -21,8 +21,8 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
-from shapely.geometry import Polygon
 
 from ..errors import BadRequest
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
@@ -30,7 +30,6 @@ from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord,
 # Absolute slack (metres) so coincident points are not split by chord rounding (~1e-9 m).
 _SLACK_M = 1e-6
 _CHUNK = 10_000
-REGION_TOTAL = "全域"
 # GB 50180-2018 life circles (生活圈): 5 / 10 / 15 minutes on foot ~ 300 / 500 / 1000 m.
 _LIFE_CIRCLE_MIN = np.array([0.0, 5.0, 10.0, 15.0])
 _LIFE_CIRCLE_M = np.array([0.0, 300.0, 500.0, 1000.0])
@@ -241,15 +240,29 @@ def coverage_frame(demand: gpd.GeoDataFrame, supply: gpd.GeoDataFrame, radius_m:
     return coverage(*frame_points(demand, "demand"), values, *frame_points(supply, "supply"), radius_m)
 
 
+#: The columns of a district summary, after ``district``.
+SUMMARY_COLUMNS = ("demand_count", "covered_count", "demand_weight", "covered_weight", "covered_share",
+                   "supply_count", "supply_per_10k")
+
+
+@dataclass
+class DistrictSummary:
+    """Coverage per district and for the whole: ``districts`` has one row per district (column
+    ``district`` and :data:`SUMMARY_COLUMNS`), ``region`` the same figures for every demand unit."""
+
+    districts: pd.DataFrame
+    region: dict
+
+
 def summarize_by_district(district_ids, weight, covered, supply_district_ids,
-                          population_by_district=None) -> pd.DataFrame:
-    """Per-district coverage table with a region total row (district ``REGION_TOTAL``, 全域).
+                          population_by_district=None) -> DistrictSummary:
+    """Per-district coverage table and the region's totals.
 
     Parameters
     ----------
     district_ids : array_like, shape (n,)
         District label of each demand unit; ``None``, NaN or ``''`` for units outside every
-        district, which count only in the total row.
+        district, which count only in the region's totals.
     weight : array_like, shape (n,), or None
         Demand weight (e.g. residents); ``None`` counts each unit once.
     covered : array_like of bool, shape (n,)
@@ -258,16 +271,23 @@ def summarize_by_district(district_ids, weight, covered, supply_district_ids,
         District label of each supply point (same conventions).
     population_by_district : mapping, optional
         Residents per district label. When given it is the denominator of ``supply_per_10k``
-        (districts missing from it get NaN, the total uses the sum of what is given);
+        (districts missing from it get NaN, the region uses the sum of what is given);
         otherwise the demand weight is.
 
     Returns
     -------
-    pandas.DataFrame
-        Columns ``district, demand_count, covered_count, demand_weight, covered_weight,
-        covered_share, supply_count, supply_per_10k`` (supply points per 10,000 residents).
-        One row per district seen in any input, sorted by label, then the total row. Shares
-        and rates are NaN where the denominator is 0.
+    DistrictSummary
+        ``districts``: columns ``district, demand_count, covered_count, demand_weight,
+        covered_weight, covered_share, supply_count, supply_per_10k`` (supply points per 10,000
+        residents), one row per district seen in any input, sorted by label; ``region``: the
+        same figures (without ``district``) for all units. Shares and rates are NaN where the
+        denominator is 0.
+
+    >>> summary = summarize_by_district(["A", "A", "B"], [100, 300, 200], [True, False, True], ["A", "B"])
+    >>> summary.districts[["district", "covered_weight", "covered_share"]].to_dict("list")
+    {'district': ['A', 'B'], 'covered_weight': [100.0, 200.0], 'covered_share': [0.25, 1.0]}
+    >>> summary.region["covered_share"], summary.region["supply_count"]
+    (0.5, 2)
     """
     labels = _labels(district_ids, "district_ids")
     covered = np.asarray(covered, dtype=bool).ravel()
@@ -277,8 +297,6 @@ def summarize_by_district(district_ids, weight, covered, supply_district_ids,
     supply = _labels(supply_district_ids, "supply_district_ids")
     population = pd.Series({} if population_by_district is None else population_by_district, dtype=float)
     names = sorted(set(labels[labels.notna()]) | set(supply[supply.notna()]) | set(population.index), key=str)
-    if REGION_TOTAL in names:
-        raise BadRequest(f"district label {REGION_TOTAL!r} is reserved for the region total", field="district_ids")
 
     demand = pd.DataFrame({"district": labels, "w": weights, "c": covered, "cw": weights * covered})
     table = demand.dropna(subset=["district"]).groupby("district").agg(
@@ -286,18 +304,18 @@ def summarize_by_district(district_ids, weight, covered, supply_district_ids,
         covered_weight=("cw", "sum"))
     table = table.reindex(names, fill_value=0)
     table["supply_count"] = supply.value_counts().reindex(names, fill_value=0)
-    table.loc[REGION_TOTAL] = [labels.size, int(covered.sum()), weights.sum(), (weights * covered).sum(), supply.size]
     table = table.astype({"demand_count": int, "covered_count": int, "supply_count": int})
-    if population_by_district is None:
-        residents = table["demand_weight"]
-    else:
-        residents = population.reindex(table.index)
-        residents[REGION_TOTAL] = population.sum()
+    residents = table["demand_weight"] if population_by_district is None else population.reindex(table.index)
     table["covered_share"] = table["covered_weight"] / table["demand_weight"].where(table["demand_weight"] > 0)
     table["supply_per_10k"] = 10_000 * table["supply_count"] / residents.where(residents > 0)
-    columns = ["demand_count", "covered_count", "demand_weight", "covered_weight", "covered_share",
-               "supply_count", "supply_per_10k"]
-    return table[columns].rename_axis("district").reset_index()
+    total_weight, covered_weight = float(weights.sum()), float((weights * covered).sum())
+    total_residents = total_weight if population_by_district is None else float(population.sum())
+    region = {"demand_count": int(labels.size), "covered_count": int(covered.sum()), "demand_weight": total_weight,
+              "covered_weight": covered_weight,
+              "covered_share": covered_weight / total_weight if total_weight > 0 else float("nan"),
+              "supply_count": int(supply.size),
+              "supply_per_10k": 10_000 * supply.size / total_residents if total_residents > 0 else float("nan")}
+    return DistrictSummary(table[list(SUMMARY_COLUMNS)].rename_axis("district").reset_index(), region)
 
 
 def _labels(values, name: str) -> pd.Series:
@@ -370,8 +388,20 @@ def _cell_frame(cells: list[str], counts: np.ndarray, weights: np.ndarray) -> gp
     table = (pd.DataFrame({"cell": cells, "n": counts, "w": weights}).groupby("cell")
              .agg(uncovered_count=("n", "sum"), uncovered_weight=("w", "sum")).reset_index()
              .sort_values(["uncovered_weight", "cell"], ascending=[False, True], ignore_index=True))
-    hexagons = [Polygon([(x, y) for y, x in h3.cell_to_boundary(cell)]) for cell in table["cell"]]
-    return gpd.GeoDataFrame(table, geometry=hexagons, crs="EPSG:4326")
+    return gpd.GeoDataFrame(table, geometry=cell_polygons(table["cell"]), crs="EPSG:4326")
+
+
+def cell_polygons(cells) -> np.ndarray:
+    """The polygons of H3 cells (lon/lat, EPSG:4326), built at once for each ring length (6 for
+    hexagons, 5 for the twelve pentagons per resolution, more where a cell crosses an icosahedron edge)."""
+    boundaries = [h3.cell_to_boundary(cell) for cell in cells]
+    polygons = np.empty(len(boundaries), dtype=object)
+    sizes = np.array([len(b) for b in boundaries], dtype=int)
+    for size in np.unique(sizes):
+        chosen = np.flatnonzero(sizes == size)
+        rings = np.array([boundaries[i] for i in chosen], dtype=float)[:, :, ::-1]  # (lat, lon) -> (lon, lat)
+        polygons[chosen] = shapely.polygons(np.concatenate([rings, rings[:, :1]], axis=1))
+    return polygons
 
 
 def radius_for_minutes(minutes):

@@ -22,7 +22,13 @@ def pick_lang(value: str | None) -> str:
 
 def templates(keys, lang: str = "zh") -> dict[str, str]:
     """The texts for ``keys`` with their ``{name}`` placeholders left for a script to fill."""
-    return {key: catalogue()[key].get(lang, catalogue()[key]["zh"]) for key in keys}
+    return {key: template(key, lang) for key in keys}
+
+
+def template(key: str, lang: str = "zh") -> str:
+    """The text for ``key`` with its ``{name}`` placeholders, for formatting many times."""
+    entry = catalogue()[key]
+    return entry.get(lang, entry["zh"])
 
 
 def t(key: str, lang: str = "zh", **values) -> str:
@@ -41,9 +47,9 @@ def distance(metres: float, lang: str = "zh") -> str:
     """``500 米`` / ``1.1 公里`` / ``12 公里`` (``500 m`` / ``1.1 km``): whole metres under 1 km, then
     kilometres to one decimal under 10 km and whole kilometres beyond."""
     if metres < 999.5:
-        return t("metres", lang, value=f"{metres:.0f}")
+        return template("metres", lang).format(value=f"{metres:.0f}")
     km = metres / 1000
-    return t("kilometres", lang, value=f"{km:.1f}".removesuffix(".0") if km < 9.95 else f"{km:.0f}")
+    return template("kilometres", lang).format(value=f"{km:.1f}".removesuffix(".0") if km < 9.95 else f"{km:.0f}")
 
 
 def number(value, lang: str = "zh") -> str:

@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Conflict, NotFound
 from ..layers import Layer, LayerRegistry
 
 MAX_LIMIT = 10_000
@@ -278,7 +278,8 @@ class Store(ABC):
             raise BadRequest("q must be 1 to 50 characters of a name", field="q")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 50:
             raise BadRequest("limit must be a whole number from 1 to 50", field="limit")
-        chosen = [self.layers.require(i, "layers") for i in layer_ids] if layer_ids else list(self.layers.values())
+        chosen = [self.layers.require(i, "layers") for i in dict.fromkeys(layer_ids)] if layer_ids \
+            else list(self.layers.values())
         found = [f for layer in chosen for f in self._find_by_name(layer, text, limit)]
         order = {layer.id: i for i, layer in enumerate(chosen)}
         found.sort(key=lambda f: (not f.properties["name"].startswith(text), len(f.properties["name"]),
@@ -316,10 +317,21 @@ class Store(ABC):
             self._delete(layer, fid)
 
     def upsert(self, layer_id: str, rows: Iterable[Row]) -> UpsertResult:
-        """Insert or replace rows by source_id, all in one transaction."""
+        """Insert or replace rows by source_id, all in one transaction.
+
+        A source_id given twice in one batch is refused (:class:`Conflict`, nothing written): which of
+        the two rows is meant cannot be told, and the importer reports such rows before they get here.
+        """
         layer = self.layers.require(layer_id)
+        rows = list(rows)
+        seen: set[str] = set()
+        for row in rows:
+            if row.source_id in seen:
+                raise Conflict(f"source_id {row.source_id!r} appears twice in one batch for layer {layer_id}",
+                               field="source_id")
+            seen.add(row.source_id)
         with self.transaction():
-            return self._upsert(layer, list(rows))
+            return self._upsert(layer, rows)
 
     @abstractmethod
     @contextmanager

@@ -10,6 +10,7 @@ all the layers a search covers, read once per search) and latitude bands for box
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import struct
@@ -30,6 +31,7 @@ from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord,
 from ..layers import Layer, LayerRegistry
 from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
 
+log = logging.getLogger(__name__)
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLUMN_TYPES = {"text": "TEXT", "integer": "INTEGER", "number": "DOUBLE", "boolean": "BOOLEAN",
                  "code": "TEXT", "codes": "TEXT", "opening_hours": "TEXT"}
@@ -386,7 +388,8 @@ class GeoPackageStore(Store):
             query = unit_xyz(lon, lat)[0]
             reach = float(chord_for_metres(radius_m * (1 + SPHERE_MARGIN)))
             candidates = np.asarray(index.tree.query_ball_point(query, reach), dtype=np.intp)
-            candidates = candidates[np.isin(index.fids[candidates], self._filtered_fids(layer, index.fids[candidates], filters))]
+            kept = self._filtered_fids(layer, index.fids[candidates], filters)
+            candidates = candidates[np.isin(index.fids[candidates], kept)]
             picked, dist = self._closest(index, candidates, lon, lat, radius_m, limit)
         else:
             picked, dist = self._nearest_unfiltered(index, lon, lat, radius_m, limit)
@@ -463,8 +466,10 @@ class GeoPackageStore(Store):
             )
         except sqlite3.IntegrityError as exc:
             if "source_id" in str(exc):
-                raise Conflict(f"layer {layer.id} already has a feature with that source_id", field="source_id") from None
-            raise Conflict(f"the feature breaks a rule of layer {layer.id}: {exc}") from None
+                raise Conflict(f"layer {layer.id} already has a feature with that source_id",
+                               field="source_id") from None
+            log.warning("layer %s: insert refused: %s", layer.id, exc)
+            raise Conflict(f"the feature breaks a rule of layer {layer.id} (a required value is missing)") from None
 
     def _update(self, layer, fid, values, geometry) -> None:
         sets, params = [], []

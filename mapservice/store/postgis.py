@@ -205,7 +205,8 @@ class PostGISStore(Store):
         query = sql.SQL("INSERT INTO {} (geom, {}) VALUES (ST_GeomFromWKB(%s, 4326)::geography, {})").format(
             self._t(layer.id), sql.SQL(", ").join(names), sql.SQL(", ").join(sql.Placeholder() * len(names)))
         if on_conflict:
-            updates = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(n) for n in [sql.Identifier("geom"), *names[1:]])
+            updates = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(n)
+                                         for n in [sql.Identifier("geom"), *names[1:]])
             query += sql.SQL(" ON CONFLICT (source_id) DO UPDATE SET {}").format(updates)
         return query + sql.SQL(" RETURNING fid, (xmax = 0)")
 

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import io
-import json
 import tempfile
 from pathlib import Path
 
 import shapely
-from apiflask import APIBlueprint, Schema
-from apiflask.fields import Boolean, DateTime, Float, Integer, String
-from apiflask.validators import Length, OneOf, Range
+from apiflask import APIBlueprint
 from flask import jsonify, send_file
 from marshmallow import INCLUDE, RAISE
 
@@ -17,52 +14,22 @@ from .. import geo, i18n, nearby, planning
 from ..describe import admission_free, anchor, describe, kind_text
 from ..errors import BadRequest
 from ..i18n import pick_lang
-from ..store.base import MAX_LIMIT, Feature
+from ..report import downloads, view
+from ..report.query import PlannerQuery
+from ..store.base import Feature
 from . import args, store
+from .schemas import (
+    CoverageArgs,
+    ExportArgs,
+    FeaturesArgs,
+    NearbyArgs,
+    OutputArgs,
+    PlacesArgs,
+    PlanArgs,
+    SuggestionArgs,
+)
 
 bp = APIBlueprint("api", __name__, url_prefix="/api")
-
-
-class OutputArgs(Schema):
-    lang = String(load_default="zh", metadata={"description": "zh (default) or en: language of `popup` texts"})
-    crs = String(load_default="wgs84", validate=OneOf(["wgs84", "gcj02"]),
-                 metadata={"description": "coordinates out: wgs84, or gcj02 to overlay Amap tiles"})
-
-
-class PopupArgs(OutputArgs):
-    popup = Boolean(load_default=False, metadata={"description": "add `popup` (facts in words, navigate links) "
-                                                                 "to each feature; one feature's is also at "
-                                                                 "/api/layers/{layer_id}/features/{fid}"})
-
-
-class FeaturesArgs(PopupArgs):
-    bbox = String(metadata={"description": "minlon,minlat,maxlon,maxlat (WGS 84 degrees)"})
-    limit = Integer(load_default=100, validate=Range(1, MAX_LIMIT))
-    offset = Integer(load_default=0, validate=Range(min=0))
-
-
-class NearbyArgs(PopupArgs):
-    lat = Float(required=True, validate=Range(-90, 90), metadata={"description": "latitude, WGS 84"})
-    lon = Float(required=True, validate=Range(-180, 180), metadata={"description": "longitude, WGS 84"})
-    radius = Float(load_default=nearby.DEFAULT_RADIUS_M,
-                   validate=Range(0, nearby.MAX_RADIUS_M, min_inclusive=False),
-                   metadata={"description": "search radius in metres (geodesic)"})
-    layers = String(metadata={"description": "comma-separated supply layer ids (default: all)"})
-    limit = Integer(load_default=nearby.DEFAULT_LIMIT, validate=Range(1, nearby.MAX_LIMIT))
-    category = String(metadata={"description": "venue category code or label, e.g. museum or 博物馆"})
-    free = Boolean(metadata={"description": "true: free only (layers without a price count as free)"})
-    grade = Integer(validate=Range(1, 12), metadata={"description": "school grade 1-12"})
-    age = Integer(validate=Range(0, 18), metadata={"description": "child's age in years"})
-    point_crs = String(validate=OneOf(["wgs84", "gcj02"]),
-                       metadata={"description": "coordinates of lat/lon in: default the same as `crs`"})
-    open_at = DateTime(metadata={"description": "ISO datetime (China local time unless it has an offset): "
-                                                "only features open then, from their opening hours"})
-
-
-class PlacesArgs(OutputArgs):
-    q = String(required=True, validate=Length(1, 50), metadata={"description": "part of a name, e.g. 东关"})
-    limit = Integer(load_default=10, validate=Range(1, 50))
-    layers = String(metadata={"description": "comma-separated layer ids (default: all)"})
 
 
 def _split(text: str | None) -> tuple[str, ...] | None:
@@ -167,75 +134,52 @@ def places(query):
     return jsonify(places=places_)
 
 
-class CoverageArgs(Schema):
-    supply = String(required=True, metadata={"description": "comma-separated supply layer ids, e.g. parent_schools"})
-    demand = String(required=True, metadata={"description": "demand layer: communities or schools"})
-    radius = Float(validate=Range(0, 50_000, min_inclusive=False),
-                   metadata={"description": "metres (default: the supply layer's GB 50180-2018 radius)"})
-    minutes = Float(validate=Range(0, 120, min_inclusive=False), metadata={"description": "walking minutes instead of radius"})
-    district = String(metadata={"description": "district name or adcode, e.g. 广陵区 or 321002"})
-    weight = String(metadata={"description": "demand attribute to weight by (default population / enrollment)"})
-    supply_where = String(metadata={"description": "supply filter, e.g. tier>=示范 or category=museum"})
-
-
-class SuggestionArgs(CoverageArgs):
-    count = Integer(load_default=5, validate=Range(1, planning.MAX_SUGGESTIONS))
-    candidates = String(load_default="sites", validate=OneOf(["sites", "hexagons"]),
-                        metadata={"description": "sites: schools and communities without a supply feature; "
-                                                 "hexagons: centres of gap cells"})
-
-
-def coverage_request(query) -> planning.CoverageRequest:
-    return planning.CoverageRequest(
+def _plan(query, count: int = 0) -> planning.Plan:
+    """The plan of a coverage query (``count`` suggested sites)."""
+    request = planning.CoverageRequest(
         supply=_split(query["supply"]) or (), demand=query["demand"], radius_m=query.get("radius"),
         minutes=query.get("minutes"), district=query.get("district") or None, weight=query.get("weight"),
         supply_where=query.get("supply_where"))
+    return planning.plan(store(), request, count, query.get("candidates", "sites"))
 
 
-def _records(frame) -> list[dict]:
-    return json.loads(frame.to_json(orient="records", force_ascii=False))
+@bp.get("/plan")
+@bp.input(PlanArgs, location="query", arg_name="query", unknown=RAISE)
+def plan(query):
+    """The planner's whole answer in one request: coverage by district, demand, the supply used, gap
+    cells with their classes, suggested sites, and `view`, every text of it in `lang`."""
+    planner_query = PlannerQuery.from_args(query, store().layers)
+    return jsonify(view.page_data(store(), planner_query, pick_lang(query["lang"])))
 
 
 @bp.get("/coverage")
 @bp.input(CoverageArgs, location="query", arg_name="query", unknown=RAISE)
 def coverage(query):
     """Who is within reach of the chosen supply: per demand unit, per district and gap cells (H3)."""
-    report = planning.analyse(store(), coverage_request(query))
-    demand = report.demand.drop(columns=["source_id", "generated"], errors="ignore")
+    data = _plan(query).to_dict()
     return jsonify(
-        radius_m=report.radius_m, weight=report.weight_name, h3_resolution=report.h3_resolution,
-        summary={"region": _records(report.by_district.tail(1))[0],
-                 "by_district": _records(report.by_district.iloc[:-1])},
-        demand=json.loads(planning._flat(demand).to_json(drop_id=True)),
-        gaps=json.loads(report.gaps.to_json(drop_id=True)),
-        h3_overview_resolution=report.overview_resolution,
-        gaps_overview=json.loads(report.gaps_overview.to_json(drop_id=True)))
+        radius_m=data["radius_m"], weight=data["weight"], h3_resolution=data["h3_resolution"],
+        summary={"region": data["region"], "by_district": data["by_district"]}, demand=data["demand"],
+        gaps=data["gaps"], h3_overview_resolution=data["h3_overview_resolution"], gaps_overview=data["gaps_overview"])
 
 
 @bp.get("/coverage/suggestions")
 @bp.input(SuggestionArgs, location="query", arg_name="query", unknown=RAISE)
 def coverage_suggestions(query):
     """The next sites, chosen greedily to cover the most still-uncovered demand weight."""
-    report = planning.analyse(store(), coverage_request(query))
-    picks = planning.suggest(store(), report, query["count"], query["candidates"])
-    return jsonify(radius_m=report.radius_m, covered_share_before=report.region["covered_share"],
-                   suggestions=_records(picks.drop(columns="geometry")))
-
-
-class ExportArgs(SuggestionArgs):
-    format = String(load_default="xlsx", validate=OneOf(["xlsx", "gpkg"]),
-                    metadata={"description": "xlsx (four sheets) or gpkg (four layers, opens in QGIS)"})
+    data = _plan(query, query["count"]).to_dict()
+    return jsonify(radius_m=data["radius_m"], covered_share_before=data["region"]["covered_share"],
+                   suggestions=data["suggestions"])
 
 
 @bp.get("/coverage/export")
 @bp.input(ExportArgs, location="query", arg_name="query", unknown=RAISE)
 def coverage_export(query):
     """The district table, demand rows, gap cells and suggestions as one download."""
-    report = planning.analyse(store(), coverage_request(query))
-    picks = planning.suggest(store(), report, query["count"], query["candidates"])
-    name = f"coverage-{'-'.join(report.request.supply)}-{report.request.demand}-{report.radius_m:.0f}m.{query['format']}"
+    result, lang = _plan(query, query["count"]), pick_lang(query["lang"])
+    name = downloads.file_name(result, store().layers, lang, f".{query['format']}")
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        planning.write_outputs(report, picks, path)
+        path = Path(folder) / f"plan.{query['format']}"
+        downloads.write(result, path, store().layers, lang)
         data = io.BytesIO(path.read_bytes())
     return send_file(data, download_name=name, as_attachment=True)

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 import folium
 from folium.elements import JSCSSMixin
 
-from ..i18n import t, templates
+from ..i18n import templates
 from ..layers import Layer, MapPreset, Role
 from ..settings import Settings
 
@@ -29,10 +29,11 @@ MAX_ZOOM = 18
 #: Catalogue keys static/js/map needs at run time (everything else is rendered into the page; distances
 #: and walking times come written in the API's answers).
 SCRIPT_KEYS = (
-    "admission_free", "generated_marker", "navigate", "navigate_amap", "navigate_baidu", "here", "locating", "locate_failed", "locate_unsupported", "place_none", "searching",
-    "results_count", "results_limited", "results_none", "results_prompt", "load_failed", "loading",
-    "boundaries_attribution", "legend", "panel_open", "panel_close", "panel_open_short", "panel_close_short",
-    "search_from_place", "search_from_click", "search_from_location",
+    "admission_free", "generated_marker", "navigate", "navigate_amap", "navigate_baidu", "here", "locating",
+    "locate_failed", "locate_unsupported", "place_none", "searching", "results_count", "results_limited",
+    "results_none", "results_prompt", "load_failed", "loading", "boundaries_attribution", "legend", "panel_open",
+    "panel_close", "panel_open_short", "panel_close_short", "search_from_place", "search_from_click",
+    "search_from_location",
 )
 
 
@@ -123,7 +124,8 @@ def presets(presets: Iterable[MapPreset], lang: str) -> list[dict]:
     """The one-tap searches of presets.toml as the page's buttons carry them: every filter set, the
     ones a preset leaves out cleared (the radius back to :data:`DEFAULT_RADIUS_M`)."""
     return [{"id": p.id, "label": p.label(lang), "layers": list(p.layers), "category": p.category or "",
-             "free": bool(p.free), "open": p.open or "", "radius": p.radius_m or DEFAULT_RADIUS_M} for p in presets]
+             "free_only": p.free_only, "open": p.open or "", "radius": p.radius_m or DEFAULT_RADIUS_M}
+            for p in presets]
 
 
 def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings, lang: str,

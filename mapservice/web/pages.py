@@ -12,8 +12,11 @@ from flask import render_template, request, url_for
 from marshmallow import RAISE
 
 from .. import i18n
+from ..exporter import iter_features
 from ..i18n import pick_lang, t
-from . import mappage, plannerpage, service, store
+from ..report import view
+from ..report.query import PlannerQuery
+from . import mappage, plannerpage, schemas, service, store
 
 # An APIBlueprint for its request validation (the API's schemas); pages stay out of /openapi.json.
 bp = APIBlueprint("pages", __name__, enable_openapi=False)
@@ -29,7 +32,7 @@ def _lang_url(lang: str) -> str:
 # App-wide: error pages (base.html too) are rendered for requests outside this blueprint.
 @bp.app_context_processor
 def _i18n() -> dict:
-    return {"t": t, "lang_url": _lang_url}
+    return {"t": t, "zip": zip, "lang_url": _lang_url}
 
 
 def _lang() -> str:
@@ -42,7 +45,7 @@ def _static_url(path: str) -> str:
 
 def _boundaries(layers) -> list:
     """The features of the boundary layers (the districts)."""
-    return [f for layer in layers.of_kind("boundary") for f in store().features(layer.id, limit=1000).features]
+    return [f for layer in layers.of_kind("boundary") for f in iter_features(store(), layer.id)]
 
 
 def _region_bounds(boundaries) -> tuple[float, ...] | None:
@@ -73,7 +76,7 @@ def layer_table():
 
 @bp.get("/planner")
 def planner():
-    """Coverage planner: the form, district table, bar chart and gap map (static/planner.js)."""
+    """Coverage planner: the form, district table, bar chart and gap map (static/js/planner/)."""
     ext = service()
     layers, lang = ext.layers, _lang()
     boundaries = _boundaries(layers)
@@ -83,7 +86,8 @@ def planner():
 
 
 @bp.get("/planner/report")
-@bp.input(plannerpage.ReportArgs, location="query", arg_name="query", unknown=RAISE)
+@bp.input(schemas.ReportArgs, location="query", arg_name="query", unknown=RAISE)
 def planner_report(query):
-    """The printable one-page report of a planner query (the parameters of /api/coverage/suggestions)."""
-    return render_template("report.html", **plannerpage.report_context(store(), query, _lang()))
+    """The printable one-page report of a planner query (the parameters of /api/plan)."""
+    planner_query = PlannerQuery.from_args(query, service().layers)
+    return render_template("report.html", **view.printed(store(), planner_query, _lang()))

@@ -67,12 +67,12 @@ export function wireFilters(form, customTime, changed) {
   form.addEventListener("submit", (event) => event.preventDefault());
 }
 
-/** Set every filter of a preset (the template's data-preset: layers, category, free, open, radius). */
+/** Set every filter of a preset (the template's data-preset: layers, category, free_only, open, radius). */
 export function applyPreset(form, customTime, preset) {
   const fields = form.elements;
   for (const input of form.querySelectorAll("input[name=layers]")) input.checked = preset.layers.includes(input.value);
   if (fields.category) fields.category.value = preset.category;
-  fields.free.checked = preset.free;
+  fields.free.checked = preset.free_only;
   fields.open.value = preset.open;
   if (preset.radius) fields.radius.value = String(preset.radius);
   followOpenChoice(form, customTime);

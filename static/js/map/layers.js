@@ -4,8 +4,9 @@
  * ring shows the share of each layer among its markers. A layer's features are loaded the first
  * time its box is ticked and kept for the next time.
  */
+import { allFeatures } from "../shared/api.js";
 import { color, el } from "../shared/dom.js";
-import { allFeatures, latLngOf } from "../shared/features.js";
+import { latLngOf } from "../shared/features.js";
 import { featurePopup } from "../shared/popup.js";
 import { showToast } from "./toast.js";
 
@@ -51,7 +52,7 @@ async function loadMarkers(page, layer) {
   const icon = pinIcon(layer);
   const texts = page.popupTexts;
   const markers = [];
-  for (const feature of await allFeatures(page.api, layer.id)) {
+  for (const feature of await allFeatures(page.cfg.api, layer.id, page.apiParams)) {
     if (!feature.geometry || feature.geometry.type !== "Point") continue;
     const marker = L.marker(latLngOf(feature), { icon, title: feature.properties.name || "", riseOnHover: true,
       ymLayer: layer.id });

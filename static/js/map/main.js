@@ -8,7 +8,7 @@
  * object (state.js) and the Leaflet layers that render() keeps in step with it. A module changes
  * the state and calls page.render(), which redraws every part of the page that shows state.
  */
-import { client } from "../shared/api.js";
+import { getJSON } from "../shared/api.js";
 import { drawBoundaries } from "../shared/boundaries.js";
 import { formatter } from "../shared/strings.js";
 import { wireFilters } from "./filters.js";
@@ -49,14 +49,15 @@ function elements() {
 function createPage(cfg) {
   const map = window[cfg.map];
   const fmt = formatter(cfg.strings);
+  // Every answer in the page's language, and in the map's CRS (GCJ-02 over Amap tiles).
+  const apiParams = { lang: cfg.lang, crs: cfg.crs || null };
   const page = {
-    cfg, map, fmt,
+    cfg, map, fmt, apiParams,
     strings: cfg.strings,
     mapBox: map.getContainer(),
     phone: window.matchMedia("(max-width: 720px)"),
     layerInfo: Object.fromEntries(cfg.layers.map((layer) => [layer.id, layer])),
-    // Every answer in the page's language, and in the map's CRS (GCJ-02 over Amap tiles).
-    api: client(cfg.api, { lang: cfg.lang, crs: cfg.crs || null }),
+    api: (path, params) => getJSON(cfg.api, path, { ...apiParams, ...params }),
     popupTexts: { loading: cfg.strings.loading, failed: (message) => fmt("load_failed", { message }) },
     dom: elements(),
     state: createState(),
@@ -86,11 +87,10 @@ function start() {
   wirePlaces(page);
   page.render();
 
-  drawBoundaries(map, page.api, cfg.layers.filter((l) => l.kind === "boundary").map((l) => l.id), {
-    pane: "ym-districts", attribution: cfg.strings.boundaries_attribution,
+  drawBoundaries(map, cfg.api, cfg.layers.filter((l) => l.kind === "boundary").map((l) => l.id), {
+    pane: "ym-districts", attribution: cfg.strings.boundaries_attribution, params: page.apiParams,
     style: cfg.tiles ? OUTLINED_DISTRICTS : PLAIN_DISTRICTS, labelPane: cfg.tiles ? null : "ym-labels",
-    onError: (err) => showToast(page, page.fmt("load_failed", { message: err.message })),
-  });
+  }).catch((err) => showToast(page, page.fmt("load_failed", { message: err.message })));
 }
 
 start();

@@ -1,8 +1,4 @@
-/* Yuren Map (育人地图): asking the JSON API (/api).
- *
- * The API answers an error as {"error": {"status", "message", "field"}}; the message is one a
- * user can act on, so it is what a page shows.
- */
+/* The JSON API: one GET helper and its error type, shared by the pages. */
 
 /** An Error with the API's message and the parameter at fault (``field``), when it named one. */
 export class ApiError extends Error {
@@ -12,7 +8,7 @@ export class ApiError extends Error {
   }
 }
 
-/** "a=1&b=2" from an object, leaving out null, undefined and empty values. */
+/** "a=1&b=2" from an object, leaving out empty values. */
 export function queryString(params) {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(params || {})) {
@@ -21,7 +17,7 @@ export function queryString(params) {
   return query.toString();
 }
 
-/** GET base + path with query params; resolves to the JSON body, rejects with an ApiError. */
+/** GET base + path with query params; resolves to JSON, rejects with an ApiError. */
 export async function getJSON(base, path, params) {
   let response;
   try {
@@ -42,7 +38,13 @@ export async function getJSON(base, path, params) {
   return body;
 }
 
-/** api(path, params): getJSON from ``base`` with ``defaults`` (e.g. lang, crs) under every call's params. */
-export function client(base, defaults) {
-  return (path, params) => getJSON(base, path, { ...defaults, ...params });
+/** Every feature of a layer, a page of 10,000 (the API's largest) at a time. */
+export async function allFeatures(base, layerId, params) {
+  const features = [];
+  for (;;) {
+    const page = await getJSON(base, `/layers/${encodeURIComponent(layerId)}/features`,
+      Object.assign({}, params, { limit: 10000, offset: features.length }));
+    features.push(...page.features);
+    if (!page.features.length || features.length >= page.numberMatched) return features;
+  }
 }

@@ -1,10 +1,6 @@
-/* Yuren Map (育人地图): the boundary layers (districts) drawn under a page's map.
- *
- * Without tiles the boundaries are the base map, filled and named; over tiles they are outlines.
- * The page chooses the look (``style``) and whether to name them (``labelPane``).
- */
+/* District boundaries as the map's base: every feature of the boundary layers, outlined and named. */
 import { el } from "./dom.js";
-import { allFeatures } from "./features.js";
+import { allFeatures } from "./api.js";
 
 function centroid(ring) {
   let area = 0, x = 0, y = 0;
@@ -17,7 +13,7 @@ function centroid(ring) {
   return area ? { area: Math.abs(area / 2), lon: x / (3 * area), lat: y / (3 * area) } : null;
 }
 
-/** Where to put a district's name: the centroid of its largest polygon's outer ring (a LatLng), or null. */
+/** Where to put a district's name: the centroid of its largest polygon's outer ring. */
 export function labelPoint(geometry) {
   const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
   let best = null;
@@ -28,40 +24,24 @@ export function labelPoint(geometry) {
   return best && L.latLng(best.lat, best.lon);
 }
 
-/**
- * Draw every feature of the layers ``layerIds`` on ``map``, behind the other layers of ``pane``,
- * and resolve to the features drawn (GeoJSON, in the CRS ``api`` asks for).
+/** Load every boundary feature of ``layerIds`` and draw them on ``map``.
  *
- * ``options``: ``pane``, ``style`` (Leaflet path options), ``attribution``, ``renderer``,
- * ``labelPane`` (put each feature's ``name`` there; no names without it) and ``onError(err, layerId)``
- * (called for a layer that failed to load, the others are still drawn; without it the error rejects).
- */
-export async function drawBoundaries(map, api, layerIds, options) {
-  const drawn = [];
-  for (const layerId of layerIds) {
-    let features;
-    try {
-      features = await allFeatures(api, layerId);
-    } catch (err) {
-      if (!options.onError) throw err;
-      options.onError(err, layerId);
-      continue;
-    }
-    const shapes = L.geoJSON(features, {
-      pane: options.pane, interactive: false, attribution: options.attribution, style: options.style,
-      ...(options.renderer && { renderer: options.renderer }),
-    }).addTo(map);
-    if (options.labelPane) {
-      for (const feature of features) {
-        const at = labelPoint(feature.geometry);
-        if (at && feature.properties.name) {
-          L.tooltip({ pane: options.labelPane, permanent: true, direction: "center", className: "ym-district-label",
-            interactive: false }).setLatLng(at).setContent(el("span", {}, feature.properties.name)).addTo(map);
-        }
+ * options: ``pane`` and ``style`` of the shapes, ``labelPane`` for the names (none: no names),
+ * ``attribution``, ``params`` for the API (e.g. crs), ``renderer``. Resolves to the features. */
+export async function drawBoundaries(map, apiBase, layerIds, options) {
+  const features = [];
+  for (const layerId of layerIds) features.push(...await allFeatures(apiBase, layerId, options.params));
+  const data = { type: "FeatureCollection", features };
+  L.geoJSON(data, { pane: options.pane, interactive: false, attribution: options.attribution, style: options.style,
+    renderer: options.renderer }).addTo(map).bringToBack();
+  if (options.labelPane) {
+    for (const feature of features) {
+      const at = labelPoint(feature.geometry);
+      if (at && feature.properties.name) {
+        L.tooltip({ pane: options.labelPane, permanent: true, direction: "center", className: "ym-district-label",
+          interactive: false }).setLatLng(at).setContent(el("span", {}, feature.properties.name)).addTo(map);
       }
     }
-    shapes.bringToBack();
-    drawn.push(...features);
   }
-  return drawn;
+  return features;
 }

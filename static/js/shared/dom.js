@@ -1,10 +1,4 @@
-/* Yuren Map (育人地图): building DOM for every page.
- *
- * Data goes into the DOM as text nodes and attributes, never parsed as HTML, so a name from the
- * data cannot become markup.
- */
-
-const SVG_NS = "http://www.w3.org/2000/svg";
+/* DOM helpers shared by the pages. Data goes into the DOM as text or attributes, never as HTML. */
 
 /** Set attributes; "style" is CSS text, "--name" a custom property, null/undefined/false are skipped. */
 export function setAttrs(node, attrs) {
@@ -16,7 +10,9 @@ export function setAttrs(node, attrs) {
   }
 }
 
-function build(node, attrs, children) {
+/** An element with attributes and children (nodes, or anything else as text). */
+export function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
   setAttrs(node, attrs);
   for (const child of children.flat(Infinity)) {
     if (child !== null && child !== undefined && child !== false) {
@@ -26,14 +22,22 @@ function build(node, attrs, children) {
   return node;
 }
 
-/** An HTML element with attributes and children (nodes, or anything else as text). */
-export function el(tag, attrs, ...children) {
-  return build(document.createElement(tag), attrs, children);
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** An SVG element with attributes and, optionally, text. */
+export function svg(tag, attrs, text) {
+  const node = document.createElementNS(SVG_NS, tag);
+  setAttrs(node, attrs);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
 }
 
-/** The same for an SVG element (charts, map keys): ``svg("text", {x: 4}, "label")``. */
-export function svg(tag, attrs, ...children) {
-  return build(document.createElementNS(SVG_NS, tag), attrs, children);
+/** An <svg> from a scene the server drew ({width, height, label, elements: [{tag, attrs, text}]}). */
+export function svgScene(scene, className) {
+  const root = svg("svg", { class: className, viewBox: `0 0 ${scene.width} ${scene.height}`, role: "img",
+    "aria-label": scene.label });
+  for (const part of scene.elements) root.append(svg(part.tag, part.attrs, part.text));
+  return root;
 }
 
 /** A CSS colour from the layer files, or slate grey for anything that is not a hex colour. */

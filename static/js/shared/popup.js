@@ -5,7 +5,7 @@
  * popup is fetched when it is first opened.
  */
 import { color, el } from "./dom.js";
-import { featuresPath } from "./features.js";
+import { featurePath } from "./features.js";
 
 /** ``value`` if it is an http(s) URL, else null: a link from the data must not run script. */
 export function safeUrl(value) {
@@ -59,10 +59,10 @@ export function lazyPopup(marker, load, texts, options) {
   marker.once("popupopen", fill);
 }
 
-/** A lazy popup of the feature ``featureId`` of ``layer`` ({id, title, color}) from the API. */
+/** A lazy popup of the feature ``featureId`` of ``layer`` ({id, title, color}); ``api(path)`` asks the API. */
 export function featurePopup(marker, api, layer, featureId, texts, strings) {
   lazyPopup(marker, async () => {
-    const feature = await api(featuresPath(layer.id, featureId));
+    const feature = await api(featurePath(layer.id, featureId));
     return popupContent(feature.properties.popup, layer, strings);
   }, texts, popupOptions());
 }

@@ -1,11 +1,6 @@
-/* Yuren Map (育人地图): the catalogue's texts in the page.
- *
- * A page gets its texts from mapservice/i18n/messages.toml through its config (``strings``), with
- * ``{name}`` placeholders left in; numbers and distances in them arrive already written by the
- * server.
- */
+/* Interface strings: the page's slice of the zh/en catalogue (mapservice/i18n/messages.toml). */
 
-/** fmt(key, values): the catalogue text ``key`` with its {placeholders} filled from ``values``. */
+/** fmt(key, values): the catalogue string ``key`` with its {placeholders} filled in. */
 export function formatter(strings) {
   return (key, values) =>
     strings[key].replace(/\{(\w+)\}/g, (whole, name) => (values && name in values ? values[name] : whole));

@@ -1,0 +1,144 @@
+/* The coverage planner (/planner): one request per change of the form, /api/plan, and the answer drawn.
+ *
+ * The page (mapservice/web/plannerpage.py) renders the form, a folium Leaflet map (whose inline
+ * script runs before this module) and #pl-config. The server computes every figure, text, class
+ * and the chart; this script keeps the state of the page in one object and draws what it gets.
+ */
+import { ApiError, getJSON, queryString } from "../shared/api.js";
+import { drawBoundaries } from "../shared/boundaries.js";
+import { formatter } from "../shared/strings.js";
+import { clearError, formParams, showError, syncForm, updateLinks } from "./form.js";
+import { createMapView, drawPlan, fitDistrict, pickMarker, selectDistrict, setDistricts } from "./mapview.js";
+import { drawChart, drawHeadline, drawSuggestions, drawTable, revealSelected } from "./results.js";
+
+const cfg = JSON.parse(document.getElementById("pl-config").textContent);
+const S = cfg.strings;
+const fmt = formatter(S);
+const phone = window.matchMedia("(max-width: 720px)");
+const page = {
+  form: document.getElementById("pl-form"),
+  error: document.getElementById("pl-error"),
+  results: document.getElementById("pl-results"),
+  status: document.getElementById("pl-status"),
+  table: document.getElementById("pl-table"),
+  chart: document.getElementById("pl-chart"),
+  picks: document.getElementById("pl-suggestion-list"),
+  demoNote: document.querySelector(".pl-demo-note"),
+};
+const map = window[cfg.map];
+map.getContainer().classList.add(cfg.tiles ? "ym-tiles" : "ym-no-tiles");
+
+// The page's state: the query last asked, its answer, the table's order and the district shown.
+// ``selected``: the district picked on the map, in the table or in the chart (highlighted everywhere).
+const state = { query: null, seq: 0, data: null, sort: { key: null, dir: 1 }, district: null, selected: "",
+  mapView: null };
+state.mapView = createMapView(map, cfg, S, phone);
+state.mapView.onSelect = select;
+page.demoNote.hidden = true;
+
+function render() {
+  const { data } = state;
+  const view = data.view;
+  drawHeadline(view);
+  if (!view.rows.some((row) => row.district === state.selected)) state.selected = "";
+  drawTable(page.table, view, state.sort, state.selected);
+  drawChart(page.chart, view, state.selected);
+  const buttons = drawSuggestions(page.picks, view, S.planner_suggestions_none,
+    (index, on) => pickMarker(state.mapView, index, on, buttons[index]));
+  const district = data.district || "";
+  drawPlan(state.mapView, data, (cfg.demand[data.request.demand] || {}).title || "", district !== state.district);
+  state.district = district;
+  page.demoNote.hidden = !view.generated;
+  page.status.textContent = view.no_demand ? S.planner_no_demand : "";
+}
+
+/** Select a district (clicking it again clears the choice), everywhere it is shown. */
+function select(name) {
+  state.selected = name === state.selected ? "" : name;
+  if (!state.data) return;
+  drawTable(page.table, state.data.view, state.sort, state.selected);
+  drawChart(page.chart, state.data.view, state.selected);
+  selectDistrict(state.mapView, state.selected);
+  revealSelected(page.table, page.chart, state.selected);
+}
+
+function fail(err) {
+  showError(page.form, page.error, fmt("planner_error", { message: err.message }), err.field);
+  page.results.classList.add("is-stale");
+  page.status.textContent = "";
+}
+
+async function run(force) {
+  const params = formParams(page.form, cfg);
+  const query = queryString(params);
+  if (!force && query === state.query) return;
+  state.query = query;
+  const mine = ++state.seq;
+  clearError(page.form, page.error);
+  if (!params.supply) { // nothing to analyse: say so by the supply choices, ask the server nothing
+    page.results.setAttribute("aria-busy", "false");
+    fail(new ApiError(S.planner_supply_none, "supply"));
+    return;
+  }
+  updateLinks(cfg, params);
+  page.results.setAttribute("aria-busy", "true");
+  page.status.textContent = S.planner_loading;
+  try {
+    const data = await getJSON(cfg.api, "/plan", Object.assign({ lang: cfg.lang }, params));
+    if (mine !== state.seq) return;
+    state.data = data;
+    render();
+    page.results.classList.remove("is-stale");
+  } catch (err) {
+    if (mine !== state.seq) return;
+    state.query = null; // the same query may be tried again
+    fail(err);
+  } finally {
+    if (mine === state.seq) page.results.setAttribute("aria-busy", "false");
+  }
+}
+
+let timer = null;
+function schedule(delay) {
+  clearTimeout(timer);
+  timer = setTimeout(() => run(false), delay);
+}
+
+page.form.addEventListener("change", () => {
+  syncForm(page.form, cfg);
+  schedule(0);
+});
+page.form.addEventListener("input", (event) => {
+  if (event.target.type === "number") schedule(800);
+});
+page.form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  clearTimeout(timer);
+  run(true);
+});
+page.table.tHead.addEventListener("click", (event) => {
+  const button = event.target.closest(".pl-sort");
+  if (!button || !state.data) return;
+  const key = button.dataset.key;
+  state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : 1 };
+  drawTable(page.table, state.data.view, state.sort, state.selected);
+});
+page.table.tBodies[0].addEventListener("click", (event) => {
+  const row = event.target.closest("tr[data-district]");
+  if (row) select(row.dataset.district);
+});
+page.chart.addEventListener("click", (event) => {
+  const bar = event.target.closest(".pl-bar");
+  if (bar) select(bar.dataset.district);
+});
+
+syncForm(page.form, cfg);
+drawBoundaries(map, cfg.api, cfg.boundaries, {
+  pane: "pl-districts", labelPane: "pl-labels", renderer: L.svg({ pane: "pl-districts" }),
+  attribution: S.boundaries_attribution,
+  style: cfg.tiles ? { stroke: false, fill: false } : { color: "#94a3b8", weight: 1, fillColor: "#fbfaf6", fillOpacity: 1 },
+}).then((features) => {
+  setDistricts(state.mapView, features);
+  fitDistrict(state.mapView, state.district ?? page.form.elements.district.value);
+}).catch(fail);
+run(true);
