@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -156,9 +157,14 @@ def test_script_strings_come_from_the_catalogue(demo_client):
         config = json.loads(parse(demo_client.get(f"/?lang={lang}").get_data(as_text=True)).config_text)
         assert config["lang"] == lang
         assert set(config["strings"]) == set(mappage.SCRIPT_KEYS)
-        assert config["strings"]["walk_minutes"] == t("walk_minutes", lang, minutes="{minutes}")
+        # Placeholders are left for the script to fill.
+        assert config["strings"]["results_count"] == t("results_count", lang, radius="{radius}", count="{count}")
+        # Codes, distances and walking times arrive as words in the API's answers, so the page gets
+        # no code labels or units to write them with.
         venues = next(layer for layer in config["layers"] if layer["id"] == "venues")
+        assert set(venues) == {"id", "title", "kind", "color"}
         assert venues["title"] == ("Public venues" if lang == "en" else "公共场馆")
+        assert not {"metres", "kilometres", "walk_minutes"} & set(config["strings"])
 
 
 def test_filters_offer_radii_grades_and_venue_categories(demo_client):
@@ -185,3 +191,26 @@ def test_layer_table(demo_client):
     assert "Doorstep parent schools" in html and "1,300" in html
     assert "/api/layers/venues/features?limit=10" in html
     assert "家门口的家长学校" in demo_client.get("/layers").get_data(as_text=True)
+
+
+def test_presets_carry_every_filter(demo_client):
+    html = demo_client.get("/").get_data(as_text=True)
+    found = [json.loads(unescape(m)) for m in re.findall(r'data-preset="([^"]*)"', html)]
+    assert [p["id"] for p in found] == ["museum_saturday", "library_now", "parent_schools"]
+    for preset in found:
+        assert {"layers", "category", "free_only", "open", "radius"} <= set(preset)
+        assert preset["layers"] and isinstance(preset["free_only"], bool) and preset["radius"] > 0
+
+
+def test_pages_share_the_layout(demo_client):
+    """The layer table and error pages have the map page's bar, language switch and stylesheet."""
+    for path, status in (("/layers?lang=en", 200), ("/no-such-page?lang=en", 404)):
+        response = demo_client.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code == status
+        assert '<html lang="en">' in html and 'class="ym-bar"' in html
+        assert tables_links(html)["ym-lang"] == path.replace("lang=en", "lang=zh")
+        assert remote_urls(html) == [] and all(url.startswith("/static/") for url in parse(html).urls)
+        assert "/static/app.css" in parse(html).urls
+    error = demo_client.get("/no-such-page").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in error and t("back_to_map", "zh") in error

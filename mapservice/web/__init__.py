@@ -5,6 +5,7 @@ from apiflask import APIFlask
 from flask import current_app, jsonify, render_template, request
 
 from ..errors import MapserviceError
+from ..i18n import pick_lang
 from ..service import Service
 from ..store.base import Store
 
@@ -26,8 +27,8 @@ def render_error(error: MapserviceError):
     """One rendering for every error: JSON under /api, a page elsewhere."""
     if wants_json():
         return jsonify(error.to_dict()), error.status
-    return (render_template("error.html", status=error.status, message=error.message, field=error.field),
-            error.status)
+    return (render_template("error.html", status=error.status, message=error.message, field=error.field,
+                            lang=pick_lang(request.args.get("lang"))), error.status)
 
 
 def init_app(app: APIFlask) -> None:

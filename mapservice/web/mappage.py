@@ -4,7 +4,8 @@ folium links Leaflet, jQuery, Bootstrap, awesome-markers and Font Awesome from C
 (``default_js``/``default_css`` on its elements). The page needs only Leaflet and
 leaflet.markercluster (markers are coloured DivIcons, controls are plain HTML), so
 :class:`LocalMap` and :class:`AppAssets` replace those lists with files under ``static/``.
-Features, nearby search and place search are loaded by ``static/app.js`` from the JSON API.
+Features, nearby search and place search are loaded from the JSON API by the page's ES modules,
+``static/js/map/`` (entry ``main.js``, linked by templates/map.html), which run after folium's script.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Callable, Iterable
 import folium
 from folium.elements import JSCSSMixin
 
-from ..i18n import t, templates
+from ..i18n import templates
 from ..layers import Layer, MapPreset, Role
 from ..settings import Settings
 
@@ -25,13 +26,14 @@ DEFAULT_RADIUS_M = 1000
 GRADES = range(1, 13)
 RESULT_LIMIT = 50
 MAX_ZOOM = 18
-#: Catalogue keys app.js needs at run time (everything else is rendered into the page).
+#: Catalogue keys static/js/map needs at run time (everything else is rendered into the page; distances
+#: and walking times come written in the API's answers).
 SCRIPT_KEYS = (
-    "admission_free", "generated_marker", "navigate", "navigate_amap", "navigate_baidu", "walk_minutes", "metres",
-    "kilometres", "here", "locating", "locate_failed", "locate_unsupported", "place_none", "searching",
-    "results_count", "results_limited", "results_none", "results_prompt", "load_failed", "loading",
-    "boundaries_attribution", "legend", "panel_open", "panel_close", "panel_open_short", "panel_close_short",
-    "search_from_place", "search_from_click", "search_from_location",
+    "admission_free", "generated_marker", "navigate", "navigate_amap", "navigate_baidu", "here", "locating",
+    "locate_failed", "locate_unsupported", "place_none", "searching", "results_count", "results_limited",
+    "results_none", "results_prompt", "load_failed", "loading", "boundaries_attribution", "legend", "panel_open",
+    "panel_close", "panel_open_short", "panel_close_short", "search_from_place", "search_from_click",
+    "search_from_location",
 )
 
 
@@ -52,15 +54,17 @@ class LocalMap(folium.Map):
 
 
 class AppAssets(JSCSSMixin):
-    """leaflet.markercluster and the app's own script and stylesheet, linked after Leaflet."""
+    """leaflet.markercluster and the app's stylesheet, linked after Leaflet.
+
+    The page's own script is an ES module the template links after folium's script; markercluster
+    is no ES module (it adds to the global ``L``), so it is a classic script here, after Leaflet.
+    """
 
     def __init__(self, static_url: StaticUrl):
         super().__init__()
         self._name = "AppAssets"
         self.default_js = [
             ("markercluster", static_url("vendor/leaflet.markercluster/leaflet.markercluster.js")),
-            ("common", static_url("common.js")),
-            ("app", static_url("app.js")),
         ]
         self.default_css = [
             ("markercluster_css", static_url("vendor/leaflet.markercluster/MarkerCluster.css")),
@@ -117,16 +121,19 @@ def categories(layers: Iterable[Layer], lang: str) -> dict[str, str]:
 
 
 def presets(presets: Iterable[MapPreset], lang: str) -> list[dict]:
-    """The one-tap searches of presets.toml as the page's buttons carry them: every filter set."""
+    """The one-tap searches of presets.toml as the page's buttons carry them: every filter set, the
+    ones a preset leaves out cleared (the radius back to :data:`DEFAULT_RADIUS_M`)."""
     return [{"id": p.id, "label": p.label(lang), "layers": list(p.layers), "category": p.category or "",
-             "free_only": p.free_only, "open": p.open or "", "radius": p.radius_m} for p in presets]
+             "free_only": p.free_only, "open": p.open or "", "radius": p.radius_m or DEFAULT_RADIUS_M}
+            for p in presets]
 
 
 def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings, lang: str,
                   api_url: str) -> dict:
-    """What app.js reads from the page: the map's variable name, layers, strings, API base.
+    """What static/js/map reads from the page (#ym-config): the map's variable name, layers, strings,
+    API base.
 
-    ``crs`` is what app.js asks the API for coordinates in: ``gcj02`` over GCJ-02 (Amap) tiles.
+    ``crs`` is what the page asks the API for coordinates in: ``gcj02`` over GCJ-02 (Amap) tiles.
     """
     return {
         "map": fmap.get_name(),

@@ -4,6 +4,8 @@ static/ is served by the app itself.
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import shapely
 from apiflask import APIBlueprint
 from flask import render_template, request, url_for
@@ -20,9 +22,17 @@ from . import mappage, plannerpage, schemas, service, store
 bp = APIBlueprint("pages", __name__, enable_openapi=False)
 
 
-@bp.context_processor
+def _lang_url(lang: str) -> str:
+    """This page's URL in ``lang``: the same path and query, ``lang`` set (base.html's language switch)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [lang]
+    return f"{request.script_root}{request.path}?{urlencode(args, doseq=True)}"
+
+
+# App-wide: error pages (base.html too) are rendered for requests outside this blueprint.
+@bp.app_context_processor
 def _i18n() -> dict:
-    return {"t": t, "zip": zip}
+    return {"t": t, "zip": zip, "lang_url": _lang_url}
 
 
 def _lang() -> str:

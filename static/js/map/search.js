@@ -1,0 +1,205 @@
+/* Yuren Map (育人地图): the nearby search: from a point (a map click, a place, the phone's
+ * location) within the filters, the results listed by distance and numbered on the map.
+ *
+ * The server writes every text of a result (distance, walk, kind) and of the answer (radius);
+ * the page lays them out.
+ */
+import { color, el } from "../shared/dom.js";
+import { latLngOf } from "../shared/features.js";
+import { featurePopup } from "../shared/popup.js";
+import { filterParams } from "./filters.js";
+import { fitToSearch, revealRow, scrollToResults, setPanel } from "./panel.js";
+
+/** Search again from the centre chosen, with the filters as they are now. ``fit``: bring the circle
+ * into view; ``reveal``: scroll the panel to the results once they are in. */
+export async function runSearch(page, { fit = false, reveal = false } = {}) {
+  const { state } = page;
+  const search = state.search;
+  if (!search.center) return;
+  const seq = ++search.seq;
+  const params = filterParams(page.dom.filters, page.cfg.limit);
+  search.radius = Number(params.radius);
+  search.failure = null;
+  search.busy = Boolean(params.layers);
+  if (!params.layers) search.answer = null;
+  state.notice = null;
+  page.render();
+  if (fit) fitToSearch(page);
+  if (!params.layers) return;
+  const point = { lat: search.center.lat.toFixed(6), lon: search.center.lng.toFixed(6), point_crs: search.pointCrs };
+  try {
+    const answer = await page.api("/nearby", { ...point, ...params });
+    if (seq !== search.seq) return;
+    if (search.pointCrs) {
+      // A phone's location is WGS 84; over GCJ-02 tiles the answer's centre is the map's.
+      search.center = L.latLng(answer.center.lat, answer.center.lon);
+      search.pointCrs = null;
+    }
+    search.answer = answer;
+  } catch (err) {
+    if (seq !== search.seq) return;
+    search.answer = null;
+    search.failure = err.message;
+  }
+  search.busy = false;
+  page.render();
+  if (reveal && search.answer && !page.phone.matches) scrollToResults(page);
+}
+
+/** Search from ``latlng``, said in the status as ``label``; ``pointCrs`` when it is not the map's CRS. */
+export function setCentre(page, latlng, label, pointCrs) {
+  Object.assign(page.state.search, { center: L.latLng(latlng), label: label || "", pointCrs: pointCrs || null });
+  runSearch(page, { fit: true, reveal: true });
+}
+
+function clearSearch(page) {
+  const search = page.state.search;
+  search.seq += 1; // an answer still on its way is no longer wanted
+  Object.assign(search, { center: null, busy: false, answer: null, failure: null });
+  page.state.notice = null;
+  page.render();
+}
+
+/** Map clicks search from where they land, except a click that only closes an open popup; the
+ * clear button ends the search. */
+export function wireSearch(page) {
+  const { map, state } = page;
+  let closingPopup = false;
+  map.on("popupopen", () => {
+    state.openPopups += 1;
+    page.render();
+  });
+  map.on("popupclose", () => {
+    state.openPopups = Math.max(0, state.openPopups - 1);
+    page.render();
+  });
+  map.on("preclick", () => { closingPopup = state.openPopups > 0; });
+  map.on("click", (event) => {
+    if (closingPopup) {
+      closingPopup = false;
+      return;
+    }
+    setCentre(page, event.latlng, page.strings.search_from_click);
+  });
+  page.dom.clear.addEventListener("click", () => clearSearch(page));
+}
+
+/* ---------- drawing ---------- */
+
+function statusOf(page) {
+  const { notice, search } = page.state;
+  const S = page.strings;
+  if (notice) return notice;
+  if (search.failure) return { text: search.failure, error: true };
+  if (search.busy) return { text: S.searching };
+  if (search.answer) {
+    const count = search.answer.features.length;
+    const limit = page.cfg.limit;
+    let text = count ? page.fmt("results_count", { radius: search.answer.radius_text, count }) : S.results_none;
+    if (count >= limit) text += ` · ${page.fmt("results_limited", { limit })}`;
+    return { text: search.label ? `${search.label} · ${text}` : text };
+  }
+  // A centre but no answer: no layer is ticked to search.
+  return { text: search.center ? S.results_none : S.results_prompt };
+}
+
+function highlight(item, on) {
+  item.row.classList.toggle("is-active", on);
+  const icon = item.marker.getElement();
+  if (icon) icon.classList.toggle("is-active", on);
+  item.marker.setZIndexOffset(on ? 1000 : 0);
+}
+
+function openItem(page, item) {
+  if (page.phone.matches) setPanel(page, false);
+  page.map.setView(item.marker.getLatLng(), Math.max(page.map.getZoom(), 15));
+  item.marker.openPopup();
+}
+
+function resultRow(page, feature, index) {
+  const props = feature.properties;
+  const layer = page.layerInfo[props.layer] || {};
+  const button = el("button", { type: "button", class: "ym-result", "--c": color(layer.color) },
+    el("span", { class: "ym-rank", "aria-hidden": "true" }, index + 1),
+    el("span", { class: "ym-result-main" },
+      el("span", { class: "ym-result-name" }, props.name),
+      el("span", { class: "ym-result-meta" },
+        el("span", {}, props.layer_title || layer.title),
+        props.kind_text ? el("span", { class: "ym-kind" }, props.kind_text) : null,
+        props.admission_free === true ? el("span", { class: "ym-free" }, page.strings.admission_free) : null)),
+    el("span", { class: "ym-result-distance" },
+      el("strong", { class: "ym-distance" }, props.distance_text),
+      el("span", { class: "ym-walk" }, props.walk_text)));
+  return el("li", { "data-distance": props.distance_m }, button);
+}
+
+/** A numbered marker and a row for each result, each highlighting the other. */
+function drawResults(page, answer) {
+  const { views } = page;
+  views.results.clearLayers();
+  const rows = (answer ? answer.features : []).map((feature, index) => {
+    const layer = page.layerInfo[feature.properties.layer] || { id: feature.properties.layer };
+    const marker = L.marker(latLngOf(feature), { pane: "ym-results", title: feature.properties.name,
+      icon: L.divIcon({ className: "ym-rpin", iconSize: [28, 28],
+        html: `<span style="--c:${color(layer.color)}">${index + 1}</span>` }) });
+    featurePopup(marker, page.api, layer, feature.id, page.popupTexts, page.strings);
+    const li = resultRow(page, feature, index);
+    const item = { marker, row: li.firstChild };
+    marker.on("mouseover", () => { highlight(item, true); revealRow(page, item.row); });
+    marker.on("mouseout", () => highlight(item, false));
+    item.row.addEventListener("mouseenter", () => highlight(item, true));
+    item.row.addEventListener("mouseleave", () => highlight(item, false));
+    item.row.addEventListener("focus", () => highlight(item, true));
+    item.row.addEventListener("blur", () => highlight(item, false));
+    item.row.addEventListener("touchstart", () => highlight(item, true), { passive: true });
+    item.row.addEventListener("click", () => openItem(page, item));
+    marker.addTo(views.results);
+    return li;
+  });
+  page.dom.results.replaceChildren(...rows);
+}
+
+/** The draggable centre marker and the circle of the radius, while there is a centre. */
+function drawCentre(page) {
+  const { views } = page;
+  const { center, radius } = page.state.search;
+  if (!center) {
+    if (views.here) views.here.remove();
+    if (views.circle) views.circle.remove();
+    views.here = views.circle = null;
+    return;
+  }
+  if (!views.here) {
+    views.here = L.marker(center, { pane: "ym-here", draggable: true, keyboard: false, title: page.strings.here,
+      icon: L.divIcon({ className: "ym-here", html: "<span></span>", iconSize: [24, 24] }) }).addTo(page.map);
+    views.here.on("dragend", () => setCentre(page, views.here.getLatLng(), page.strings.search_from_click));
+  }
+  views.here.setLatLng(center);
+  if (!views.circle) {
+    views.circle = L.circle(center, { radius, color: "#2563eb", weight: 2, dashArray: "6 5", fillColor: "#2563eb",
+      fillOpacity: 0.06, interactive: false }).addTo(page.map);
+  }
+  views.circle.setLatLng(center).setRadius(radius);
+}
+
+export function renderSearch(page) {
+  const { dom, state, views } = page;
+  const { search } = state;
+  const status = statusOf(page);
+  dom.status.textContent = status.text;
+  dom.status.classList.toggle("is-error", Boolean(status.error));
+  dom.clear.hidden = !search.center;
+  if (search.busy) dom.results.setAttribute("aria-busy", "true");
+  else dom.results.removeAttribute("aria-busy");
+  // While a search runs the last answer stays listed; it is redrawn only when it is replaced.
+  if (views.drawnAnswer !== search.answer) {
+    views.drawnAnswer = search.answer;
+    drawResults(page, search.answer);
+  }
+  const count = search.answer ? search.answer.features.length : null;
+  dom.badge.textContent = count === null ? "" : String(count);
+  dom.badge.hidden = count === null;
+  page.mapBox.classList.toggle("ym-has-results", Boolean(count));
+  page.mapBox.classList.toggle("ym-popup-open", state.openPopups > 0);
+  drawCentre(page);
+}

@@ -1,0 +1,68 @@
+/* Yuren Map (育人地图): popups of features from the API's ``popup`` object.
+ *
+ * The server writes a popup's texts (title, facts in words, navigation links); the page only lays
+ * them out. Lists and searches answer without popups, which are most of their size, so a marker's
+ * popup is fetched when it is first opened.
+ */
+import { color, el } from "./dom.js";
+import { featurePath } from "./features.js";
+
+/** ``value`` if it is an http(s) URL, else null: a link from the data must not run script. */
+export function safeUrl(value) {
+  return /^https?:\/\//i.test(value || "") ? value : null;
+}
+
+/** Leaflet popup options: room for the navigation links, and clear of a phone's bottom edge. */
+export function popupOptions(overrides) {
+  return { maxWidth: 300, minWidth: 220, autoPanPaddingTopLeft: [16, 16], autoPanPaddingBottomRight: [16, 48],
+    ...overrides };
+}
+
+/**
+ * A popup body from the API's ``popup`` object: layer title, name, demo-data note, facts and
+ * navigation links. ``layer`` is the page's {title, color} of the feature's layer; ``strings`` the
+ * catalogue texts navigate, navigate_amap, navigate_baidu and generated_marker.
+ */
+export function popupContent(popup, layer, strings) {
+  const nav = popup.navigate || {};
+  const links = [["amap", strings.navigate_amap], ["baidu", strings.navigate_baidu]]
+    .filter(([key]) => safeUrl(nav[key]))
+    .map(([key, label]) => el("a", { class: "ym-nav-link", href: safeUrl(nav[key]), target: "_blank",
+      rel: "noopener noreferrer" }, label));
+  return el("div", { class: "ym-popup", "--c": color(layer.color) },
+    el("div", { class: "ym-popup-layer" }, popup.layer_title || layer.title || ""),
+    el("h3", { class: "ym-popup-title" }, popup.title || ""),
+    popup.generated ? el("p", { class: "ym-generated" }, popup.generated_note || strings.generated_marker) : null,
+    (popup.facts || []).length
+      ? el("dl", { class: "ym-facts" }, popup.facts.map(([label, text]) => [el("dt", {}, label), el("dd", {}, text)]))
+      : null,
+    links.length ? el("div", { class: "ym-nav" }, el("span", { class: "ym-nav-label" }, strings.navigate), links) : null);
+}
+
+/**
+ * Bind to ``marker`` a popup filled by ``load()`` (resolving to a node) when it is first opened.
+ * ``texts``: ``loading`` (shown meanwhile) and ``failed(message)`` (shown on failure; the next
+ * opening tries again).
+ */
+export function lazyPopup(marker, load, texts, options) {
+  const loading = () => el("div", { class: "ym-popup ym-popup-loading" }, texts.loading);
+  const fill = async () => {
+    marker.setPopupContent(loading());
+    try {
+      marker.setPopupContent(await load());
+    } catch (err) {
+      marker.setPopupContent(el("div", { class: "ym-popup ym-error" }, texts.failed(err.message)));
+      marker.once("popupopen", fill);
+    }
+  };
+  marker.bindPopup(loading(), options);
+  marker.once("popupopen", fill);
+}
+
+/** A lazy popup of the feature ``featureId`` of ``layer`` ({id, title, color}); ``api(path)`` asks the API. */
+export function featurePopup(marker, api, layer, featureId, texts, strings) {
+  lazyPopup(marker, async () => {
+    const feature = await api(featurePath(layer.id, featureId));
+    return popupContent(feature.properties.popup, layer, strings);
+  }, texts, popupOptions());
+}
