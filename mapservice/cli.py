@@ -229,3 +229,34 @@ def _display_width(text: str) -> int:
 def _pad(text: str, width: int, right: bool = False) -> str:
     space = " " * (width - _display_width(text))
     return space + text if right else text + space
+
+
+@main.group()
+def bookings() -> None:
+    """Study-tour bookings: nightly checks."""
+
+
+@bookings.command("check")
+def bookings_check() -> None:
+    """Recompute every session's booked places from its bookings and report any difference.
+
+    Exit status 0 when every counter agrees (as it must), 1 when one does not.
+    """
+    from . import booking
+
+    with _service() as service:
+        differences = booking.check(service.store)
+    for session_id, booked, held in differences:
+        click.echo(t("cli_booking_difference", "zh", session=session_id, booked=booked, held=held))
+    click.echo(t("cli_booking_checked", "zh", count=len(differences)))
+    sys.exit(1 if differences else 0)
+
+
+@bookings.command("expire")
+def bookings_expire() -> None:
+    """Expire the requests no base answered in time, freeing their places (safe to run any time)."""
+    from . import booking
+
+    with _service() as service:
+        expired = booking.expire_due(service.store)
+    click.echo(t("cli_booking_expired", "zh", count=len(expired)))

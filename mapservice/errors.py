@@ -24,6 +24,12 @@ class BadRequest(MapserviceError):
     status = 400
 
 
+class Forbidden(MapserviceError):
+    """Signed in, but without the right for this (403)."""
+
+    status = 403
+
+
 class NotFound(MapserviceError):
     """The layer or feature does not exist (404)."""
 

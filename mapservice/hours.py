@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 from opening_hours import OpeningHours, ParserError
@@ -70,3 +70,12 @@ def describe(expression: str | None, lang: str = "zh") -> str | None:
     text = re.sub(r"(?<=[一二三四五六日月])-(?=周|\d+月)", "至", text)
     text = text.replace(" 闭馆", "闭馆").replace("24/7", t("open_24_7", "zh"))
     return "；".join(part.strip() for part in text.split(";")).replace(",", "、")
+
+
+_HOLIDAYS = "PH 00:00-24:00"
+
+
+def is_public_holiday(day: date) -> bool:
+    """Whether ``day`` is one of China's statutory public holidays (国庆, 春节 ...), by the calendar
+    the opening hours are evaluated with."""
+    return parse(_HOLIDAYS).is_open(datetime(day.year, day.month, day.day, 12, 0))

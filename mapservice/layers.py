@@ -48,6 +48,7 @@ class Role(StrEnum):
     PRICE_FREE = "price_free"      #: free admission (boolean); layers without one are free public services
     OPENING_HOURS = "opening_hours"  #: when it is open (opening_hours)
     CAPACITY = "capacity"          #: places per session: supply capacity in 2SFCA (integer)
+    BOOKABLE = "bookable"          #: takes study-tour bookings from schools (boolean)
     ADDRESS = "address"            #: street address (text)
     PHONE = "phone"                #: telephone number (text)
 
@@ -55,7 +56,7 @@ class Role(StrEnum):
 #: The attribute types each role takes.
 ROLE_TYPES = {Role.MIN_AGE: ("integer",), Role.MAX_AGE: ("integer",), Role.MIN_GRADE: ("integer",),
               Role.MAX_GRADE: ("integer",), Role.CATEGORY: ("code",), Role.PRICE_FREE: ("boolean",),
-              Role.OPENING_HOURS: ("opening_hours",), Role.CAPACITY: ("integer", "number"),
+              Role.OPENING_HOURS: ("opening_hours",), Role.CAPACITY: ("integer", "number"), Role.BOOKABLE: ("boolean",),
               Role.ADDRESS: ("text",), Role.PHONE: ("text",)}
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _TRUE = {"true", "1", "yes", "y", "t", "是", "对", "免费"}

@@ -61,6 +61,10 @@ class Settings:
     tile_attribution: str = ""
     #: Coordinate system of the tiles: ``wgs84`` (Tianditu, OSM) or ``gcj02`` (Amap, Tencent).
     tile_crs: str = field(default="wgs84", metadata=_choices("wgs84", "gcj02"))
+    #: Study tours of this many people or more (or of a whole grade) are filed with the education bureau.
+    filing_headcount: int = 200
+    #: ... at least this many days ahead; such bookings wait for the bureau before the base confirms.
+    filing_days: int = 7
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -93,6 +97,9 @@ class Settings:
             if choices and value not in choices:
                 raise SettingsError(f"{variable(f.name)} must be one of {', '.join(choices)}, not {value!r}",
                                     field=variable(f.name))
+        for name, low in (("filing_headcount", 1), ("filing_days", 0)):
+            if getattr(self, name) < low:
+                raise SettingsError(f"{variable(name)} must be {low} or more", field=variable(name))
         if not _SCHEMA.match(self.database_schema):
             raise SettingsError(f"{variable('database_schema')} must be a lower-case SQL name such as public",
                                 field=variable("database_schema"))

@@ -30,6 +30,8 @@ from ..errors import Conflict
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
 from ..layers import Layer, LayerRegistry
 from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
+from .bookings import TABLES as BOOKING_TABLES
+from .bookings import BookingTables
 
 log = logging.getLogger(__name__)
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -162,6 +164,7 @@ class GeoPackageStore(Store):
         self._combined: dict[tuple, _PointIndex] = {}
         self._column_lists: dict[str, str] = {}
         self._index_lock = threading.Lock()
+        self.bookings = BookingTables(self)
 
     # -- connections and transactions ------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -220,6 +223,7 @@ class GeoPackageStore(Store):
             )
             for layer in self.layers.values():
                 self._create_table(conn, layer)
+            self.bookings.init()
 
     def _create_table(self, conn: sqlite3.Connection, layer: Layer) -> None:
         t = _q(layer.id)
@@ -243,6 +247,18 @@ class GeoPackageStore(Store):
                      (layer.id, layer.geometry_type.upper()))
         conn.execute("INSERT OR IGNORE INTO mapservice_layer_version VALUES (?, 0)", (layer.id,))
         _run_script(conn, _RTREE.replace("{t}", layer.id))
+
+    # -- the tables that are not layers (bookings) --------------------------------------------
+    _booking_types = {"serial": "INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"}
+    _booking_names = {name: f'"{name}"' for name in BOOKING_TABLES}
+
+    def _run(self, query: str, params: list) -> list[tuple]:
+        """A statement with ``%s`` placeholders and ``{table}`` names (see store/bookings.py)."""
+        try:
+            return self._conn().execute(query.format(**self._booking_names).replace("%s", "?"), params).fetchall()
+        except sqlite3.IntegrityError as exc:
+            log.info("statement refused: %s", exc)
+            raise Conflict("the change breaks a rule of the database") from None
 
     # -- reads -------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -6,6 +6,7 @@ then re-ranks by ``ST_Distance`` on the WGS 84 spheroid, the distance that is re
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from contextlib import contextmanager
@@ -20,7 +21,10 @@ from shapely.geometry.base import BaseGeometry
 from ..errors import Conflict
 from ..layers import Layer, LayerRegistry
 from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
+from .bookings import TABLES as BOOKING_TABLES
+from .bookings import BookingTables
 
+log = logging.getLogger(__name__)
 _COLUMN_TYPES = {"text": "text", "integer": "bigint", "number": "double precision", "boolean": "boolean",
                  "code": "text", "codes": "text", "opening_hours": "text"}
 # <-> ranks on the sphere; take this many extra rows before re-ranking on the spheroid.
@@ -44,6 +48,8 @@ class PostGISStore(Store):
         self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
                                     kwargs={"autocommit": True}, timeout=30)
         self._local = threading.local()
+        self.bookings = BookingTables(self)
+        self._booking_names = {name: sql.Identifier(schema, name).as_string(None) for name in BOOKING_TABLES}
 
     def _t(self, layer_id: str) -> sql.Identifier:
         return sql.Identifier(self.schema, layer_id)
@@ -97,6 +103,18 @@ class PostGISStore(Store):
                 for attribute in layer.attributes:  # a layer file may have gained attributes
                     self._execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
                         self._t(layer.id), sql.Identifier(attribute.name), sql.SQL(_COLUMN_TYPES[attribute.type])))
+            self.bookings.init()
+
+    # -- the tables that are not layers (bookings) --------------------------------------------
+    _booking_types = {"serial": "bigserial PRIMARY KEY"}
+
+    def _run(self, query: str, params: list) -> list[tuple]:
+        """A statement with ``%s`` placeholders and ``{table}`` names (see store/bookings.py)."""
+        try:
+            return self._execute(query.format(**self._booking_names), params)
+        except (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation) as exc:
+            log.info("statement refused: %s", exc.diag.constraint_name)
+            raise Conflict("the change breaks a rule of the database") from None
 
     # -- reads -------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

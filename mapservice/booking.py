@@ -1,0 +1,511 @@
+"""Study-tour booking (研学预约): sessions of practice bases, requests from schools, the base's answer.
+
+The rules a person is told about (booking window, grades, the bureau's filing rule, one active
+booking per school and session) are checked here, in words a teacher can act on; the ones that
+must hold whatever the concurrency (capacity, one active booking, one outcome per request) are
+the database's, in :mod:`mapservice.store.bookings`. Who may do what is decided here too, from
+the acting user and the object: what a user may not see is :class:`NotFound`.
+
+Dates are ISO dates, times HH:MM, both China time; grades 1-12 (1-6 小学, 7-9 初中, 10-12 高中).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from . import hours
+from .errors import BadRequest, Conflict, Forbidden, MapserviceError, NotFound
+from .layers import Layer, Role
+from .store.base import Store
+from .store.bookings import ACTIVE, Booking, DuplicateBooking, Session
+
+CHINA_TIME = hours.CHINA_TIME
+#: Defaults of a session's booking window: from this many days ahead to this many days ahead.
+WINDOW_FROM_DAYS, WINDOW_TO_DAYS = 60, 3
+#: Unanswered requests expire after this many days unless the base says otherwise.
+EXPIRE_DAYS = 5
+#: Idempotency keys are kept this long.
+KEY_HOURS = 24
+MAX_CAPACITY = 10_000
+MAX_PATTERN_SESSIONS = 400
+UNITS = ("class", "grade")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class RuleRefused(MapserviceError):
+    """A booking that a rule refuses (422): the window, the grades, the filing period, a duplicate."""
+
+    status = 422
+
+
+class TooFewPlaces(Conflict):
+    """The session has fewer places left than asked for (409); ``remaining`` says how many."""
+
+    def __init__(self, remaining: int, asked: int):
+        super().__init__(f"only {remaining} places remain in this session; {asked} were asked for", field="pupils")
+        self.remaining = remaining
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: ``name`` for the history, ``role`` (admin, base_manager, school), the school a
+    school user stands for and the bases a base manager runs, as (layer id, feature id)."""
+
+    name: str
+    role: str
+    school: tuple[str, int] | None = None
+    bases: frozenset[tuple[str, int]] = frozenset()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The bureau's filing rule (e.g. 温州): a trip of ``filing_headcount`` people or more, or of a
+    whole grade, is filed with the bureau at least ``filing_days`` days ahead."""
+
+    filing_headcount: int = 200
+    filing_days: int = 7
+
+
+@dataclass
+class Outcome:
+    """A booking request's answer as it is sent and, under an idempotency key, replayed: the HTTP
+    status and the body."""
+
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def today_china(moment: datetime | None = None) -> date:
+    return (moment or now_utc()).astimezone(CHINA_TIME).date()
+
+
+def bookable_layers(store: Store) -> list[Layer]:
+    """The layers whose features take bookings: those with a ``bookable`` attribute."""
+    return [layer for layer in store.layers.values() if layer.role(Role.BOOKABLE)]
+
+
+def base_feature(store: Store, base_layer: str, base_id: int):
+    """A practice base that takes bookings, or NotFound / RuleRefused naming why not."""
+    layer = store.layers.get(base_layer)
+    if layer is None or layer not in bookable_layers(store):
+        raise NotFound(f"{base_layer} takes no bookings", field="layer")
+    feature = store.get(base_layer, base_id)
+    if not feature.properties.get(layer.role(Role.BOOKABLE).name):
+        raise RuleRefused(f"{feature.properties['name']} takes no bookings", field="base")
+    return layer, feature
+
+
+def grade_range(layer: Layer, feature) -> tuple[int, int]:
+    low, high = layer.role(Role.MIN_GRADE), layer.role(Role.MAX_GRADE)
+    props = feature.properties
+    return ((low and props.get(low.name)) or 1, (high and props.get(high.name)) or 12)
+
+
+# -- who may do what --------------------------------------------------------------------
+
+def may_manage(actor: Actor, base: tuple[str, int]) -> bool:
+    return actor.is_admin or (actor.role == "base_manager" and base in actor.bases)
+
+
+def may_see(actor: Actor, booking: Booking) -> bool:
+    """A school sees its own bookings, a base manager those of its bases, the bureau every one."""
+    base = (booking.session.base_layer, booking.session.base_id)
+    return may_manage(actor, base) or (actor.role == "school" and actor.school == (booking.school_layer,
+                                                                                    booking.school_id))
+
+
+def _visible(store: Store, actor: Actor, booking_id: int) -> Booking:
+    booking = store.bookings.booking(booking_id)
+    if not may_see(actor, booking):
+        raise NotFound(f"no booking {booking_id}", field="id")
+    return booking
+
+
+def _managed_base(store: Store, actor: Actor, base_layer: str, base_id: int):
+    layer, feature = base_feature(store, base_layer, base_id)
+    if not may_manage(actor, (base_layer, base_id)):
+        raise NotFound(f"no feature {base_id} in layer {base_layer}", field="id")
+    return layer, feature
+
+
+# -- input checks -------------------------------------------------------------------------
+
+def _date(value, field_name: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise BadRequest(f"{field_name} must be a date like 2027-05-12", field=field_name) from None
+
+
+def _hhmm(value, field_name: str) -> str:
+    text = str(value or "")
+    if not _TIME.match(text):
+        raise BadRequest(f"{field_name} must be a time like 09:30", field=field_name)
+    return text
+
+
+def _whole(value, field_name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadRequest(f"{field_name} must be a whole number from {low} to {high}", field=field_name)
+    return value
+
+
+def _grade_list(values, field_name: str = "grades") -> list[int]:
+    if not isinstance(values, (list, tuple)) or not values:
+        raise BadRequest(f"{field_name} must be a list of grades 1-12", field=field_name)
+    return sorted({_whole(v, field_name, 1, 12) for v in values})
+
+
+def _text(value, field_name: str, limit: int, required: bool = True) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise BadRequest(f"{field_name} is required", field=field_name)
+    if len(text) > limit:
+        raise BadRequest(f"{field_name} is longer than {limit} characters", field=field_name)
+    if _CONTROL.search(text):
+        raise BadRequest(f"{field_name} holds control characters", field=field_name)
+    return text
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+@dataclass
+class SessionSpec:
+    """What a base manager offers: when, how many places, for which grades, booked how far ahead."""
+
+    start: str
+    end: str
+    capacity: int
+    grades: list[int]
+    window_from_days: int = WINDOW_FROM_DAYS
+    window_to_days: int = WINDOW_TO_DAYS
+
+    def checked(self, layer: Layer, feature) -> SessionSpec:
+        start, end = _hhmm(self.start, "start"), _hhmm(self.end, "end")
+        if end <= start:
+            raise BadRequest("end must be after start", field="end")
+        grades = _grade_list(self.grades)
+        low, high = grade_range(layer, feature)
+        outside = [g for g in grades if not low <= g <= high]
+        if outside:
+            raise RuleRefused(f"{feature.properties['name']} takes grades {low}-{high}, not {outside}",
+                              field="grades")
+        window_from = _whole(self.window_from_days, "window_from_days", 1, 366)
+        window_to = _whole(self.window_to_days, "window_to_days", 0, window_from)
+        return SessionSpec(start, end, _whole(self.capacity, "capacity", 1, MAX_CAPACITY), grades, window_from,
+                           window_to)
+
+
+def add_session(store: Store, actor: Actor, base_layer: str, base_id: int, day, spec: SessionSpec,
+                moment: datetime | None = None) -> Session:
+    """One session of a base on ``day``."""
+    layer, feature = _managed_base(store, actor, base_layer, base_id)
+    spec = spec.checked(layer, feature)
+    day = _date(day, "date")
+    if day < today_china(moment):
+        raise BadRequest("date is in the past", field="date")
+    with store.transaction():
+        rows = [_row(base_layer, base_id, day, spec)]
+        return store.bookings.add_sessions(rows, actor.name, _stamp(moment or now_utc()))[0]
+
+
+def _row(base_layer: str, base_id: int, day: date, spec: SessionSpec) -> dict:
+    return {"base_layer": base_layer, "base_id": base_id, "date": day.isoformat(), **asdict(spec)}
+
+
+@dataclass
+class Pattern:
+    """A weekly pattern: the sessions it made and the public holidays it skipped."""
+
+    sessions: list[Session]
+    skipped_holidays: list[str] = field(default_factory=list)
+
+
+def add_pattern(store: Store, actor: Actor, base_layer: str, base_id: int, date_from, date_to,
+                weekdays: Iterable[int], spec: SessionSpec, moment: datetime | None = None) -> Pattern:
+    """Sessions on ``weekdays`` (1 = Monday .. 7 = Sunday) from ``date_from`` to ``date_to``, leaving
+    out China's public holidays (e.g. Tue/Thu 09:00-11:30 from 1 March to 30 June)."""
+    layer, feature = _managed_base(store, actor, base_layer, base_id)
+    spec = spec.checked(layer, feature)
+    first, last = _date(date_from, "date_from"), _date(date_to, "date_to")
+    if last < first:
+        raise BadRequest("date_to is before date_from", field="date_to")
+    if first < today_china(moment):
+        raise BadRequest("date_from is in the past", field="date_from")
+    days = sorted({_whole(d, "weekdays", 1, 7) for d in weekdays}) if weekdays else []
+    if not days:
+        raise BadRequest("weekdays must list days 1 (Monday) to 7 (Sunday)", field="weekdays")
+    rows, skipped = [], []
+    day = first
+    while day <= last:
+        if day.isoweekday() in days:
+            if hours.is_public_holiday(day):
+                skipped.append(day.isoformat())
+            else:
+                rows.append(_row(base_layer, base_id, day, spec))
+        day += timedelta(days=1)
+    if len(rows) > MAX_PATTERN_SESSIONS:
+        raise BadRequest(f"a pattern makes at most {MAX_PATTERN_SESSIONS} sessions; shorten the date range",
+                         field="date_to")
+    with store.transaction():
+        created = store.bookings.add_sessions(rows, actor.name, _stamp(moment or now_utc()))
+    return Pattern(created, skipped)
+
+
+def set_capacity(store: Store, actor: Actor, session_id: int, capacity: int) -> Session:
+    session = store.bookings.session(session_id)
+    _managed_base(store, actor, session.base_layer, session.base_id)
+    with store.transaction():
+        return store.bookings.set_capacity(session_id, _whole(capacity, "capacity", 1, MAX_CAPACITY), actor.name,
+                                           _stamp(now_utc()))
+
+
+def cancel_session(store: Store, actor: Actor, session_id: int, reason: str) -> list[int]:
+    """Cancel a session; its bookings become ``cancelled_by_base`` with the reason, which schools see."""
+    session = store.bookings.session(session_id)
+    _managed_base(store, actor, session.base_layer, session.base_id)
+    with store.transaction():
+        return store.bookings.cancel_session(session_id, _text(reason, "reason", 200), actor.name, _stamp(now_utc()))
+
+
+def public_sessions(store: Store, base_layer: str, base_id: int, date_from=None, date_to=None) -> list[dict]:
+    """Open sessions of a base with their remaining places: what anybody may see (no school names)."""
+    base_feature(store, base_layer, base_id)
+    first = _date(date_from, "from") if date_from else today_china()
+    last = _date(date_to, "to") if date_to else first + timedelta(days=WINDOW_FROM_DAYS)
+    return [session_dict(s) for s in store.bookings.sessions(base_layer, [base_id], first.isoformat(),
+                                                             last.isoformat())]
+
+
+def session_dict(session: Session) -> dict:
+    return {"id": session.id, "base_layer": session.base_layer, "base_id": session.base_id, "date": session.date,
+            "start": session.start, "end": session.end, "capacity": session.capacity, "booked": session.booked,
+            "remaining": session.remaining, "grades": session.grades, "window_from_days": session.window_from_days,
+            "window_to_days": session.window_to_days, "status": session.status,
+            "cancel_reason": session.cancel_reason}
+
+
+# -- bookings ---------------------------------------------------------------------------------
+
+@dataclass
+class Request:
+    """A school's booking request, as sent."""
+
+    session_id: int
+    pupils: int
+    teachers: int
+    grades: list[int]
+    unit: str
+    contact_name: str
+    contact_phone: str
+    note: str = ""
+
+    def body_hash(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def booking_dict(booking: Booking, with_contact: bool = True) -> dict:
+    out = {"id": booking.id, "session_id": booking.session_id, "school_layer": booking.school_layer,
+           "school_id": booking.school_id, "pupils": booking.pupils, "teachers": booking.teachers,
+           "headcount": booking.headcount, "grades": booking.grades, "unit": booking.unit, "note": booking.note,
+           "status": booking.status, "reason": booking.reason, "filing_required": booking.filing_required,
+           "filing_acknowledged": booking.filing_acknowledged, "created_at": booking.created_at,
+           "expires_at": booking.expires_at, "session": session_dict(booking.session) if booking.session else None}
+    if with_contact:
+        out.update(contact_name=booking.contact_name, contact_phone=booking.contact_phone)
+    return out
+
+
+def _check_request(request: Request, session: Session, rules: Rules, today: date) -> bool:
+    """Check ``request`` against the session and the rules; True when it must be filed with the bureau."""
+    _whole(request.pupils, "pupils", 0, MAX_CAPACITY)
+    _whole(request.teachers, "teachers", 0, MAX_CAPACITY)
+    if request.pupils + request.teachers < 1:
+        raise BadRequest("a booking is for one person or more", field="pupils")
+    grades = _grade_list(request.grades)
+    if request.unit not in UNITS:
+        raise BadRequest(f"unit must be one of {', '.join(UNITS)}", field="unit")
+    _text(request.contact_name, "contact_name", 40)
+    phone = _text(request.contact_phone, "contact_phone", 20)
+    if not _PHONE.match(phone.replace(" ", "")):
+        raise BadRequest("contact_phone must be a mobile (11 digits) or a landline with its area code",
+                         field="contact_phone")
+    _text(request.note, "note", 500, required=False)
+    if session.status != "open":
+        raise RuleRefused(f"the session is cancelled: {session.cancel_reason}", field="session_id")
+    day = date.fromisoformat(session.date)
+    opens, closes = day - timedelta(days=session.window_from_days), day - timedelta(days=session.window_to_days)
+    if not opens <= today <= closes:
+        raise RuleRefused(f"this session takes bookings from {opens} to {closes}", field="session_id")
+    wrong = [g for g in grades if g not in session.grades]
+    if wrong:
+        raise RuleRefused(f"this session is for grades {session.grades}, not {wrong}", field="grades")
+    filing = request.pupils + request.teachers >= rules.filing_headcount or request.unit == "grade"
+    if filing and (day - today).days < rules.filing_days:
+        raise RuleRefused(f"a trip of {rules.filing_headcount} people or more, or of a whole grade, is filed with "
+                          f"the education bureau at least {rules.filing_days} days ahead", field="session_id")
+    return filing
+
+
+def book(store: Store, actor: Actor, request: Request, rules: Rules = Rules(), key: str | None = None,
+         moment: datetime | None = None) -> Outcome:
+    """A school books places in a session: 201 with the booking (``requested``), 409 when too few
+    places remain (saying how many), 422 naming the rule for the rest.
+
+    With an idempotency ``key`` the first answer is kept with it, per account, in the booking's own
+    transaction: a retry with the same key and request gets that answer again; the same key with
+    another request is refused (422); keys are kept :data:`KEY_HOURS` hours.
+    """
+    if actor.role != "school" or actor.school is None:
+        raise NotFound("only a school books study tours", field="session_id")
+    moment = moment or now_utc()
+    stamp = _stamp(moment)
+    if key is not None:
+        _text(key, "Idempotency-Key", 100)
+    with store.transaction():
+        bookings = store.bookings
+        if key is not None:
+            bookings.forget_keys_before(_stamp(moment - timedelta(hours=KEY_HOURS)))
+            stored = bookings.claim_key(actor.name, key, request.body_hash(), stamp)
+            if stored is not None:
+                body_hash, status, response = stored
+                if body_hash != request.body_hash():
+                    raise RuleRefused("this Idempotency-Key was used with another request", field="Idempotency-Key")
+                return Outcome(status, json.loads(response), replayed=True)
+        outcome = _book(store, actor, request, rules, moment)
+        if key is not None:
+            bookings.store_response(actor.name, key, outcome.status, json.dumps(outcome.body, ensure_ascii=False))
+    return outcome
+
+
+def _book(store: Store, actor: Actor, request: Request, rules: Rules, moment: datetime) -> Outcome:
+    bookings = store.bookings
+    try:
+        session = bookings.session(_whole(request.session_id, "session_id", 1, 2 ** 62))
+        filing = _check_request(request, session, rules, today_china(moment))
+        school_layer, school_id = actor.school
+        if bookings.active_booking_of(session.id, school_layer, school_id) is not None:
+            raise RuleRefused("your school already has a booking for this session", field="session_id")
+        headcount = request.pupils + request.teachers
+        if not bookings.take_places(session.id, headcount):
+            raise TooFewPlaces(bookings.session(session.id).remaining, headcount)
+        expire = bookings.expire_days(session.base_layer, session.base_id, EXPIRE_DAYS)
+        booking_id = bookings.insert_booking({
+            **asdict(request), "school_layer": school_layer, "school_id": school_id, "filing_required": filing,
+            "created_at": _stamp(moment), "expires_at": _stamp(moment + timedelta(days=expire)),
+            "created_by": actor.name})
+        bookings._history("booking", booking_id, actor.name, _stamp(moment), {"status": [None, "requested"]})
+    except (BadRequest, RuleRefused, TooFewPlaces, NotFound, DuplicateBooking) as refused:
+        body = refused.to_dict()
+        if isinstance(refused, TooFewPlaces):
+            body["error"]["remaining"] = refused.remaining
+        return Outcome(refused.status, body)
+    return Outcome(201, booking_dict(bookings.booking(booking_id)))
+
+
+def _base_of(booking: Booking) -> tuple[str, int]:
+    return booking.session.base_layer, booking.session.base_id
+
+
+def confirm(store: Store, actor: Actor, booking_id: int) -> Booking:
+    """The base confirms a request; one that must be filed waits for the bureau's acknowledgement."""
+    with store.transaction():
+        booking = _visible(store, actor, booking_id)
+        if not may_manage(actor, _base_of(booking)):
+            raise Forbidden("only the base confirms a booking", field="id")
+        if booking.filing_required and not booking.filing_acknowledged:
+            raise RuleRefused("this trip is filed with the education bureau (需备案) and waits for its "
+                              "acknowledgement", field="status")
+        return store.bookings.change_status(booking_id, ("requested",), "confirmed", None, actor.name,
+                                            _stamp(now_utc()))
+
+
+def decline(store: Store, actor: Actor, booking_id: int, reason: str) -> Booking:
+    with store.transaction():
+        booking = _visible(store, actor, booking_id)
+        if not may_manage(actor, _base_of(booking)):
+            raise Forbidden("only the base declines a booking", field="id")
+        return store.bookings.change_status(booking_id, ("requested",), "declined", _text(reason, "reason", 200),
+                                            actor.name, _stamp(now_utc()))
+
+
+def cancel(store: Store, actor: Actor, booking_id: int, moment: datetime | None = None) -> Booking:
+    """A school cancels its booking until the session's cut-off (the end of its booking window)."""
+    moment = moment or now_utc()
+    with store.transaction():
+        booking = _visible(store, actor, booking_id)
+        if actor.school != (booking.school_layer, booking.school_id) and not actor.is_admin:
+            raise Forbidden("only the school cancels its booking", field="id")
+        cutoff = date.fromisoformat(booking.session.date) - timedelta(days=booking.session.window_to_days)
+        if today_china(moment) > cutoff:
+            raise RuleRefused(f"bookings of this session can be cancelled until {cutoff}", field="status")
+        return store.bookings.change_status(booking_id, ACTIVE, "cancelled", None, actor.name, _stamp(moment))
+
+
+def acknowledge_filing(store: Store, actor: Actor, booking_id: int) -> Booking:
+    if not actor.is_admin:
+        _visible(store, actor, booking_id)
+        raise Forbidden("the education bureau acknowledges a filing", field="id")
+    with store.transaction():
+        store.bookings.booking(booking_id)
+        return store.bookings.acknowledge_filing(booking_id, actor.name, _stamp(now_utc()))
+
+
+def expire_due(store: Store, moment: datetime | None = None) -> list[int]:
+    """Expire the requests nobody answered in time, freeing their places; returns their ids."""
+    moment = moment or now_utc()
+    expired = []
+    for booking_id in store.bookings.due_for_expiry(_stamp(moment)):
+        with store.transaction():
+            try:
+                store.bookings.change_status(booking_id, ("requested",), "expired", None, "system", _stamp(moment))
+            except Conflict:
+                continue  # answered meanwhile
+            expired.append(booking_id)
+    return expired
+
+
+def visible_bookings(store: Store, actor: Actor, **filters) -> list[Booking]:
+    """The bookings ``actor`` may see: a school its own, a base manager its bases', the bureau all."""
+    if actor.is_admin:
+        return store.bookings.bookings(**filters)
+    if actor.role == "school" and actor.school is not None:
+        return store.bookings.bookings(school=actor.school, **filters)
+    if actor.role == "base_manager":
+        found = []
+        for layer in {layer for layer, _ in actor.bases}:
+            ids = [fid for lay, fid in actor.bases if lay == layer]
+            found += store.bookings.bookings(base=(layer, ids), **filters)
+        return sorted(found, key=lambda b: (b.session.date, b.session.start, b.id))
+    return []
+
+
+def check(store: Store) -> list[tuple[int, int, int]]:
+    """Sessions whose booked count differs from the sum of their active bookings (never, by design)."""
+    return store.bookings.integrity()
+
+
+def session_start(session: Session) -> datetime:
+    hh, mm = (int(v) for v in session.start.split(":"))
+    return datetime.combine(date.fromisoformat(session.date), time(hh, mm), CHINA_TIME)
