@@ -107,7 +107,7 @@ def parse_closed(text: str | None) -> tuple[tuple[str, int], ...]:
 
 def sites_text(sites) -> str:
     """Inverse of :func:`parse_sites`."""
-    return ";".join(f"{lon:g},{lat:g}" for lon, lat in sites)
+    return ";".join(f"{lon!r},{lat!r}" for lon, lat in sites)
 
 
 def closed_text(closed) -> str:

@@ -9,7 +9,7 @@ from shapely.geometry import Point, box
 
 from mapservice.cli import main
 from mapservice.errors import BadRequest
-from mapservice.planning import CoverageRequest, parse_closed, parse_sites, plan
+from mapservice.planning import CoverageRequest, closed_text, parse_closed, parse_sites, plan, sites_text
 from mapservice.store.geopackage import GeoPackageStore
 
 # Two districts side by side; about 94 m per 0.001 degree of longitude at 32.39 N.
@@ -87,6 +87,8 @@ def test_what_ifs_add_sites_and_close_supply(store):
         plan(store, CoverageRequest(supply=("parent_schools",), demand="communities", closed=(("venues", 1),)))
     assert caught.value.field == "close"
     assert parse_sites("119.4,32.3;119.5,32.4") == ((119.4, 32.3), (119.5, 32.4))
+    precise = ((119.5694811, 32.6617032), (119.0, 32.0))
+    assert parse_sites(sites_text(precise)) == precise and parse_closed(closed_text((("a", 1),))) == (("a", 1),)
     for text, field in (("119.4", "add"), ("200,10", "add"), ("nan,1", "add")):
         with pytest.raises(BadRequest) as caught:
             parse_sites(text)
