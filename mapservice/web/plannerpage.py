@@ -6,6 +6,7 @@ The page makes one request per change of the form, ``/api/plan``, and draws what
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from folium.elements import JSCSSMixin
 from marshmallow import EXCLUDE, ValidationError
@@ -85,10 +86,7 @@ def page_context(layers: LayerRegistry, settings: Settings, args: Mapping[str, s
     radius = query.radius_m if query.radius_m is not None else RADII_M[1]
     minutes = query.minutes if minutes_mode else DEFAULT_MINUTES
     # The query the form shows, as the script will send it: links work before the script runs.
-    shown = PlannerQuery(supply=query.supply, demand=query.demand, radius_m=None if minutes_mode else radius,
-                         minutes=minutes if minutes_mode else None, district=query.district,
-                         supply_where=query.supply_where, weight=query.weight, count=query.count,
-                         candidates=query.candidates)
+    shown = replace(query, radius_m=None if minutes_mode else radius, minutes=minutes if minutes_mode else None)
     # The coverage API answers in WGS 84 only, so over GCJ-02 (Amap) tiles its points would sit
     # ~500 m off: the planner then draws the district outlines as its base instead.
     tiles = settings.tile_crs != "gcj02"
