@@ -30,10 +30,17 @@ export function createMapView(map, cfg, S, phone) {
       .map((key) => [key, L.featureGroup().addTo(map)])),
     outlines: L.featureGroup().addTo(map),
     districts: [], bounds: {}, region: null, district: "", selected: "", gapSets: null, picks: [], view: null,
+    zooming: false, pendingFit: null,
     onSelect: () => {}, onScenario: { close: () => {}, reopen: () => {}, move: () => {}, remove: () => {} },
   };
   mv.legend = createLegend(mv);
+  // Leaflet drops a zoom asked for while another is animating: a fit asked for then waits for its end.
+  map.on("zoomanim", () => { mv.zooming = true; });
   map.on("zoomend", () => {
+    mv.zooming = false;
+    const fit = mv.pendingFit;
+    mv.pendingFit = null;
+    if (fit) fit();
     showGaps(mv);
     spreadPicks(mv);
   });
@@ -123,7 +130,10 @@ export function fitDistrict(mv, name) {
   const bounds = name ? mv.bounds[name] : mv.region;
   const box = mv.legend.control.getContainer();
   const side = box && box.open && !mv.phone.matches ? box.offsetWidth + 16 : 16;
-  if (bounds) mv.map.fitBounds(bounds, { paddingTopLeft: [56, 16], paddingBottomRight: [side, 16] });
+  if (!bounds) return;
+  const fit = () => mv.map.fitBounds(bounds, { paddingTopLeft: [56, 16], paddingBottomRight: [side, 16] });
+  if (mv.zooming) mv.pendingFit = fit;
+  else fit();
 }
 
 function gapLayer(mv, gaps) {
