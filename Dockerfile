@@ -10,4 +10,5 @@ RUN useradd --create-home yuren
 USER yuren
 EXPOSE 8000
 # init is idempotent: it creates the tables and, on an empty database, loads the demo region.
-CMD ["sh", "-c", "mapservice init && exec gunicorn --bind 0.0.0.0:8000 --workers 2 --threads 8 'mapservice.app:create_app()'"]
+# serve runs gunicorn with the worker of mapservice/server.py (JSON refusals, no banner, SO_REUSEPORT).
+CMD ["sh", "-c", "mapservice init && exec mapservice serve --host 0.0.0.0 --port 8000 --workers 2 --threads 8"]

@@ -10,6 +10,11 @@ on a prepared GeoPackage, and sends it from this process, over loopback, three s
 - bbox:    ``/api/layers/venues/features?bbox=<3 km x 3 km box>&limit=20`` around random points
 - trivial: ``/api/places?q=zzzz&layers=districts&limit=1``, the baseline (see TRIVIAL below)
 
+For each series it also prints how many requests each server process (gunicorn worker) answered,
+found from the loopback connection each request went on (/proc/net/tcp and the workers' file
+descriptors): ``mapservice serve`` gives each worker its own SO_REUSEPORT socket, so keep-alive
+connections spread over the workers instead of one worker taking them all.
+
 Query points are drawn like ``bench/nearby.py``'s: half in a dense normal cluster around the old
 town (119.42, 32.39), half uniform over lon 119.0-119.9 / lat 32.2-33.2. Each series is preceded
 by ``--warmup`` requests that are not counted (the first nearby call in a server process builds
@@ -291,6 +296,35 @@ def group_cpu_s(pgid: int) -> float | None:
     return total / tick
 
 
+def _tcp_inode(client_port: int, server_port: int) -> str | None:
+    """The inode of the server's end of the loopback connection from ``client_port`` (/proc/net/tcp)."""
+    wanted_local, wanted_remote = f"0100007F:{server_port:04X}", f"0100007F:{client_port:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == wanted_local and fields[2] == wanted_remote:
+            return fields[9]
+    return None
+
+
+def worker_of(sock: socket.socket, server_port: int, pgid: int) -> int | None:
+    """The pid of the server process (gunicorn worker) holding the other end of ``sock``, on Linux."""
+    if not os.path.isdir("/proc"):
+        return None
+    inode = _tcp_inode(sock.getsockname()[1], server_port)
+    if inode is None:
+        return None
+    target = f"socket:[{inode}]"
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.getpgid(int(entry)) != pgid:
+                continue
+            if any(os.readlink(f"/proc/{entry}/fd/{fd}") == target for fd in os.listdir(f"/proc/{entry}/fd")):
+                return int(entry)
+        except OSError:
+            continue
+    return None
+
+
 # -- client ------------------------------------------------------------------------------------
 @dataclass
 class Result:
@@ -302,6 +336,8 @@ class Result:
     server_cpu_s: float | None
     client_cpu_s: float
     sample_error: str
+    #: Requests answered by each server process (pid), from the connection each was sent on.
+    per_worker: dict
 
     @property
     def errors(self) -> int:
@@ -317,13 +353,16 @@ def load_series(port: int, pgid: int, name: str, paths: list[str], concurrency: 
     n = len(paths)
     ms, statuses, nbytes = np.zeros(n), np.zeros(n, dtype=int), np.zeros(n, dtype=int)
     next_index, lock, errors = iter(range(n)), threading.Lock(), []
+    per_worker: dict = {}
     ready = threading.Barrier(concurrency + 1)
 
     def worker() -> None:
         conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+        mapped, pid = None, None
         try:
             conn.connect()
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            mapped, pid = conn.sock, worker_of(conn.sock, port, pgid)
             ready.wait()
             while True:
                 with lock:
@@ -338,6 +377,11 @@ def load_series(port: int, pgid: int, name: str, paths: list[str], concurrency: 
                     conn.close()  # reconnect on the next request; this one counts as an error
                 ms[i] = (time.perf_counter() - start) * 1000
                 statuses[i], nbytes[i] = status, len(body)
+                # A new connection (or one the worker had not accepted yet when asked): which worker has it.
+                if conn.sock is not None and (conn.sock is not mapped or pid is None):
+                    mapped, pid = conn.sock, worker_of(conn.sock, port, pgid)
+                with lock:
+                    per_worker[pid] = per_worker.get(pid, 0) + 1
                 if status != 200 and not errors:
                     errors.append(f"{status} {paths[i]}: {body[:300].decode('utf-8', 'replace')}")
         finally:
@@ -353,7 +397,8 @@ def load_series(port: int, pgid: int, name: str, paths: list[str], concurrency: 
     seconds = time.perf_counter() - start
     client_cpu, cpu1 = time.process_time() - client0, group_cpu_s(pgid)
     server_cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
-    return Result(name, seconds, ms, statuses, nbytes, server_cpu, client_cpu, errors[0] if errors else "")
+    return Result(name, seconds, ms, statuses, nbytes, server_cpu, client_cpu, errors[0] if errors else "",
+                  per_worker)
 
 
 def run_case(kind: str, dataset: str, gpkg: Path, args, paths: dict, warmup: dict, log_dir: Path) -> list[Result]:
@@ -382,6 +427,10 @@ def report(label: str, results: list[Result], args) -> None:
         server = f"{r.server_cpu_s * 1000 / n:.2f}" if r.server_cpu_s is not None else "n/a"
         print(f"  {r.name:<8} {n / r.seconds:>7.0f} {r.median:>10.2f} {np.percentile(r.ms, 95):>8.2f} {r.errors:>7d} "
               f"{r.median / base:>14.2f}x {server:>18} {r.client_cpu_s * 1000 / n:>18.2f} {r.nbytes.mean():>11.0f}")
+    for r in results:
+        counts = sorted(r.per_worker.values(), reverse=True)
+        print(f"  requests per worker, {r.name}: {', '.join(map(str, counts))} over {len(counts)} process(es)"
+              f" (busiest/idlest {counts[0] / max(1, counts[-1]):.2f})")
     for r in results:
         if r.sample_error:
             print(f"  first error of {r.name}: {r.sample_error}")

@@ -11,7 +11,7 @@ from typing import NoReturn
 import click
 from tqdm import tqdm
 
-from . import i18n, planning
+from . import budget, i18n, planning
 from .errors import MapserviceError
 from .exporter import FORMATS, export_layer
 from .i18n import t
@@ -31,10 +31,11 @@ def _settings() -> Settings:
         _fail(exc)
 
 
-def _service(settings: Settings | None = None) -> Service:
-    """The service for the ``MAPSERVICE_*`` settings; bad settings or layer files end the command."""
+def _service(settings: Settings | None = None, require_store: bool = True) -> Service:
+    """The service for the ``MAPSERVICE_*`` settings; bad settings or layer files end the command,
+    and so does an unreachable store unless not ``require_store``."""
     try:
-        return open_service(settings or _settings())
+        return open_service(settings or _settings(), require_store=require_store)
     except MapserviceError as exc:
         _fail(exc)
 
@@ -70,32 +71,23 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     """
     from .app import create_app
 
-    service = _service()
-    _load_demo_if_empty(service)
+    service = _service(require_store=False)
+    if service.ready:
+        _load_demo_if_empty(service)
+    else:
+        click.echo("warning: the store is not answering; serving 503 until it does", err=True)
     settings = service.settings
     where = "PostGIS" if settings.uses_postgis else settings.database_url
     click.echo(f"Yuren Map on http://{host}:{port}/  (store: {where})", err=True)
     try:
-        from gunicorn.app.base import BaseApplication
-    except ImportError:
+        from . import server
+    except ImportError:  # no gunicorn (Windows)
         import waitress
 
-        waitress.serve(create_app(service=service), host=host, port=port, threads=threads, ident="yuren-map")
+        waitress.serve(create_app(service=service), host=host, port=port, threads=threads, ident="")
         return
     service.close()  # connections do not survive the fork: each worker opens its own
-
-    class Server(BaseApplication):
-        # Each worker builds its own app (and connections) after the fork; no access log, so
-        # the places families search from are never written down.
-        def load_config(self):
-            for key, value in {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                               "worker_class": "gthread", "accesslog": None, "loglevel": "warning"}.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            return create_app(settings)
-
-    Server().run()
+    server.run(lambda: create_app(settings), host, port, workers, threads)
 
 
 @main.command()
@@ -143,15 +135,21 @@ def _print_report(report: ImportReport) -> None:
                             "(default: the file's, else WGS 84).")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), help="Write rejected rows to this CSV.")
-def import_(layer: str, file: Path, crs: str | None, dry_run: bool, report_path: Path | None) -> None:
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="When another process is writing to the GeoPackage: wait for it, or stop at once (exit 2).")
+def import_(layer: str, file: Path, crs: str | None, dry_run: bool, report_path: Path | None, wait: bool) -> None:
     """Import FILE (CSV, XLSX, GeoJSON, GeoPackage, zipped Shapefile) into LAYER.
 
     Exit status: 0 all rows valid, 1 some rows rejected (the valid ones are written), 2 nothing
-    could be read.
+    could be read, or (--no-wait) another process is writing to the store.
     """
+    def waiting() -> None:
+        click.echo("another process is writing to the store; waiting for it to finish (Ctrl-C stops) ...", err=True)
+
     with _service() as service:
         try:
-            report = import_file(service.store, layer, file, crs=crs, dry_run=dry_run, progress=progress)
+            report = import_file(service.store, layer, file, crs=crs, dry_run=dry_run, progress=progress,
+                                 wait=wait, on_wait=waiting)
         except MapserviceError as exc:
             _fail(exc)
     _print_report(report)
@@ -198,7 +196,8 @@ def coverage_(supply, demand, radius, minutes, district, weight, supply_where, c
         try:
             if output:
                 downloads.check_suffix(output)
-            with tqdm(total=1, desc="coverage", file=sys.stderr, leave=False) as bar:
+            with tqdm(total=1, desc="coverage", file=sys.stderr, leave=False) as bar, \
+                    budget.spending(service.settings.max_pairs):
                 result = planning.plan(service.store, request, count)
                 bar.update()
         except MapserviceError as exc:

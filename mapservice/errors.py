@@ -42,6 +42,23 @@ class Conflict(MapserviceError):
     status = 409
 
 
+class Unavailable(MapserviceError):
+    """The store cannot answer now (503): its database is unreachable or another process holds it.
+
+    ``retry_after`` is the seconds after which asking again makes sense (the ``Retry-After`` header).
+    """
+
+    status = 503
+
+    def __init__(self, message: str, field: str | None = None, status: int | None = None, retry_after: int = 2):
+        super().__init__(message, field, status)
+        self.retry_after = retry_after
+
+
+class StoreBusy(Unavailable):
+    """Another process is writing to the store and this one was asked not to wait (503)."""
+
+
 class LayerConfigError(MapserviceError):
     """A layer file is malformed; raised at start-up with the file and field named."""
 

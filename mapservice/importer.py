@@ -23,6 +23,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
+from . import parsing
 from .errors import BadRequest
 from .geo import TO_WGS84
 from .layers import Layer
@@ -168,10 +169,9 @@ def _number(value) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     try:
-        number = float(str(value).strip())
+        return parsing.number(value if isinstance(value, (int, float)) else str(value))
     except ValueError:
         return None
-    return number if math.isfinite(number) else None
 
 
 def _stable_id(layer: Layer, name: str, geometry: BaseGeometry) -> str:
@@ -267,29 +267,53 @@ class _Reader:
         if errors:
             return None, [RowError(line, f, reason, value) for f, reason, value in errors]
         source_id = str(record.get(self.source_column) or "").strip() if self.source_column else ""
-        if source_id.endswith(".0") and source_id[:-2].isdigit():  # ids read as floats from XLSX/GDAL
-            source_id = source_id[:-2]
+        if source_id.endswith(".0") and source_id[:-2].isascii() and source_id[:-2].isdigit():
+            source_id = source_id[:-2]  # ids read as floats from XLSX/GDAL
+        try:
+            parsing.text(source_id)
+        except ValueError as exc:
+            return None, [RowError(line, "source_id", str(exc), _shown(source_id))]
         return Row(source_id or _stable_id(self.layer, values["name"], geometry), values, geometry, generated), []
 
 
 def _shown(value) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)[:80]
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else parsing.visible(str(value)[:80])
 
 
 def import_file(store: Store, layer_id: str, path: str | Path, crs: str | None = None,
-                dry_run: bool = False, progress: Callable | None = None) -> ImportReport:
+                dry_run: bool = False, progress: Callable | None = None, wait: bool = True,
+                on_wait: Callable[[], None] | None = None) -> ImportReport:
     """Validate ``path`` against layer ``layer_id`` and upsert its good rows into ``store``.
 
     ``crs`` overrides the file's CRS (CSV/XLSX default to WGS 84). ``progress`` wraps an
     iterable (e.g. ``tqdm``) to show progress. Raises BadRequest when the file as a whole is
     unusable (unreadable, no coordinates, a required column missing): then nothing is written.
+
+    A real run takes the store's write lock before it reads the file (:meth:`Store.writing`): when
+    another process holds it, ``on_wait()`` is called and the import waits, or with ``wait=False``
+    raises :class:`~mapservice.errors.StoreBusy` before reading anything. A dry run takes no lock.
     """
     layer = store.layers.require(layer_id)
-    path = Path(path)
+    if dry_run:
+        return _check_file(layer, Path(path), crs, dry_run, progress)[0]
+    with store.writing(on_wait, wait):
+        report, rows = _check_file(layer, Path(path), crs, dry_run, progress)
+        wrap = progress or (lambda iterable, **_: iterable)
+        chunks = [rows[i:i + WRITE_CHUNK] for i in range(0, len(rows), WRITE_CHUNK)]
+        for chunk in wrap(chunks, desc=f"write {layer_id}", unit="chunk"):
+            result = store.upsert(layer_id, chunk)
+            report.inserted += result.inserted
+            report.updated += result.updated
+    return report
+
+
+def _check_file(layer: Layer, path: Path, crs: str | None, dry_run: bool,
+                progress: Callable | None) -> tuple[ImportReport, list[Row]]:
+    """Read and validate every row of ``path``: the report (errors, counts) and the good rows."""
     frame, file_crs, first_line = read_source(path)
     chosen = parse_crs(crs) if crs else file_crs
     reader = _Reader(layer, frame, chosen, first_line)
-    report = ImportReport(layer=layer_id, source=str(path), total=len(frame), dry_run=dry_run,
+    report = ImportReport(layer=layer.id, source=str(path), total=len(frame), dry_run=dry_run,
                           ignored_columns=reader.ignored)
     rows: list[Row] = []
     seen: dict[str, int] = {}
@@ -305,12 +329,4 @@ def import_file(store: Store, layer_id: str, path: str | Path, crs: str | None =
             continue
         seen[row.source_id] = first_line + index
         rows.append(row)
-    if dry_run or not rows:
-        return report
-    chunks = [rows[i:i + WRITE_CHUNK] for i in range(0, len(rows), WRITE_CHUNK)]
-    with store.transaction():
-        for chunk in wrap(chunks, desc=f"write {layer_id}", unit="chunk"):
-            result = store.upsert(layer_id, chunk)
-            report.inserted += result.inserted
-            report.updated += result.updated
-    return report
+    return report, rows

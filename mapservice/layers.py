@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from . import hours
+from . import hours, parsing
 from .errors import LayerConfigError
 from .resources import resource_dir
 
@@ -128,6 +128,8 @@ class Attribute:
 
     def _parse_present(self, raw: Any) -> Any:
         kind = self.type
+        if isinstance(raw, str):
+            parsing.text(raw)
         if kind == "text":
             text = str(raw).strip()
             if self.pattern and not re.fullmatch(self.pattern, text):
@@ -168,23 +170,14 @@ class Attribute:
         return codes or None
 
     def _parse_number(self, raw: Any) -> int | float:
-        if isinstance(raw, bool):
-            raise ValueError(f"{raw!r} is not a number")
-        try:
-            number = float(str(raw).strip().replace(",", "")) if isinstance(raw, str) else float(raw)
-        except (TypeError, ValueError):
-            raise ValueError(f"{raw!r} is not a number") from None
-        if not math.isfinite(number):
-            raise ValueError(f"{raw!r} is not a finite number")
+        """A whole number (64-bit) or a finite number within the attribute's min/max; text may group
+        thousands with commas (1,200)."""
+        value = raw.strip().replace(",", "") if isinstance(raw, str) else raw
         if self.type == "integer":
-            if number != int(number):
-                raise ValueError(f"{raw!r} is not a whole number")
-            number = int(number)
-        if self.min is not None and number < self.min:
-            raise ValueError(f"{number} is below the minimum {self.min:g}")
-        if self.max is not None and number > self.max:
-            raise ValueError(f"{number} is above the maximum {self.max:g}")
-        return number
+            low = max(parsing.INT64_MIN, math.ceil(self.min)) if self.min is not None else parsing.INT64_MIN
+            high = min(parsing.INT64_MAX, math.floor(self.max)) if self.max is not None else parsing.INT64_MAX
+            return parsing.whole_number(value, low, high)
+        return parsing.number(value, self.min, self.max)
 
     def to_text(self, value: Any) -> str | None:
         """Serialise a stored value for a text column (CSV, filters): lists join with ';'."""

@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping
 
+from . import budget, parsing
 from .analysis.access import two_step_fca
 from .analysis.classify import class_index, quantile_breaks
 from .analysis.coverage import (
@@ -80,12 +81,13 @@ def parse_sites(text: str | None) -> tuple[tuple[float, float], ...]:
         return ()
     sites = []
     for part in text.split(";"):
+        values = part.split(",")
         try:
-            lon, lat = (float(v) for v in part.split(","))
+            lon, lat = parsing.number(values[0], -180, 180), parsing.number(values[-1], -90, 90)
         except ValueError:
-            raise BadRequest(f"add: {part!r} is not lon,lat", field="add") from None
-        if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-            raise BadRequest(f"add: {part!r} is not a longitude and latitude in degrees", field="add")
+            raise BadRequest(f"add: {part!r} is not a longitude and latitude in degrees", field="add") from None
+        if len(values) != 2:
+            raise BadRequest(f"add: {part!r} is not lon,lat", field="add")
         sites.append((round(lon, 7), round(lat, 7)))
     if len(sites) > MAX_SCENARIO_SITES:
         raise BadRequest(f"add: at most {MAX_SCENARIO_SITES} hypothetical sites", field="add")
@@ -203,6 +205,7 @@ def plan(store: Store, request: CoverageRequest, count: int = DEFAULT_COUNT, can
         demand = demand[demand["district"] == scope].reset_index(drop=True)
     demand["weight"] = (pd.to_numeric(demand[weight.name], errors="coerce").fillna(0).to_numpy(float)
                         if weight is not None and len(demand) else np.ones(len(demand)))
+    budget.check_time()
     result = coverage_frame(demand, supply, radius, weight="weight")
     found = result.nearest_index >= 0
     nearest = np.maximum(result.nearest_index, 0)
@@ -214,6 +217,7 @@ def plan(store: Store, request: CoverageRequest, count: int = DEFAULT_COUNT, can
     capacity = _capacity(supply, supply_layers)
     d_lon, d_lat = demand.geometry.x.to_numpy(), demand.geometry.y.to_numpy()
     s_lon, s_lat = supply.geometry.x.to_numpy(), supply.geometry.y.to_numpy()
+    budget.check_time()
     demand["access"] = two_step_fca(d_lon, d_lat, demand["weight"].to_numpy(), s_lon, s_lat, capacity, radius)
     supply["in_scope"] = supply["district"] == scope if scope is not None else True
     summary = summarize_by_district(demand["district"].to_numpy(), demand["weight"].to_numpy(), result.covered,
@@ -222,6 +226,7 @@ def plan(store: Store, request: CoverageRequest, count: int = DEFAULT_COUNT, can
     if scope is not None:
         districts = districts[districts["district"] == scope].reset_index(drop=True)
     resolution = h3_resolution_for_radius(radius)
+    budget.check_time()
     gaps = gap_cells(d_lon, d_lat, demand["weight"].to_numpy(), result.covered, resolution)
     overview_resolution = min(resolution, OVERVIEW_RESOLUTION)
     overview = coarser_gaps(gaps, overview_resolution)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from .budget import DEFAULT_MAX_PAIRS
 from .errors import MapserviceError
 
 PREFIX = "MAPSERVICE_"
@@ -43,6 +44,10 @@ def _choices(*values: str) -> dict:
     return {"choices": values}
 
 
+def _positive() -> dict:
+    return {"positive": True}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Run-time settings; ``from_env`` reads them, tests pass them directly."""
@@ -65,6 +70,12 @@ class Settings:
     filing_headcount: int = 200
     #: ... at least this many days ahead; such bookings wait for the bureau before the base confirms.
     filing_days: int = 7
+    #: Point pairs within the radius one analysis may hold (2SFCA, siting): its memory bound.
+    max_pairs: int = field(default=DEFAULT_MAX_PAIRS, metadata=_positive())
+    #: Seconds one analysis request (planner, coverage, export, report) may run before it is stopped (503).
+    analysis_seconds: float = field(default=10.0, metadata=_positive())
+    #: Analysis requests one server process runs at once; more are answered 503 with Retry-After.
+    analysis_concurrency: int = field(default=2, metadata=_positive())
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -93,6 +104,8 @@ class Settings:
             value = getattr(self, f.name)
             if not isinstance(value, _TYPES[f.type]) or (f.type == "int" and isinstance(value, bool)):
                 raise SettingsError(f"{variable(f.name)} must be {_WORDS[f.type]}", field=variable(f.name))
+            if f.metadata.get("positive") and not value > 0:
+                raise SettingsError(f"{variable(f.name)} must be more than 0, not {value!r}", field=variable(f.name))
             choices = f.metadata.get("choices")
             if choices and value not in choices:
                 raise SettingsError(f"{variable(f.name)} must be one of {', '.join(choices)}, not {value!r}",

@@ -9,6 +9,7 @@ never downloaded.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,12 +38,26 @@ def need_browser() -> None:
         pytest.skip(reason)
 
 
+_FUNCTION = re.compile(r"^\s*(?:async\s+)?(?:function\b|\([^()]*\)\s*=>|\w+\s*=>)")
+
+
+def as_function(expression: str) -> str:
+    """A JS predicate as a function: Playwright evaluates a bare expression with eval, which the
+    pages' Content-Security-Policy (no 'unsafe-eval') forbids; a function it calls directly."""
+    return expression if _FUNCTION.match(expression) else f"() => ({expression})"
+
+
 class Watched:
-    """A page plus what it did wrong: console errors, uncaught exceptions, off-site requests."""
+    """A page plus what it did wrong: console errors, uncaught exceptions, off-site requests.
+
+    The page's ``wait_for_function`` takes bare expressions as well as functions (:func:`as_function`).
+    """
 
     def __init__(self, page, server: str):
         self.page = page
         self.problems: list[str] = []
+        wait = page.wait_for_function
+        page.wait_for_function = lambda expression, *args, **kwargs: wait(as_function(expression), *args, **kwargs)
         host = urlsplit(server).netloc
         page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))

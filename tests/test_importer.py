@@ -175,3 +175,29 @@ def test_export_import_round_trip_is_lossless(store, tmp_path, fmt):
 def store_delete_all(store, layer_id):
     for feature in store.features(layer_id, limit=10_000).features:
         store.delete(layer_id, feature.id)
+
+
+def test_huge_integers_and_nul_bytes_are_reported_rows_and_dry_run_agrees(store, tmp_path):
+    path = write(tmp_path / "c.csv", "name,kind,population,children,lon,lat\n"
+                 "好社区,村,1200,100,119.40,32.39\n"                       # line 2: good
+                 "大社区,村,9223372036854775808,1,119.41,32.39\n"          # line 3: 2^63
+                 "负社区,村,10,-9223372036854775809,119.42,32.39\n"        # line 4: below -2^63 (and below 0)
+                 "空\x00字,村,10,1,119.43,32.39\n"                         # line 5: NUL in a text cell
+                 "好社区二,村,9223372036854775807,1,119.44,32.39\n"        # line 6: 2^63 - 1 fits
+                 "数字,村,１２,1,119.45,32.39\n")                         # line 7: full-width digits
+    dry = import_file(store, "communities", path, dry_run=True)
+    report = import_file(store, "communities", path)
+    assert [(e.line, e.field) for e in report.errors] == [(3, "population"), (4, "children"), (5, "name"),
+                                                          (7, "population")]
+    assert [(e.line, e.field, e.reason) for e in dry.errors] == [(e.line, e.field, e.reason) for e in report.errors]
+    assert dry.accepted == report.accepted == report.inserted == 2 and store.counts()["communities"] == 2
+    assert report.errors[2].value == "空\\x00字"
+    names = {f.properties["name"]: f.properties["population"] for f in store.features("communities").features}
+    assert names == {"好社区": 1200, "好社区二": 2**63 - 1}
+
+
+def test_a_nul_in_a_source_id_is_a_reported_row(store, tmp_path):
+    path = write(tmp_path / "v.csv", "source_id,name,category,free,lon,lat\n"
+                                     "a\x00,馆,museum,true,119.40,32.39\nb,馆二,museum,true,119.41,32.39\n")
+    report = import_file(store, "venues", path)
+    assert [(e.line, e.field) for e in report.errors] == [(2, "source_id")] and report.inserted == 1

@@ -127,7 +127,7 @@ def test_chinese_popup_marks_generated_features(client, town):
     store = town
     store.create("venues", {"name": "示例馆", "category": "museum", "free": True}, Point(119.4005, 32.39),
                  generated=True)
-    popup = nearby(client, limit=1, popup="1").get_json()["features"][0]["properties"]["popup"]
+    popup = nearby(client, limit=1, popup="true").get_json()["features"][0]["properties"]["popup"]
     assert popup["title"] == "示例馆" and popup["generated"] is True and "生成" in popup["generated_note"]
     assert dict(popup["facts"])["费用"] == "免费"
 

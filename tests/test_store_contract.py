@@ -1,6 +1,7 @@
 """One contract, two stores: every test here runs on GeoPackage and on PostGIS."""
 import numpy as np
 import pytest
+import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, Polygon
 
@@ -207,3 +208,55 @@ def test_bad_input_is_a_4xx_naming_the_field(store, call, field):
         call(store)
     assert info.value.status in (400, 404) and info.value.field == field
     assert store.counts()["venues"] == 0
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda s: s.create("venues", {**VENUE, "name": "馆\x00"}, Point(119, 32)), "name"),
+    (lambda s: s.create("venues", {**VENUE, "address": "路\x1b"}, Point(119, 32)), "address"),
+    (lambda s: s.create("communities", {"name": "社区", "kind": "village", "population": 2**63}, Point(119, 32)), "population"),
+    (lambda s: s.features("venues", filters={"name": "\x00"}), "name"),
+    (lambda s: s.features("communities", filters={"population": "1e20"}), "population"),
+    (lambda s: s.features("communities", filters={"population": "٣"}), "population"),
+    (lambda s: s.features("venues", offset=2**63), "offset"),
+    (lambda s: s.get("venues", 2**63), "id"),
+    (lambda s: s.find_by_name("\x00"), "q"),
+    (lambda s: s.find_by_name("馆\x7f"), "q"),
+    (lambda s: s.nearest(119, 32, ["venues"], filters={"category": "museum\x00"}), "category"),
+])
+def test_out_of_range_numbers_and_control_characters_are_refused_alike(store, call, field):
+    store.create("communities", {"name": "社区", "kind": "village", "population": 2**63 - 1}, Point(119.4, 32.4))
+    with pytest.raises(BadRequest) as info:
+        call(store)
+    assert info.value.field == field
+    assert store.counts()["venues"] == 0
+    assert store.features("communities").features[0].properties["population"] == 2**63 - 1
+
+
+def test_a_layer_named_twice_is_searched_once(store):
+    store.upsert("venues", venue_rows([119.40, 119.41], [32.39] * 2))
+    hits = store.nearest(119.4, 32.39, ["venues", "venues"], radius_m=5000, limit=2)
+    assert [h.feature.properties["source_id"] for h in hits] == ["v0", "v1"]
+
+
+def test_bbox_answers_are_exact_over_random_boxes(store):
+    """200 random 3 km boxes against a shapely reference: exactly the features in each box (edges
+    included), the exact numberMatched and the same first page, on points a hair inside and outside."""
+    rng = np.random.default_rng(15)
+    lons, lats = rng.uniform(119.30, 119.50, 3000), rng.uniform(32.30, 32.50, 3000)
+    boxes = []
+    for _ in range(200):
+        minx, miny = rng.uniform(119.30, 119.47), rng.uniform(32.30, 32.47)
+        boxes.append((minx, miny, minx + 0.032, miny + 0.027))  # about 3 km each way
+    # Points on the edges of some boxes, and 1e-7 degree (about 1 cm) inside and outside them.
+    for minx, miny, maxx, maxy in boxes[:40]:
+        for dx in (-1e-7, 0.0, 1e-7):
+            lons = np.append(lons, [minx + dx, maxx + dx, (minx + maxx) / 2])
+            lats = np.append(lats, [(miny + maxy) / 2, (miny + maxy) / 2, maxy + dx])
+    store.upsert("venues", venue_rows(lons, lats))
+    fids = np.array(sorted(f.id for f in store.features("venues", limit=10_000).features))
+    points = shapely.points(lons, lats)
+    for bbox in boxes:
+        inside = np.flatnonzero(shapely.covers(shapely.box(*bbox), points))
+        page = store.features("venues", bbox=bbox, limit=50)
+        assert page.number_matched == len(inside), bbox
+        assert [f.id for f in page.features] == fids[inside][:50].tolist(), bbox

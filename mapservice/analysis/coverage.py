@@ -13,6 +13,7 @@ that band are decided by a full geodesic computation.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from .. import budget
 from ..errors import BadRequest
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
 
@@ -85,8 +87,9 @@ def _threaded(fn, size: int) -> list:
     slices = [slice(start, start + _CHUNK) for start in range(0, size, _CHUNK)]
     if len(slices) == 1:
         return [fn(slices[0])]
+    context = contextvars.copy_context()  # the request's budget goes with each slice
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        return list(pool.map(fn, slices))
+        return list(pool.map(lambda part: context.copy().run(fn, part), slices))
 
 
 def nearest_supply(demand_lon, demand_lat, supply_lon, supply_lat) -> tuple[np.ndarray, np.ndarray]:
@@ -121,6 +124,7 @@ def nearest_supply(demand_lon, demand_lat, supply_lon, supply_lat) -> tuple[np.n
     tree, xyz = cKDTree(unit_xyz(s_lon, s_lat)), unit_xyz(d_lon, d_lat)
     rows, k = np.arange(d_lon.size), min(2, s_lon.size)
     while rows.size:
+        budget.check_time()
         chords, found = tree.query(xyz[rows], k=k, workers=-1)
         chords, found = chords.reshape(rows.size, k), found.reshape(rows.size, k)
         sphere = metres_for_chord(chords)
@@ -163,7 +167,9 @@ def pairs_within(a_lon, a_lat, b_lon, b_lat, radius_m) -> tuple[np.ndarray, np.n
     -------
     ia, ib : ndarray of int
         Equal-length index arrays: ``a[ia[t]]`` and ``b[ib[t]]`` are within the radius.
-        Memory is 16 bytes per pair.
+        Memory is 16 bytes per pair, and about 80 while they are made: the pairs are counted first
+        (without making them) and more than the budget's ``max_pairs`` are refused
+        (:class:`~mapservice.budget.TooMuchWork`), so memory is bounded whatever the radius.
     """
     a_lon, a_lat = as_points(a_lon, a_lat, "a")
     b_lon, b_lat = as_points(b_lon, b_lat, "b")
@@ -172,8 +178,10 @@ def pairs_within(a_lon, a_lat, b_lon, b_lat, radius_m) -> tuple[np.ndarray, np.n
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     b_tree, a_xyz = cKDTree(unit_xyz(b_lon, b_lat)), unit_xyz(a_lon, a_lat)
     reach = float(chord_for_metres((radius + _SLACK_M) / (1 - SPHERE_MARGIN)))
+    _count_pairs(a_xyz, b_tree, reach)
 
     def chunk(part: slice) -> tuple[np.ndarray, np.ndarray]:
+        budget.check_time()
         found = cKDTree(a_xyz[part]).sparse_distance_matrix(b_tree, reach, output_type="ndarray")
         ia, ib = found["i"].astype(np.intp) + part.start, found["j"].astype(np.intp)
         # Only pairs in the sphere-vs-ellipsoid band need the (slower) exact geodesic test.
@@ -184,6 +192,17 @@ def pairs_within(a_lon, a_lat, b_lon, b_lat, radius_m) -> tuple[np.ndarray, np.n
 
     parts = _threaded(chunk, a_lon.size)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _count_pairs(a_xyz: np.ndarray, b_tree: cKDTree, reach: float) -> int:
+    """How many pairs lie within chord ``reach``, counted without making them, a slice of ``a`` at a
+    time so that a count past the budget's ``max_pairs`` stops early (and is refused)."""
+    total = 0
+    for start in range(0, len(a_xyz), _CHUNK):
+        total += int(cKDTree(a_xyz[start:start + _CHUNK]).count_neighbors(b_tree, reach))
+        budget.check_pairs(total)
+        budget.check_time()
+    return total
 
 
 @dataclass(frozen=True)

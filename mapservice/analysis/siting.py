@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import budget
 from ..errors import BadRequest
 from .coverage import as_points, as_radius, as_values, pairs_within
 
@@ -92,7 +93,11 @@ def greedy_max_coverage(demand_lon, demand_lat, weight, already_covered, candida
     queue = [(-g, j, 0) for j, g in enumerate(gains.tolist()) if g > 0]
     heapq.heapify(queue)
     picks: list[Suggestion] = []
+    rounds = 0
     while queue and len(picks) < k:
+        rounds += 1
+        if not rounds % 1024:
+            budget.check_time()
         neg_gain, j, evaluated_at = queue[0]
         reach = members[bounds[j]:bounds[j + 1]]
         if evaluated_at == len(picks):

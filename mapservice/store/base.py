@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +18,14 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
+from .. import parsing
 from ..errors import BadRequest, Conflict, NotFound
 from ..layers import Layer, LayerRegistry
+from ..parsing import INT64_MAX, INT64_MIN
 
 MAX_LIMIT = 10_000
+#: The largest offset a store takes: what a 64-bit OFFSET holds (PostgreSQL bigint, SQLite).
+MAX_OFFSET = INT64_MAX
 MAX_RADIUS_M = 50_000_000.0  # half the planet; the API narrows this further
 
 
@@ -127,8 +131,8 @@ def check_paging(limit: Any, offset: Any) -> tuple[int, int]:
     """Limit 1..MAX_LIMIT and offset >= 0, forced to int."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise BadRequest("offset must be a whole number of 0 or more", field="offset")
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+        raise BadRequest(f"offset must be a whole number from 0 to {MAX_OFFSET}", field="offset")
     return limit, offset
 
 
@@ -228,7 +232,7 @@ class Store(ABC):
     def get(self, layer_id: str, fid: Any) -> Feature:
         """One feature by id; NotFound when absent."""
         layer = self.layers.require(layer_id)
-        if isinstance(fid, bool) or not isinstance(fid, int):
+        if isinstance(fid, bool) or not isinstance(fid, int) or not INT64_MIN <= fid <= INT64_MAX:
             raise BadRequest("feature id must be a whole number", field="id")
         found = self._get_many(layer, [fid])
         if not found:
@@ -244,7 +248,8 @@ class Store(ABC):
         left out, so ``category=museum`` keeps only layers with a category).
         """
         chosen = []
-        for layer_id in layer_ids if layer_ids is not None else [lay.id for lay in self.layers.of_kind("supply")]:
+        wanted = layer_ids if layer_ids is not None else [lay.id for lay in self.layers.of_kind("supply")]
+        for layer_id in dict.fromkeys(wanted):  # a layer named twice is searched once
             layer = self.layers.require(layer_id, "layers")
             applicable = {k: v for k, v in (filters or {}).items() if k == "generated" or layer.attribute(k)}
             if len(applicable) == len(filters or {}):
@@ -281,6 +286,10 @@ class Store(ABC):
         text = text.strip() if isinstance(text, str) else ""
         if not text or len(text) > 50:
             raise BadRequest("q must be 1 to 50 characters of a name", field="q")
+        try:
+            parsing.text(text)
+        except ValueError as exc:
+            raise BadRequest(f"q {exc}", field="q") from None
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 50:
             raise BadRequest("limit must be a whole number from 1 to 50", field="limit")
         chosen = [self.layers.require(i, "layers") for i in dict.fromkeys(layer_ids)] if layer_ids \
@@ -342,6 +351,16 @@ class Store(ABC):
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """All store calls inside the block share one transaction (nested blocks join it)."""
+
+    @contextmanager
+    def writing(self, on_wait: Callable[[], None] | None = None, wait: bool = True) -> Iterator[Store]:
+        """A transaction for a long write (an import), entered before the work that fills it, so that
+        a writer that cannot get in finds out before doing that work. A store whose writers exclude
+        each other (a GeoPackage file) calls ``on_wait()`` and waits when another holds the file, or
+        raises :class:`~mapservice.errors.StoreBusy` at once when not ``wait``; PostGIS writers do
+        not exclude each other, so there it is :meth:`transaction`."""
+        with self.transaction():
+            yield self
 
     # -- what implementations provide --------------------------------------------------
     @abstractmethod

@@ -26,7 +26,7 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import Conflict
+from ..errors import Conflict, StoreBusy
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
 from ..layers import Layer, LayerRegistry
 from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
@@ -44,8 +44,22 @@ _HEADER = struct.Struct("<2sBBi4d")
 _MMAP_BYTES = 1 << 30
 # Latitude bands of the in-memory box index, in degrees (about 1.1 km).
 _BAND_DEG = 0.01
+# How long one attempt at the write lock waits for another writer, in milliseconds.
+_BUSY_MS = 5000
+_RTREE_TRIGGERS = ("insert", "update1", "update2", "update3", "update4", "delete")
 # Indexes over several layers at once (one per set of layers searched together) kept per store.
 _COMBINED_INDEXES = 4
+
+
+def _try_begin(conn: sqlite3.Connection) -> bool:
+    """BEGIN IMMEDIATE, False when another connection holds the write lock (past the busy timeout)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        return True
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return False
+        raise
 
 
 def _q(name: str) -> str:
@@ -171,7 +185,7 @@ class GeoPackageStore(Store):
         conn = getattr(self._local, "conn", None)
         if conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_MS / 1000)
             _register_functions(conn)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
@@ -182,6 +196,13 @@ class GeoPackageStore(Store):
 
     @contextmanager
     def transaction(self):
+        with self.writing():
+            yield self
+
+    @contextmanager
+    def writing(self, on_wait=None, wait: bool = True):
+        """The write transaction, its lock taken first: at once when the file is free; else
+        ``on_wait()`` is called and this waits (``wait``) or raises :class:`StoreBusy` (not ``wait``)."""
         conn = self._conn()
         if self._local.depth:
             self._local.depth += 1
@@ -190,7 +211,7 @@ class GeoPackageStore(Store):
             finally:
                 self._local.depth -= 1
             return
-        conn.execute("BEGIN IMMEDIATE")
+        self._begin(conn, on_wait, wait)
         self._local.depth = 1
         try:
             yield self
@@ -202,6 +223,22 @@ class GeoPackageStore(Store):
         finally:
             self._local.depth = 0
 
+    def _begin(self, conn: sqlite3.Connection, on_wait, wait: bool) -> None:
+        """BEGIN IMMEDIATE: the write lock (readers go on reading the WAL meanwhile)."""
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            if _try_begin(conn):
+                return
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+        if not wait:
+            raise StoreBusy(f"another process is writing to {self.path.name}; try again when it has finished",
+                            retry_after=5)
+        if on_wait is not None:
+            on_wait()
+        while not _try_begin(conn):  # each attempt waits up to the busy timeout for the other's COMMIT
+            pass
+
     def close(self) -> None:
         with self._lock:
             for conn in self._connections:
@@ -212,6 +249,8 @@ class GeoPackageStore(Store):
     # -- schema ------------------------------------------------------------------------
     def init(self) -> None:
         conn = self._conn()
+        if self._schema_is_current(conn):
+            return  # nothing to create: no write lock taken, so a long import elsewhere does not stop a reader
         with self.transaction():
             conn.execute("PRAGMA application_id = 1196444487")  # 'GPKG'
             conn.execute("PRAGMA user_version = 10400")
@@ -224,6 +263,26 @@ class GeoPackageStore(Store):
             for layer in self.layers.values():
                 self._create_table(conn, layer)
             self.bookings.init()
+
+    def _schema_is_current(self, conn: sqlite3.Connection) -> bool:
+        """Whether every table, column, trigger and registry row :meth:`init` makes is there (read only)."""
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        needed = {"gpkg_spatial_ref_sys", "gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions",
+                  "mapservice_layer_version", *BOOKING_TABLES}
+        for t in self.layers:
+            needed |= {t, f"rtree_{t}_geom", *(f"rtree_{t}_geom_{e}" for e in _RTREE_TRIGGERS),
+                       *(f"mapservice_{t}_{e}" for e in ("insert", "update", "delete"))}
+        if not needed <= names or not conn.execute("SELECT 1 FROM gpkg_spatial_ref_sys WHERE srs_id = 4326").fetchone():
+            return False
+        for layer in self.layers.values():
+            columns = {row[1] for row in conn.execute(f"PRAGMA table_info({_q(layer.id)})")}
+            registered = conn.execute(
+                "SELECT (SELECT count(*) FROM gpkg_contents WHERE table_name = ?) + "
+                "(SELECT count(*) FROM gpkg_geometry_columns WHERE table_name = ?) + "
+                "(SELECT count(*) FROM mapservice_layer_version WHERE layer_id = ?)", (layer.id,) * 3).fetchone()[0]
+            if not set(layer.attribute_names) <= columns or registered != 3:
+                return False
+        return True
 
     def _create_table(self, conn: sqlite3.Connection, layer: Layer) -> None:
         t = _q(layer.id)

@@ -6,19 +6,21 @@ then re-ranks by ``ST_Distance`` on the WGS 84 spheroid, the distance that is re
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
+import time
 from contextlib import contextmanager
 from importlib import resources
 
 import psycopg
 import shapely
 from psycopg import sql
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import Conflict
+from ..errors import Conflict, Unavailable
 from ..layers import Layer, LayerRegistry
 from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
 from .bookings import TABLES as BOOKING_TABLES
@@ -37,6 +39,95 @@ def _statements() -> dict[str, str]:
     return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
 
 
+# -- connections: how long anything waits for the database, and what happens when it is away ----------
+#: A request waits at most this long for a pooled connection before it is answered 503.
+POOL_WAIT_S = 1.0
+#: Connecting gives up after this long (an unreachable host, not a refused port, is what takes time).
+CONNECT_TIMEOUT_S = 2
+#: The pool gives up one reconnection attempt (with its backoff) after this long; the next request that
+#: finds no connection starts a new attempt at once, so recovery never waits out a long backoff.
+RECONNECT_S = 2.0
+#: What a client should wait before asking again while the database is away.
+RETRY_AFTER_S = 2
+
+
+#: While the database is known to be away, one request per this many seconds waits for a connection (and
+#: so makes the pool try again); the others are answered 503 at once instead of each waiting POOL_WAIT_S.
+PROBE_S = 0.5
+
+
+class _Dropped(Unavailable):
+    """The server dropped a connection that was in use (a restart): a read may run again."""
+
+
+def _away() -> Unavailable:
+    return Unavailable("the database is not answering; try again shortly", retry_after=RETRY_AFTER_S)
+
+
+class Pool:
+    """A psycopg pool that opens in the background (nothing here waits for the server) and tells a
+    database that is away quickly: :class:`Unavailable` (503) after at most :data:`POOL_WAIT_S`, and
+    at once for all but one request per :data:`PROBE_S` while it stays away. One per database; a
+    read replica would get its own."""
+
+    def __init__(self, url: str, size: int):
+        self._pool = ConnectionPool(url, min_size=1, max_size=size, open=True, timeout=POOL_WAIT_S,
+                                    reconnect_timeout=RECONNECT_S,
+                                    kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S})
+        self._away = False
+        self._probed = 0.0
+        self._lock = threading.Lock()
+
+    def _gate(self) -> None:
+        if not self._away:
+            return
+        with self._lock:
+            now = time.monotonic()
+            if now - self._probed < PROBE_S:
+                raise _away()
+            self._probed = now
+
+    @contextmanager
+    def connection(self):
+        """A connection for the block; connection failures as :class:`Unavailable`, naming no library,
+        host or password (the log gets the kind of failure)."""
+        self._gate()
+        try:
+            with self._pool.connection() as conn:
+                self._away = False
+                yield conn
+        except PoolTimeout:
+            self._away = True
+            log.warning("no PostgreSQL connection within %.1f s", POOL_WAIT_S)
+            raise _away() from None
+        except psycopg.OperationalError as exc:
+            log.warning("PostgreSQL connection failed: %s", type(exc).__name__)
+            raise _Dropped(_away().message, retry_after=RETRY_AFTER_S) from None
+
+    def check(self) -> None:
+        """Drop the idle connections the server no longer knows (after a restart they all are)."""
+        self._pool.check()
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _read(method):
+    """A read: when the server dropped the connection under it (a restart), the pool's idle connections
+    are checked (the others are stale too) and the read runs once more, on a fresh one."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if getattr(self._local, "conn", None) is not None:  # part of a transaction: not ours to repeat
+            return method(self, *args, **kwargs)
+        try:
+            return method(self, *args, **kwargs)
+        except _Dropped:
+            self._pool.check()
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class PostGISStore(Store):
     """Store on PostGIS; ``schema`` keeps several data sets (or test runs) apart in one database."""
 
@@ -45,8 +136,7 @@ class PostGISStore(Store):
     def __init__(self, url: str, layers: LayerRegistry, schema: str = "public", pool_size: int = 8):
         super().__init__(layers)
         self.schema = schema
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True,
-                                    kwargs={"autocommit": True}, timeout=30)
+        self._pool = Pool(url, pool_size)
         self._local = threading.local()
         self.bookings = BookingTables(self)
         self._booking_names = {name: sql.Identifier(schema, name).as_string(None) for name in BOOKING_TABLES}
@@ -85,6 +175,8 @@ class PostGISStore(Store):
 
     # -- schema ------------------------------------------------------------------------
     def init(self) -> None:
+        if self._schema_is_current():
+            return  # no DDL: ALTER TABLE would wait for (and then block) any long import on the table
         statements = _statements()
         with self.transaction():
             if not self._execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'"):
@@ -116,7 +208,20 @@ class PostGISStore(Store):
             log.info("statement refused: %s", exc.diag.constraint_name)
             raise Conflict("the change breaks a rule of the database") from None
 
+    def _schema_is_current(self) -> bool:
+        """Whether every table, column and index :meth:`init` makes is there (read only)."""
+        rows = self._execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s "
+            "UNION ALL SELECT tablename, indexname FROM pg_indexes WHERE schemaname = %s", [self.schema] * 2)
+        have: dict[str, set] = {}
+        for table, name in rows:
+            have.setdefault(table, set()).add(name)
+        return all({"fid", "source_id", "generated", "geom", f"{layer.id}_geom_gist", f"{layer.id}_geom_geometry_gist",
+                    *layer.attribute_names} <= have.get(layer.id, set()) for layer in self.layers.values()) \
+            and all(table in have for table in BOOKING_TABLES)
+
     # -- reads -------------------------------------------------------------------------
+    @_read
     def counts(self) -> dict[str, int]:
         query = sql.SQL(" UNION ALL ").join(
             sql.SQL("SELECT {}, count(*) FROM {}").format(sql.Literal(lid), self._t(lid)) for lid in self.layers)
@@ -143,11 +248,24 @@ class PostGISStore(Store):
                 params.append(f.value)
         return clauses, params
 
+    @staticmethod
+    def _box_clause(bbox) -> tuple[sql.Composable, list]:
+        """Features whose bounding box meets ``bbox``, exactly: && finds candidates on the index,
+        whose float4 boxes are rounded outwards (up to ~1 m at these longitudes); the double-precision
+        bounds then decide, as the GeoPackage store's do."""
+        minx, miny, maxx, maxy = bbox
+        clause = sql.SQL(
+            "geom::geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND ST_XMin(geom::geometry) <= %s "
+            "AND ST_XMax(geom::geometry) >= %s AND ST_YMin(geom::geometry) <= %s AND ST_YMax(geom::geometry) >= %s")
+        return clause, [minx, miny, maxx, maxy, maxx, minx, maxy, miny]
+
+    @_read
     def _features(self, layer, bbox, filters, limit, offset) -> Page:
         clauses, params = self._where(filters)
         if bbox:
-            clauses.insert(0, sql.SQL("geom::geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"))
-            params[:0] = list(bbox)
+            box, box_params = self._box_clause(bbox)
+            clauses.insert(0, box)
+            params[:0] = box_params
         where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
         with self._connection() as conn:
             matched = conn.execute(sql.SQL("SELECT count(*) FROM {}{}").format(self._t(layer.id), where),
@@ -163,9 +281,11 @@ class PostGISStore(Store):
         by_id = {r[0]: r for r in rows}
         return self._to_features(layer, [by_id[f] for f in fids if f in by_id])
 
+    @_read
     def _get_many(self, layer, fids) -> list[Feature]:
         return self._in_order(layer, fids, self._execute(self._get_many_sql(layer), [list(fids)]))
 
+    @_read
     def _get_layers(self, fids_by_layer) -> list[Feature]:
         if len(fids_by_layer) < 2:
             return super()._get_layers(fids_by_layer)
@@ -190,11 +310,13 @@ class PostGISStore(Store):
         ).format(layer_id=sql.Literal(layer.id), table=self._t(layer.id), extra=extra)
         return query, [radius_m, *params, limit + _RERANK_MARGIN, limit]
 
+    @_read
     def _nearest_ids(self, layer, lon, lat, radius_m, limit, filters):
         query, params = self._nearest_sql(layer, filters, radius_m, limit)
         rows = self._execute(self._POINT + query, [lon, lat, *params])
         return [r[1] for r in rows], [r[2] for r in rows]
 
+    @_read
     def _nearest_ranked(self, searches, lon, lat, radius_m, limit):
         # Every layer's search in one statement, one round trip.
         parts, params = [], [lon, lat]
@@ -207,6 +329,7 @@ class PostGISStore(Store):
         rows = self._execute(self._POINT + sql.SQL(" UNION ALL ").join(parts), params)
         return sorted((float(d), layer_id, int(fid)) for layer_id, fid, d in rows)[:limit]
 
+    @_read
     def _find_by_name(self, layer, text, limit) -> list[Feature]:
         rows = self._execute(sql.SQL(
             "SELECT {} FROM {} WHERE strpos(lower(name), lower(%s)) > 0 ORDER BY length(name), fid LIMIT %s"

@@ -10,14 +10,14 @@ from apiflask import APIBlueprint
 from flask import jsonify, send_file
 from marshmallow import INCLUDE, RAISE
 
-from .. import geo, i18n, nearby, planning
+from .. import geo, i18n, nearby, parsing, planning
 from ..describe import admission_free, anchor, describe, kind_text
 from ..errors import BadRequest
 from ..i18n import pick_lang
 from ..report import downloads, view
 from ..report.query import PlannerQuery
 from ..store.base import Feature
-from . import args, store
+from . import args, heavy, responses, store
 from .schemas import (
     CompareArgs,
     CoverageArgs,
@@ -31,6 +31,8 @@ from .schemas import (
 )
 
 bp = APIBlueprint("api", __name__, url_prefix="/api")
+#: The errors every operation may answer, in the one error shape (414 and 503: responses.describe).
+ERRORS = {400: "a parameter is wrong: `field` names it", 404: "no such layer or feature"}
 
 
 def _split(text: str | None) -> tuple[str, ...] | None:
@@ -49,6 +51,8 @@ def _geojson(feature: Feature, query: dict, extra: dict | None = None, popup: bo
 
 
 @bp.get("/layers")
+@bp.output(responses.Layers)
+@bp.doc(responses=ERRORS)
 @bp.input(OutputArgs, location="query", arg_name="query", unknown=RAISE)
 def layers(query):
     """Every layer with its title, kind, feature count and style, in layer-file order."""
@@ -62,6 +66,8 @@ def layers(query):
 
 
 @bp.get("/layers/<layer_id>/features")
+@bp.output(responses.FeatureCollection)
+@bp.doc(responses=ERRORS)
 # Any other parameter is an attribute filter, checked against the layer by the store.
 @bp.input(FeaturesArgs, location="query", arg_name="query", unknown=INCLUDE)
 def features(layer_id: str, query):
@@ -76,13 +82,17 @@ def features(layer_id: str, query):
 
 
 @bp.get("/layers/<layer_id>/features/<fid>")
+@bp.output(responses.Feature)
+@bp.doc(responses=ERRORS)
 @bp.input(OutputArgs, location="query", arg_name="query", unknown=RAISE)
 def feature(layer_id: str, fid: str, query):
     """One feature as GeoJSON, with its `popup`."""
-    if not fid.isdigit():
-        store().layers.require(layer_id)
-        raise BadRequest("feature id must be a whole number", field="id")
-    return jsonify(_geojson(store().get(layer_id, int(fid)), query, popup=True))
+    store().layers.require(layer_id)  # an unknown layer is a 404 whatever the id
+    try:
+        number = parsing.whole_number(fid)
+    except ValueError as exc:
+        raise BadRequest(f"feature id: {exc}", field="id") from None
+    return jsonify(_geojson(store().get(layer_id, number), query, popup=True))
 
 
 def _center(lon: float, lat: float, crs: str) -> dict:
@@ -93,6 +103,8 @@ def _center(lon: float, lat: float, crs: str) -> dict:
 
 
 @bp.get("/nearby")
+@bp.output(responses.NearbyCollection)
+@bp.doc(responses=ERRORS)
 @bp.input(NearbyArgs, location="query", arg_name="query", unknown=RAISE)
 def nearby_search(query):
     """Supply features near a point, nearest first, with geodesic `distance_m` and `walk_min`."""
@@ -120,6 +132,8 @@ def nearby_search(query):
 
 
 @bp.get("/places")
+@bp.output(responses.Places)
+@bp.doc(responses=ERRORS)
 @bp.input(PlacesArgs, location="query", arg_name="query", unknown=RAISE)
 def places(query):
     """Places whose name contains `q` (communities, schools, streets, venues...), to start a search from."""
@@ -142,7 +156,10 @@ def _plan(query, count: int = 0) -> planning.Plan:
 
 
 @bp.get("/plan")
+@bp.output(responses.Plan)
+@bp.doc(responses=ERRORS)
 @bp.input(PlanArgs, location="query", arg_name="query", unknown=RAISE)
+@heavy
 def plan(query):
     """The planner's whole answer in one request: coverage by district, demand, the supply used, gap
     cells with their classes, suggested sites, and `view`, every text of it in `lang`."""
@@ -151,7 +168,10 @@ def plan(query):
 
 
 @bp.get("/plan/compare")
+@bp.output(responses.Compare)
+@bp.doc(responses=ERRORS)
 @bp.input(CompareArgs, location="query", arg_name="query", unknown=RAISE)
+@heavy
 def plan_compare(query):
     """Two what-ifs of one question side by side: scenario A (`a_add`, `a_close`) and B (`add`,
     `close`), their headline figures and the covered share per district with the difference."""
@@ -161,7 +181,10 @@ def plan_compare(query):
 
 
 @bp.get("/coverage")
+@bp.output(responses.Coverage)
+@bp.doc(responses=ERRORS)
 @bp.input(CoverageArgs, location="query", arg_name="query", unknown=RAISE)
+@heavy
 def coverage(query):
     """Who is within reach of the chosen supply: per demand unit, per district and gap cells (H3)."""
     data = _plan(query).to_dict()
@@ -172,7 +195,10 @@ def coverage(query):
 
 
 @bp.get("/coverage/suggestions")
+@bp.output(responses.Suggestions)
+@bp.doc(responses=ERRORS)
 @bp.input(SuggestionArgs, location="query", arg_name="query", unknown=RAISE)
+@heavy
 def coverage_suggestions(query):
     """The next sites, chosen greedily to cover the most still-uncovered demand weight."""
     data = _plan(query, query["count"]).to_dict()
@@ -181,7 +207,13 @@ def coverage_suggestions(query):
 
 
 @bp.get("/coverage/export")
+@bp.output(responses.Download, content_type=responses.XLSX, description="format=xlsx: four sheets; format=gpkg: "
+           f"a GeoPackage ({responses.GPKG}) of four layers")
+@bp.doc(responses={**ERRORS, 200: {"description": "the download", "content": {
+    responses.XLSX: {"schema": {"type": "string", "format": "binary"}},
+    responses.GPKG: {"schema": {"type": "string", "format": "binary"}}}}})
 @bp.input(ExportArgs, location="query", arg_name="query", unknown=RAISE)
+@heavy
 def coverage_export(query):
     """The district table, demand rows, gap cells and suggestions as one download."""
     result, lang = _plan(query, query["count"]), pick_lang(query["lang"])
@@ -190,4 +222,5 @@ def coverage_export(query):
         path = Path(folder) / f"plan.{query['format']}"
         downloads.write(result, path, store().layers, lang)
         data = io.BytesIO(path.read_bytes())
-    return send_file(data, download_name=name, as_attachment=True)
+    mimetype = responses.XLSX if query["format"] == "xlsx" else responses.GPKG
+    return send_file(data, download_name=name, as_attachment=True, mimetype=mimetype)

@@ -1,6 +1,7 @@
 """Query-string parsing the schemas cannot express; every failure names the parameter."""
 from __future__ import annotations
 
+from .. import parsing
 from ..errors import BadRequest
 
 
@@ -9,7 +10,7 @@ def bbox(raw: str | None) -> tuple[float, ...] | None:
     if raw is None or raw == "":
         return None
     try:
-        values = tuple(float(p) for p in raw.split(","))
+        values = tuple(parsing.number(p) for p in raw.split(","))
     except ValueError:
         values = ()
     if len(values) != 4:

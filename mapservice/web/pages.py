@@ -16,7 +16,7 @@ from ..exporter import iter_features
 from ..i18n import pick_lang, t
 from ..report import view
 from ..report.query import PlannerQuery
-from . import mappage, plannerpage, schemas, service, store
+from . import heavy, mappage, plannerpage, schemas, service, store
 
 # An APIBlueprint for its request validation (the API's schemas); pages stay out of /openapi.json.
 bp = APIBlueprint("pages", __name__, enable_openapi=False)
@@ -87,6 +87,7 @@ def planner():
 
 @bp.get("/planner/report")
 @bp.input(schemas.ReportArgs, location="query", arg_name="query", unknown=RAISE)
+@heavy
 def planner_report(query):
     """The printable one-page report of a planner query (the parameters of /api/plan)."""
     planner_query = PlannerQuery.from_args(query, service().layers)

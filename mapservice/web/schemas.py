@@ -1,99 +1,163 @@
-"""The query schemas of the API and the pages: they validate requests and describe them in /openapi.json."""
+"""The query schemas of the API and the pages: they validate requests and describe them in /openapi.json.
+
+Every value parses through :mod:`mapservice.parsing` (the parsers the filters and the importer use):
+whole numbers and numbers in ASCII digits within 64 bits, text without control characters, and
+date-times of the years that module names. The bounds the schemas declare are the bounds enforced.
+"""
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Float, Integer, String
+from apiflask.fields import Boolean, Float, Integer, String
 from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError
 
-from .. import nearby, planning
-from ..store.base import MAX_LIMIT
+from .. import i18n, nearby, parsing, planning
+from ..store.base import MAX_LIMIT, MAX_OFFSET
+
+
+def _parsed(parse, value):
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class Text(String):
+    """Text without control characters (tab and line breaks allowed)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("pattern", parsing.TEXT_PATTERN)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return _parsed(parsing.text, super()._deserialize(value, attr, data, **kwargs))
+
+
+class WholeNumber(Integer):
+    """A whole number in ASCII digits (64-bit); the field's Range narrows it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", Range(parsing.INT64_MIN, parsing.INT64_MAX))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return _parsed(parsing.whole_number, value)
+
+
+class Number(Float):
+    """A finite decimal number in ASCII digits; the field's Range narrows it."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return _parsed(parsing.number, value)
+
+
+class Moment(String):
+    """An RFC 3339 date-time (China time when it has no offset) of the years parsing allows."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(format="date-time", pattern=parsing.YEAR_PATTERN)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return _parsed(parsing.moment, super()._deserialize(value, attr, data, **kwargs))
+
+
+def Flag(**kwargs) -> Boolean:  # noqa: N802 (a field, named like the others)
+    """``true`` or ``false``, nothing else (the description says exactly what is taken)."""
+    return Boolean(truthy={"true"}, falsy={"false"}, **kwargs)
+
+
+def Lang(description: str) -> Text:  # noqa: N802
+    return Text(load_default="zh", validate=OneOf(i18n.LANGS), metadata={"description": description})
 
 
 class OutputArgs(Schema):
-    lang = String(load_default="zh", metadata={"description": "zh (default) or en: language of `popup` texts"})
-    crs = String(load_default="wgs84", validate=OneOf(["wgs84", "gcj02"]),
+    lang = Lang("zh (default) or en: language of `popup` texts")
+    crs = Text(load_default="wgs84", validate=OneOf(["wgs84", "gcj02"]),
                  metadata={"description": "coordinates out: wgs84, or gcj02 to overlay Amap tiles"})
 
 
 class PopupArgs(OutputArgs):
-    popup = Boolean(load_default=False, metadata={"description": "add `popup` (facts in words, navigate links) "
+    popup = Flag(load_default=False, metadata={"description": "add `popup` (facts in words, navigate links) "
                                                                  "to each feature; one feature's is also at "
                                                                  "/api/layers/{layer_id}/features/{fid}"})
 
 
 class FeaturesArgs(PopupArgs):
-    bbox = String(metadata={"description": "minlon,minlat,maxlon,maxlat (WGS 84 degrees)"})
-    limit = Integer(load_default=100, validate=Range(1, MAX_LIMIT))
-    offset = Integer(load_default=0, validate=Range(min=0))
+    bbox = Text(metadata={"description": "minlon,minlat,maxlon,maxlat (WGS 84 degrees)"})
+    limit = WholeNumber(load_default=100, validate=Range(1, MAX_LIMIT))
+    offset = WholeNumber(load_default=0, validate=Range(0, MAX_OFFSET))
 
 
 class NearbyArgs(PopupArgs):
-    lat = Float(required=True, validate=Range(-90, 90), metadata={"description": "latitude, WGS 84"})
-    lon = Float(required=True, validate=Range(-180, 180), metadata={"description": "longitude, WGS 84"})
-    radius = Float(load_default=nearby.DEFAULT_RADIUS_M,
+    lat = Number(required=True, validate=Range(-90, 90), metadata={"description": "latitude, WGS 84"})
+    lon = Number(required=True, validate=Range(-180, 180), metadata={"description": "longitude, WGS 84"})
+    radius = Number(load_default=nearby.DEFAULT_RADIUS_M,
                    validate=Range(0, nearby.MAX_RADIUS_M, min_inclusive=False),
-                   metadata={"description": "search radius in metres (geodesic)"})
-    layers = String(metadata={"description": "comma-separated supply layer ids (default: all)"})
-    limit = Integer(load_default=nearby.DEFAULT_LIMIT, validate=Range(1, nearby.MAX_LIMIT))
-    category = String(metadata={"description": "venue category code or label, e.g. museum or 博物馆"})
-    free = Boolean(metadata={"description": "true: free only (layers without a price count as free)"})
-    grade = Integer(validate=Range(1, 12), metadata={"description": "school grade 1-12"})
-    age = Integer(validate=Range(0, 18), metadata={"description": "child's age in years"})
-    point_crs = String(validate=OneOf(["wgs84", "gcj02"]),
+                   metadata={"exclusiveMinimum": True, "description": "search radius in metres (geodesic)"})
+    layers = Text(metadata={"description": "comma-separated supply layer ids (default: all)"})
+    limit = WholeNumber(load_default=nearby.DEFAULT_LIMIT, validate=Range(1, nearby.MAX_LIMIT))
+    category = Text(validate=Length(min=1),
+                    metadata={"description": "venue category code or label, e.g. museum or 博物馆"})
+    free = Flag(metadata={"description": "true: free only (layers without a price count as free)"})
+    grade = WholeNumber(validate=Range(1, 12), metadata={"description": "school grade 1-12"})
+    age = WholeNumber(validate=Range(0, 18), metadata={"description": "child's age in years"})
+    point_crs = Text(validate=OneOf(["wgs84", "gcj02"]),
                        metadata={"description": "coordinates of lat/lon in: default the same as `crs`"})
-    open_at = DateTime(metadata={"description": "ISO datetime (China local time unless it has an offset): "
+    open_at = Moment(metadata={"description": "ISO datetime (China local time unless it has an offset): "
                                                 "only features open then, from their opening hours"})
 
 
 class PlacesArgs(OutputArgs):
-    q = String(required=True, validate=Length(1, 50), metadata={"description": "part of a name, e.g. 东关"})
-    limit = Integer(load_default=10, validate=Range(1, 50))
-    layers = String(metadata={"description": "comma-separated layer ids (default: all)"})
+    q = Text(required=True, validate=Length(1, 50), metadata={"description": "part of a name, e.g. 东关"})
+    limit = WholeNumber(load_default=10, validate=Range(1, 50))
+    layers = Text(metadata={"description": "comma-separated layer ids (default: all)"})
 
 
 
 class CoverageArgs(Schema):
-    supply = String(required=True, metadata={"description": "comma-separated supply layer ids, e.g. parent_schools"})
-    demand = String(required=True, metadata={"description": "demand layer: communities or schools"})
-    radius = Float(validate=Range(0, planning.MAX_RADIUS_M, min_inclusive=False),
-                   metadata={"description": "metres (default: the supply layer's GB 50180-2018 radius)"})
-    minutes = Float(validate=Range(0, planning.MAX_MINUTES, min_inclusive=False),
-                    metadata={"description": "walking minutes instead of radius"})
-    district = String(metadata={"description": "district name or adcode, e.g. 广陵区 or 321002"})
-    weight = String(metadata={"description": "numeric demand attribute to weight by "
+    supply = Text(required=True, metadata={"description": "comma-separated supply layer ids, e.g. parent_schools"})
+    demand = Text(required=True, metadata={"description": "demand layer: communities or schools"})
+    radius = Number(validate=Range(0, planning.MAX_RADIUS_M, min_inclusive=False),
+                   metadata={"exclusiveMinimum": True,
+                             "description": "metres (default: the supply layer's GB 50180-2018 radius)"})
+    minutes = Number(validate=Range(0, planning.MAX_MINUTES, min_inclusive=False),
+                    metadata={"exclusiveMinimum": True, "description": "walking minutes instead of radius"})
+    district = Text(metadata={"description": "district name or adcode, e.g. 广陵区 or 321002"})
+    weight = Text(metadata={"description": "numeric demand attribute to weight by "
                                              "(default: the layer file's weight)"})
-    supply_where = String(metadata={"description": "supply filter, e.g. tier>=示范 or category=museum"})
-    add = String(validate=Length(max=10_000),
+    supply_where = Text(metadata={"description": "supply filter, e.g. tier>=示范 or category=museum"})
+    add = Text(validate=Length(max=10_000),
                  metadata={"description": "what-if: hypothetical new sites, lon,lat;lon,lat (WGS 84 degrees)"})
-    close = String(validate=Length(max=10_000),
+    close = Text(validate=Length(max=10_000),
                    metadata={"description": "what-if: supply taken as closed, layer:id;layer:id"})
 
 
 class SuggestionArgs(CoverageArgs):
-    count = Integer(load_default=planning.DEFAULT_COUNT, validate=Range(1, planning.MAX_SUGGESTIONS))
-    candidates = String(load_default="sites", validate=OneOf(planning.CANDIDATES),
+    count = WholeNumber(load_default=planning.DEFAULT_COUNT, validate=Range(1, planning.MAX_SUGGESTIONS))
+    candidates = Text(load_default="sites", validate=OneOf(planning.CANDIDATES),
                         metadata={"description": "sites: features of the candidate-site layers (schools, "
                                                  "communities) without a supply feature; "
                                                  "hexagons: centres of gap cells"})
 
 
 class ExportArgs(SuggestionArgs):
-    lang = String(load_default="zh", metadata={"description": "zh (default) or en: language of the total row"})
-    format = String(load_default="xlsx", validate=OneOf(["xlsx", "gpkg"]),
+    lang = Lang("zh (default) or en: language of the total row")
+    format = Text(load_default="xlsx", validate=OneOf(["xlsx", "gpkg"]),
                     metadata={"description": "xlsx (four sheets) or gpkg (four layers, opens in QGIS)"})
 
 
 class PlanArgs(SuggestionArgs):
-    lang = String(load_default="zh", metadata={"description": "zh (default) or en: language of the `view` texts"})
+    lang = Lang("zh (default) or en: language of the `view` texts")
 
 
 class CompareArgs(PlanArgs):
-    a_add = String(validate=Length(max=10_000), metadata={"description": "scenario A's new sites (as `add`)"})
-    a_close = String(validate=Length(max=10_000), metadata={"description": "scenario A's closed supply (as `close`)"})
+    a_add = Text(validate=Length(max=10_000), metadata={"description": "scenario A's new sites (as `add`)"})
+    a_close = Text(validate=Length(max=10_000), metadata={"description": "scenario A's closed supply (as `close`)"})
 
 
 class ReportArgs(PlanArgs):
     """The planner page's and report's query: supply and demand default to the planner presets."""
 
-    supply = String(metadata={"description": "comma-separated supply layer ids (default: presets.toml [planner])"})
-    demand = String(metadata={"description": "demand layer (default: presets.toml [planner])"})
+    supply = Text(metadata={"description": "comma-separated supply layer ids (default: presets.toml [planner])"})
+    demand = Text(metadata={"description": "demand layer (default: presets.toml [planner])"})

@@ -1,0 +1,160 @@
+"""The answers' schemas, for /openapi.json: what each operation sends, the one error shape, and the
+statuses every operation may give (the views build their JSON themselves; these describe it).
+
+:func:`describe` completes the generated description with what only the running app knows: the
+layer ids a path takes, the feature id's bounds, and the 414 and 503 answers of every operation.
+"""
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, Raw, String
+
+from .. import parsing
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GPKG = "application/geopackage+sqlite3"
+
+
+class ErrorDetail(Schema):
+    status = Integer(required=True, metadata={"description": "the HTTP status"})
+    message = String(required=True, metadata={"description": "what is wrong and what to do"})
+    field = String(required=True, allow_none=True, metadata={"description": "the parameter at fault, or null"})
+
+
+class Error(Schema):
+    """Every error, whatever its status."""
+
+    error = Nested(ErrorDetail, required=True)
+
+
+class LayerInfo(Schema):
+    id = String(required=True)
+    title = String(required=True)
+    title_zh = String(required=True)
+    title_en = String(required=True)
+    kind = String(required=True, metadata={"enum": ["supply", "demand", "boundary"]})
+    count = Integer(required=True)
+    geometry_type = String(required=True, metadata={"enum": ["Point", "MultiPolygon"]})
+    color = String(required=True)
+    icon = String(required=True)
+    radius_m = Float(required=True, allow_none=True)
+
+
+class Layers(Schema):
+    layers = List(Nested(LayerInfo), required=True)
+
+
+class Feature(Schema):
+    type = String(required=True, metadata={"enum": ["Feature"]})
+    id = Integer(required=True)
+    geometry = Dict(required=True, metadata={"description": "GeoJSON geometry, WGS 84 (or GCJ-02 with crs=gcj02)"})
+    properties = Dict(required=True, metadata={"description": "the layer's attributes, source_id, generated "
+                                                             "(and popup, nearby's distance fields)"})
+
+
+class _Collection(Schema):
+    type = String(required=True, metadata={"enum": ["FeatureCollection"]})
+    numberReturned = Integer(required=True)
+    features = List(Nested(Feature), required=True)
+
+
+class FeatureCollection(_Collection):
+    numberMatched = Integer(required=True)
+
+
+class Point(Schema):
+    lon = Float(required=True)
+    lat = Float(required=True)
+
+
+class NearbyCollection(_Collection):
+    center = Nested(Point, required=True)
+    radius_m = Float(required=True)
+    radius_text = String(required=True)
+
+
+class Place(Schema):
+    layer = String(required=True)
+    layer_title = String(required=True)
+    id = Integer(required=True)
+    name = String(required=True)
+    lon = Float(required=True)
+    lat = Float(required=True)
+
+
+class Places(Schema):
+    places = List(Nested(Place), required=True)
+
+
+class Plan(Schema):
+    """The planner's whole answer (its parts as in the README)."""
+
+    request = Dict(required=True)
+    radius_m = Float(required=True)
+    weight = String(required=True, allow_none=True)
+    district = String(required=True, allow_none=True)
+    region = Dict(required=True)
+    by_district = List(Dict(), required=True)
+    demand = Dict(required=True, metadata={"description": "GeoJSON FeatureCollection"})
+    supply_used = Dict(required=True, metadata={"description": "GeoJSON FeatureCollection"})
+    gaps = Dict(required=True, metadata={"description": "GeoJSON FeatureCollection of H3 cells"})
+    h3_resolution = Integer(required=True)
+    gap_breaks = List(Float(), required=True)
+    gaps_overview = Dict(required=True)
+    h3_overview_resolution = Integer(required=True)
+    overview_breaks = List(Float(), required=True)
+    suggestions = List(Dict(), required=True)
+    closed_supply = Dict(required=True, metadata={"description": "GeoJSON: supply a what-if takes as closed"})
+    generated = Boolean(required=True)
+    view = Dict(required=True, metadata={"description": "every text of the answer in `lang`"})
+
+
+class Compare(Schema):
+    """Scenarios A and B side by side, worded in `lang`."""
+
+    scenarios = List(Dict(), required=True)
+    columns = List(String(), required=True)
+    rows = List(Dict(), required=True)
+    total = Dict(required=True)
+
+
+class Coverage(Schema):
+    radius_m = Float(required=True)
+    weight = String(required=True, allow_none=True)
+    h3_resolution = Integer(required=True)
+    summary = Dict(required=True, metadata={"description": "`region` and `by_district` rows"})
+    demand = Dict(required=True)
+    gaps = Dict(required=True)
+    h3_overview_resolution = Integer(required=True)
+    gaps_overview = Dict(required=True)
+
+
+class Suggestions(Schema):
+    radius_m = Float(required=True)
+    covered_share_before = Float(required=True, allow_none=True)
+    suggestions = List(Dict(), required=True)
+
+
+class Download(Schema):
+    file = Raw(metadata={"type": "string", "format": "binary"})
+
+
+def describe(spec: dict, layer_ids: list[str]) -> dict:
+    """``spec`` with the layer ids of ``{layer_id}``, the feature id's type and bounds, and a 414 and
+    503 (with ``Retry-After``) on every operation."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["name"] == "layer_id":
+                    parameter["schema"] = {"type": "string", "enum": list(layer_ids)}
+                elif parameter.get("in") == "path" and parameter["name"] == "fid":
+                    parameter["schema"] = {"type": "integer", "minimum": parsing.INT64_MIN,
+                                           "maximum": parsing.INT64_MAX}
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("414", {"description": "the address is too long", "content": error})
+            responses.setdefault("503", {
+                "description": "the database is away, the process is busy with other analyses, or an analysis "
+                               "ran past its time budget: ask again after Retry-After seconds",
+                "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}, "content": error})
+    return spec
