@@ -17,11 +17,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from . import hours
+from . import hours, i18n
 from .errors import BadRequest, Conflict, Forbidden, MapserviceError, NotFound
+from .exporter import iter_features
 from .layers import Layer, Role
 from .store.base import Store
-from .store.bookings import ACTIVE, Booking, DuplicateBooking, Session
+from .store.bookings import ACTIVE, STATUSES, Booking, DuplicateBooking, Session
 
 CHINA_TIME = hours.CHINA_TIME
 #: Defaults of a session's booking window: from this many days ahead to this many days ahead.
@@ -138,6 +139,11 @@ def _visible(store: Store, actor: Actor, booking_id: int) -> Booking:
     if not may_see(actor, booking):
         raise NotFound(f"no booking {booking_id}", field="id")
     return booking
+
+
+def visible_booking(store: Store, actor: Actor, booking_id: int) -> Booking:
+    """A booking ``actor`` may see; any other answers NotFound, as if it did not exist."""
+    return _visible(store, actor, booking_id)
 
 
 def _managed_base(store: Store, actor: Actor, base_layer: str, base_id: int):
@@ -296,6 +302,20 @@ def public_sessions(store: Store, base_layer: str, base_id: int, date_from=None,
     last = _date(date_to, "to") if date_to else first + timedelta(days=WINDOW_FROM_DAYS)
     return [session_dict(s) for s in store.bookings.sessions(base_layer, [base_id], first.isoformat(),
                                                              last.isoformat())]
+
+
+def upcoming_sessions(store: Store, layer_id: str, feature_id: int, count: int = 3) -> list[dict] | None:
+    """What a family sees in a base's popup: its next ``count`` open sessions and their remaining
+    places (no school names); None for a feature that takes no bookings."""
+    layer = store.layers.get(layer_id)
+    if layer is None or layer not in bookable_layers(store):
+        return None
+    if not store.get(layer_id, feature_id).properties.get(layer.role(Role.BOOKABLE).name):
+        return None
+    today = today_china()
+    found = store.bookings.sessions(layer_id, [feature_id], today.isoformat(),
+                                    (today + timedelta(days=WINDOW_FROM_DAYS)).isoformat())
+    return [session_dict(s) for s in found[:count]]
 
 
 def session_dict(session: Session) -> dict:
@@ -509,3 +529,233 @@ def check(store: Store) -> list[tuple[int, int, int]]:
 def session_start(session: Session) -> datetime:
     hh, mm = (int(v) for v in session.start.split(":"))
     return datetime.combine(date.fromisoformat(session.date), time(hh, mm), CHINA_TIME)
+
+
+# -- who is acting ----------------------------------------------------------------------------
+
+def booking_layers(store: Store) -> list[Layer]:
+    """The layers whose features book sessions (schools): those with ``books = true``."""
+    return [layer for layer in store.layers.values() if layer.books]
+
+
+def actor_for(user, store: Store) -> Actor:
+    """The booking actor of a signed-in account: a school account stands for its feature of a
+    booking layer, a base manager runs its features of the bookable layers."""
+    features = [(str(layer), int(fid)) for layer, fid in getattr(user, "features", ())]
+    bookable = {layer.id for layer in bookable_layers(store)}
+    booking = {layer.id for layer in booking_layers(store)}
+    school = next((f for f in features if f[0] in booking), None) if user.role == "school" else None
+    bases = frozenset(f for f in features if f[0] in bookable) if user.role == "base_manager" else frozenset()
+    return Actor(user.username, user.role, school, bases)
+
+
+# -- what the pages list ----------------------------------------------------------------------
+
+#: The most bookings one listing or export returns (newest sessions last); narrow by date beyond.
+MAX_LISTED = 5000
+
+
+def listed_bookings(store: Store, actor: Actor, date_from=None, date_to=None, statuses=None,
+                    base: tuple[str, int] | None = None, school: tuple[str, int] | None = None) -> list[Booking]:
+    """:func:`visible_bookings` narrowed by dates, statuses, one base or one school, at most
+    :data:`MAX_LISTED` (a 400 asks for a shorter range beyond)."""
+    filters = {"date_from": _date(date_from, "from").isoformat() if date_from else None,
+               "date_to": _date(date_to, "to").isoformat() if date_to else None}
+    if statuses:
+        wrong = [s for s in statuses if s not in STATUSES]
+        if wrong:
+            raise BadRequest(f"status must be one of {', '.join(STATUSES)}", field="status")
+        filters["statuses"] = list(statuses)
+    found = visible_bookings(store, actor, **filters)
+    if base is not None:
+        found = [b for b in found if _base_of(b) == tuple(base)]
+    if school is not None:
+        found = [b for b in found if (b.school_layer, b.school_id) == tuple(school)]
+    if len(found) > MAX_LISTED:
+        raise BadRequest(f"more than {MAX_LISTED} bookings match; choose a shorter date range", field="from")
+    return found
+
+
+def day_list(store: Store, actor: Actor, base_layer: str, base_id: int, day) -> tuple[object, list[Booking]]:
+    """A base's active bookings on ``day`` (schools, headcounts, contacts, notes), for its manager."""
+    _, feature = _managed_base(store, actor, base_layer, base_id)
+    day = _date(day, "date").isoformat()
+    return feature, listed_bookings(store, actor, day, day, ACTIVE, base=(base_layer, base_id))
+
+
+def in_district(store: Store, bookings: list[Booking], district: str) -> list[Booking]:
+    """The bookings of schools in ``district`` (by the boundaries, as the planner assigns them)."""
+    from . import planning
+
+    inside = set()
+    for layer in booking_layers(store):
+        points, districts = planning.points_with_districts(store, layer)
+        inside |= {(layer.id, int(fid)) for fid, d in zip(points["id"], districts) if d == district}
+    return [b for b in bookings if (b.school_layer, b.school_id) in inside]
+
+
+def feature_names(store: Store, pairs) -> dict[tuple[str, int], str]:
+    """The names of features given as (layer, id); a deleted one is named by its id."""
+    names = {}
+    for layer, fid in set(pairs):
+        try:
+            names[(layer, fid)] = store.get(layer, fid).properties.get("name") or f"{layer} {fid}"
+        except NotFound:
+            names[(layer, fid)] = f"{layer} {fid}"
+    return names
+
+
+def schools_without_tours(store: Store, actor: Actor, date_from, date_to) -> list[dict]:
+    """The bureau's question: the schools with no confirmed booking from ``date_from`` to
+    ``date_to``, each with its district and place (``{layer, id, name, district, lon, lat}``)."""
+    if not actor.is_admin:
+        raise Forbidden("the education bureau sees every school's study tours", field="from")
+    first, last = _date(date_from, "from"), _date(date_to, "to")
+    if last < first:
+        raise BadRequest("to is before from", field="to")
+    toured = {(b.school_layer, b.school_id) for b in
+              store.bookings.bookings(statuses=["confirmed"], date_from=first.isoformat(), date_to=last.isoformat())}
+    from . import planning  # the planner's cached district of every point
+
+    out = []
+    for layer in booking_layers(store):
+        points, districts = planning.points_with_districts(store, layer)
+        for (fid, name, point), district in zip(zip(points["id"], points["name"], points.geometry), districts):
+            if (layer.id, int(fid)) not in toured:
+                out.append({"layer": layer.id, "id": int(fid), "name": name, "district": district,
+                            "lon": round(point.x, 6), "lat": round(point.y, 6)})
+    return sorted(out, key=lambda s: (s["district"] or "", s["name"] or ""))
+
+
+def parse_where(layer: Layer, text: str | None) -> dict[str, str]:
+    """``"themes:science,level:national"`` -> {attribute: code} over the layer's code attributes."""
+    out = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        name, _, code = part.partition(":")
+        attribute = next((a for a in layer.attributes if a.name == name and a.type in ("code", "codes")), None)
+        if attribute is None or code not in (attribute.values or {}):
+            codes = [a.name for a in layer.attributes if a.type in ("code", "codes")]
+            raise BadRequest(f"where takes attribute:code pairs of {', '.join(codes)}", field="where")
+        out[name] = code
+    return out
+
+
+def bookable_features(store: Store, layer: Layer) -> list:
+    """The features of a bookable layer that take bookings."""
+    flag = layer.role(Role.BOOKABLE).name
+    return [f for f in iter_features(store, layer.id) if f.properties.get(flag)]
+
+
+def time_left(b: Booking, lang: str = "zh", moment: datetime | None = None) -> str:
+    """How long an unanswered request has before it expires, in words ("还剩 2 天 3 小时")."""
+    if not b.expires_at:
+        return ""
+    left = datetime.fromisoformat(b.expires_at) - (moment or now_utc())
+    if left.total_seconds() <= 0:
+        return i18n.t("booking_expiring", lang)
+    days, hours_ = left.days, left.seconds // 3600
+    return i18n.t("booking_time_left", lang, days=days, hours=hours_)
+
+
+def find_bases(store: Store, actor: Actor, grade: int | None = None, date_from=None, date_to=None,
+               where: str | None = None, sessions_shown: int = 3) -> list[dict]:
+    """The bookable bases a school may book, nearest first with their distance from the school in
+    metres; ``grade`` keeps those (and the sessions) for that grade, ``date_from``/``date_to`` those
+    with free places in that range (default: the next 60 days); ``where`` filters by code attributes.
+    Each carries its next ``sessions_shown`` sessions with free places and their count."""
+    from . import geo
+    from .describe import anchor
+
+    home = None
+    if actor.school is not None:
+        home = anchor(store.get(*actor.school).geometry)
+    first = _date(date_from, "from") if date_from else today_china()
+    last = _date(date_to, "to") if date_to else first + timedelta(days=WINDOW_FROM_DAYS)
+    if last < first:
+        raise BadRequest("to is before from", field="to")
+    if grade is not None:
+        _whole(grade, "grade", 1, 12)
+    out = []
+    for layer in bookable_layers(store):
+        wanted = parse_where(layer, where)
+        features = [f for f in bookable_features(store, layer) if all(
+            code in (f.properties.get(name) or []) if isinstance(f.properties.get(name), list)
+            else f.properties.get(name) == code for name, code in wanted.items())]
+        if grade is not None:
+            features = [f for f in features if grade_range(layer, f)[0] <= grade <= grade_range(layer, f)[1]]
+        sessions: dict[int, list[Session]] = {}
+        for s in store.bookings.sessions(layer.id, [f.id for f in features], first.isoformat(), last.isoformat()):
+            if s.remaining > 0 and (grade is None or grade in s.grades):
+                sessions.setdefault(s.base_id, []).append(s)
+        for f in features:
+            free = sessions.get(f.id, [])
+            if (date_from or date_to) and not free:
+                continue
+            lon, lat = anchor(f.geometry)
+            distance = float(geo.geodesic_m(home[0], home[1], lon, lat)) if home else None
+            out.append({"layer": layer.id, "id": f.id, "name": f.properties.get("name"), "lon": lon, "lat": lat,
+                        "distance_m": round(distance) if distance is not None else None,
+                        "grades": list(grade_range(layer, f)), "free_sessions": len(free),
+                        "sessions": [session_dict(s) for s in free[:sessions_shown]]})
+    return sorted(out, key=lambda b: (b["distance_m"] is None, b["distance_m"] or 0, b["name"] or ""))
+
+
+# -- exports ----------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = ("id", "date", "time", "base", "school", "pupils", "teachers", "headcount", "grades", "unit",
+                  "contact", "phone", "note", "status", "reason", "filing")
+
+
+def status_text(status: str, lang: str = "zh") -> str:
+    return i18n.t(f"booking_status_{status}", lang)
+
+
+def export_table(store: Store, bookings: list[Booking], lang: str = "zh") -> tuple[list[str], list[list]]:
+    """The bookings as a table with headers in ``lang`` (Chinese by default), for XLSX and CSV."""
+    names = feature_names(store, [p for b in bookings for p in (_base_of(b), (b.school_layer, b.school_id))])
+    headers = [i18n.t(f"booking_col_{c}", lang) for c in EXPORT_COLUMNS]
+    rows = []
+    for b in bookings:
+        filing = "" if not b.filing_required else i18n.t("booking_filed" if b.filing_acknowledged else "booking_filing",
+                                                         lang)
+        rows.append([b.id, b.session.date, f"{b.session.start}-{b.session.end}", names[_base_of(b)],
+                     names[(b.school_layer, b.school_id)], b.pupils, b.teachers, b.headcount,
+                     "、".join(map(str, b.grades)), i18n.t(f"booking_unit_{b.unit}", lang), b.contact_name,
+                     b.contact_phone, b.note, status_text(b.status, lang), b.reason or "", filing])
+    return headers, rows
+
+
+def export_file(store: Store, bookings: list[Booking], fmt: str, lang: str = "zh") -> bytes:
+    """The bookings as ``xlsx`` or ``csv`` (UTF-8 with a byte-order mark, so Excel reads the Chinese)."""
+    headers, rows = export_table(store, bookings, lang)
+    if fmt == "csv":
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(headers)
+        # A cell starting with = + - @ would run as a formula in a spreadsheet: quote it as text.
+        writer.writerows([[f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row] for row in rows])
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+    if fmt != "xlsx":
+        raise BadRequest("format must be xlsx or csv", field="format")
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = i18n.t("booking_export_sheet", lang)[:31]
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+    for column, width in zip("ABCDEFGHIJKLMNOP", (10, 12, 13, 24, 24, 8, 8, 10, 10, 10, 10, 15, 30, 10, 20, 8)):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -24,6 +24,12 @@ class BadRequest(MapserviceError):
     status = 400
 
 
+class Unauthorized(MapserviceError):
+    """Not signed in, or an unknown or revoked token (401)."""
+
+    status = 401
+
+
 class Forbidden(MapserviceError):
     """Signed in, but without the right for this (403)."""
 

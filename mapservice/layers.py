@@ -26,7 +26,7 @@ SYSTEM_COLUMNS = ("fid", "source_id", "generated", "geom")
 LIST_SEPARATOR = ";"
 #: The layer-file keys the loader accepts, at the top of a layer file and in each ``[[attributes]]``.
 LAYER_KEYS = ("id", "title", "kind", "geometry", "style", "radius_m", "radius_basis", "weight", "candidate_sites",
-              "attributes")
+              "books", "attributes")
 ATTRIBUTE_KEYS = ("name", "type", "label", "required", "aliases", "values", "min", "max", "pattern", "role",
                   "ordered", "unit")
 #: The file of presets beside the layer files (not a layer).
@@ -209,6 +209,8 @@ class Layer:
     weight: str | None = None
     #: Whether this layer's features may host a new supply site in the planner's suggestions.
     candidate_sites: bool = False
+    #: Whether this layer's features (schools) book study-tour sessions of the bookable layers.
+    books: bool = False
 
     def title(self, lang: str = "zh") -> str:
         return self.title_en if lang == "en" else self.title_zh
@@ -421,11 +423,15 @@ def parse_layer(data: dict, source: str) -> Layer:
     candidate_sites = data.get("candidate_sites", False)
     if not isinstance(candidate_sites, bool):
         raise LayerConfigError(f"{source}: candidate_sites must be true or false", field="candidate_sites")
+    books = data.get("books", False)
+    if not isinstance(books, bool) or (books and geometry != "Point"):
+        raise LayerConfigError(f"{source}: books must be true or false, and only a point layer books", field="books")
     return Layer(
         id=layer_id, title_zh=zh, title_en=en, kind=kind, geometry_type=geometry,
         attributes=attributes, color=color, icon=str(style.get("icon", "circle")),
         radius_m=float(radius) if radius is not None else None,
         radius_basis=data.get("radius_basis"), source=source, weight=weight, candidate_sites=candidate_sites,
+        books=books,
     )
 
 

@@ -320,6 +320,13 @@ class _Reader:
                                 geometry=[f.geometry for f in features], crs="EPSG:4326")
 
 
+def points_with_districts(store: Store, layer: Layer) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """A point layer's features as a frame (``id``, attributes, point) and the district of each,
+    read as the planner reads them (cached while the layers are unchanged)."""
+    read = _Reader(store)
+    return read.points(layer), read.districts_of(layer, read.boundaries())
+
+
 def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326")
 

@@ -265,3 +265,89 @@ def test_the_nightly_check_command(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["bookings", "check"])
     assert result.exit_code == 0 and "0 个场次" in result.output
     assert CliRunner().invoke(main, ["bookings", "expire"]).exit_code == 0
+
+
+# -- what the pages list -----------------------------------------------------------------------
+
+def test_a_school_finds_bases_nearest_first_for_its_grade_with_free_places(region):
+    store, school = region["store"], region["schools"][0]
+    early = session(region, days=10, capacity=50)
+    session(region, days=30, capacity=20, grades=(7, 8))
+    other = booking.add_session(store, ADMIN, "practice_bases", region["other"], in_days(12),
+                                SessionSpec("13:00", "15:00", 30, [5, 6]))
+    found = booking.find_bases(store, school, grade=5)
+    assert [b["id"] for b in found] == [region["base"], region["other"]]  # nearest first
+    assert found[0]["distance_m"] < found[1]["distance_m"] and found[0]["distance_m"] > 0
+    assert [s["id"] for s in found[0]["sessions"]] == [early.id]  # the grade 7-8 session is left out
+    # Full on the day asked for: a base with no free places then is not listed.
+    booking.book(store, school, request(early.id, pupils=50))
+    on_day = booking.find_bases(store, school, grade=5, date_from=in_days(10), date_to=in_days(10))
+    assert on_day == []
+    assert [b["id"] for b in booking.find_bases(store, school, date_from=in_days(12), date_to=in_days(12))] == \
+        [region["other"]]
+    assert other.id in [s["id"] for s in booking.find_bases(store, school, date_from=in_days(12))[-1]["sessions"]]
+    # Filters by the layer's code attributes; the closed base is never listed.
+    assert [b["id"] for b in booking.find_bases(store, school, where="themes:labour")] == [region["other"]]
+    assert region["closed"] not in [b["id"] for b in booking.find_bases(store, school)]
+    with pytest.raises(BadRequest) as wrong:
+        booking.find_bases(store, school, where="themes:cooking")
+    assert wrong.value.field == "where"
+
+
+def test_the_bureau_sees_the_schools_with_no_study_tour(region):
+    store, manager = region["store"], region["manager"]
+    made = session(region)
+    toured = region["schools"][:3]
+    for school in toured:
+        outcome = booking.book(store, school, request(made.id, pupils=10))
+        booking.confirm(store, manager, outcome.body["id"])
+    # A requested booking is no study tour yet.
+    booking.book(store, region["schools"][3], request(made.id, pupils=5))
+    untoured = booking.schools_without_tours(store, ADMIN, in_days(0), in_days(60))
+    ids = {s["id"] for s in untoured}
+    assert len(untoured) == 57 and not ids & {s.school[1] for s in toured}
+    assert region["schools"][3].school[1] in ids
+    assert all({"name", "district", "lon", "lat"} <= set(s) for s in untoured)
+    with pytest.raises(Forbidden):
+        booking.schools_without_tours(store, manager, in_days(0), in_days(60))
+
+
+def test_exports_have_chinese_headers_and_defuse_formulas(region):
+    store, school = region["store"], region["schools"][0]
+    made = session(region)
+    booking.book(store, school, request(made.id, pupils=20, teachers=2, note="=HYPERLINK(\"x\")"))
+    found = booking.listed_bookings(store, ADMIN)
+    csv_text = booking.export_file(store, found, "csv").decode("utf-8-sig")
+    header, row = csv_text.splitlines()[:2]
+    assert header.startswith("预约编号,日期,时间,基地,学校,学生,带队教师,合计人数")
+    assert "红色教育基地" in row and "学校0" in row and "待确认" in row and "'=HYPERLINK" in row
+    assert booking.export_file(store, found, "csv", "en").decode("utf-8-sig").startswith("Booking no.,Date")
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(booking.export_file(store, found, "xlsx"))).active
+    assert sheet.title == "研学预约" and sheet["D2"].value == "红色教育基地" and sheet["H2"].value == 22
+    with pytest.raises(BadRequest):
+        booking.export_file(store, found, "pdf")
+
+
+def test_an_account_acts_for_its_features(region):
+    from types import SimpleNamespace
+
+    store = region["store"]
+    school_id = region["schools"][0].school[1]
+    user = SimpleNamespace(username="t1", role="school", features=(("schools", school_id),))
+    assert booking.actor_for(user, store) == Actor("t1", "school", ("schools", school_id))
+    manager = SimpleNamespace(username="m1", role="base_manager",
+                              features=(("practice_bases", region["base"]), ("schools", school_id)))
+    assert booking.actor_for(manager, store).bases == frozenset({("practice_bases", region["base"])})
+    assert booking.actor_for(manager, store).school is None
+    # The day's list is the manager's; another manager's base answers as if it did not exist.
+    made = session(region)
+    booking.book(store, region["schools"][0], request(made.id, pupils=12))
+    feature, day = booking.day_list(store, region["manager"], "practice_bases", region["base"], made.date)
+    assert feature.properties["name"] == "红色教育基地" and [b.pupils for b in day] == [12]
+    stranger = Actor("m2", "base_manager", bases=frozenset({("practice_bases", region["other"])}))
+    with pytest.raises(NotFound):
+        booking.day_list(store, stranger, "practice_bases", region["base"], made.date)

@@ -59,6 +59,8 @@ _STORELESS = ("static", "openapi.spec", "api_docs.docs")
 def init_app(app: APIFlask) -> None:
     from . import security
     from .api import bp as api_bp
+    from .bookingpages import bp as booking_pages_bp
+    from .bookings import bp as bookings_bp
     from .docs import bp as docs_bp
     from .pages import bp as pages_bp
 
@@ -66,6 +68,8 @@ def init_app(app: APIFlask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(docs_bp)
+    app.register_blueprint(bookings_bp)
+    app.register_blueprint(booking_pages_bp)
     app.register_error_handler(MapserviceError, render_error)
     security.init_app(app)
 

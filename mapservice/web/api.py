@@ -10,10 +10,10 @@ from apiflask import APIBlueprint
 from flask import jsonify, send_file
 from marshmallow import INCLUDE, RAISE
 
-from .. import geo, i18n, nearby, parsing, planning
+from .. import booking, geo, i18n, nearby, parsing, planning
 from ..describe import admission_free, anchor, describe, kind_text
 from ..errors import BadRequest
-from ..i18n import pick_lang
+from ..i18n import pick_lang, t
 from ..report import downloads, view
 from ..report.query import PlannerQuery
 from ..store.base import Feature
@@ -92,7 +92,15 @@ def feature(layer_id: str, fid: str, query):
         number = parsing.whole_number(fid)
     except ValueError as exc:
         raise BadRequest(f"feature id: {exc}", field="id") from None
-    return jsonify(_geojson(store().get(layer_id, number), query, popup=True))
+    out = _geojson(store().get(layer_id, number), query, popup=True)
+    lang = pick_lang(query["lang"])
+    upcoming = booking.upcoming_sessions(store(), layer_id, number)
+    if upcoming is not None:
+        out["properties"]["popup"].update(sessions_title=t("booking_popup_title", lang), sessions=[
+            {"date": s["date"], "time": f"{s['start']}–{s['end']}", "remaining": s["remaining"],
+             "text": t("booking_remaining", lang, count=s["remaining"]) if s["remaining"] else t("booking_full", lang)}
+            for s in upcoming], sessions_none=t("booking_no_sessions", lang))
+    return jsonify(out)
 
 
 def _center(lon: float, lat: float, crs: str) -> dict:

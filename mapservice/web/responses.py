@@ -139,6 +139,105 @@ class Download(Schema):
     file = Raw(metadata={"type": "string", "format": "binary"})
 
 
+# -- study-tour booking ---------------------------------------------------------------------------
+
+class BookingSession(Schema):
+    id = Integer(required=True)
+    base_layer = String(required=True)
+    base_id = Integer(required=True)
+    date = String(required=True, metadata={"format": "date"})
+    start = String(required=True, metadata={"description": "HH:MM China time"})
+    end = String(required=True)
+    capacity = Integer(required=True)
+    booked = Integer(required=True, metadata={"description": "places held by requested and confirmed bookings"})
+    remaining = Integer(required=True)
+    grades = List(Integer(), required=True)
+    window_from_days = Integer(required=True)
+    window_to_days = Integer(required=True)
+    status = String(required=True, metadata={"enum": ["open", "cancelled"]})
+    cancel_reason = String(required=True, allow_none=True)
+
+
+class BookingSessions(Schema):
+    sessions = List(Nested(BookingSession), required=True)
+
+
+class SessionPattern(BookingSessions):
+    skipped_holidays = List(String(), required=True)
+
+
+class CancelledSession(Schema):
+    session = Nested(BookingSession, required=True)
+    cancelled_bookings = List(Integer(), required=True)
+
+
+class BookingOut(Schema):
+    id = Integer(required=True)
+    session_id = Integer(required=True)
+    school_layer = String(required=True)
+    school_id = Integer(required=True)
+    school_name = String(required=True)
+    base_name = String(required=True)
+    pupils = Integer(required=True)
+    teachers = Integer(required=True)
+    headcount = Integer(required=True)
+    grades = List(Integer(), required=True)
+    unit = String(required=True, metadata={"enum": ["class", "grade"]})
+    contact_name = String(required=True)
+    contact_phone = String(required=True)
+    note = String(required=True)
+    status = String(required=True, metadata={"enum": ["requested", "confirmed", "declined", "cancelled",
+                                                      "cancelled_by_base", "expired"]})
+    status_text = String(required=True)
+    reason = String(required=True, allow_none=True)
+    filing_required = Boolean(required=True, metadata={"description": "需备案: filed with the education bureau"})
+    filing_acknowledged = Boolean(required=True)
+    created_at = String(required=True)
+    expires_at = String(required=True, allow_none=True)
+    session = Nested(BookingSession, required=True)
+    history = List(Dict(), required=True, metadata={"description": "who changed what, when"})
+
+
+class BookingList(Schema):
+    bookings = List(Nested(BookingOut), required=True)
+
+
+class DayList(BookingList):
+    date = String(required=True)
+    base_name = String(required=True)
+    headcount = Integer(required=True)
+
+
+class FoundBase(Schema):
+    layer = String(required=True)
+    id = Integer(required=True)
+    name = String(required=True)
+    lon = Float(required=True)
+    lat = Float(required=True)
+    distance_m = Integer(required=True, allow_none=True, metadata={"description": "from the school, metres"})
+    grades = List(Integer(), required=True)
+    free_sessions = Integer(required=True)
+    sessions = List(Nested(BookingSession), required=True)
+
+
+class FoundBases(Schema):
+    bases = List(Nested(FoundBase), required=True)
+
+
+class UntouredSchool(Schema):
+    layer = String(required=True)
+    id = Integer(required=True)
+    name = String(required=True)
+    district = String(required=True, allow_none=True)
+    lon = Float(required=True)
+    lat = Float(required=True)
+
+
+class SchoolsWithoutTours(Schema):
+    schools = List(Nested(UntouredSchool), required=True)
+    by_district = Dict(required=True, metadata={"description": "district -> number of schools"})
+
+
 def describe(spec: dict, layer_ids: list[str]) -> dict:
     """``spec`` with the layer ids of ``{layer_id}``, the feature id's type and bounds, and a 414 and
     503 (with ``Retry-After``) on every operation."""

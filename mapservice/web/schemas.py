@@ -7,7 +7,7 @@ date-times of the years that module names. The bounds the schemas declare are th
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Float, Integer, String
+from apiflask.fields import Boolean, Float, Integer, List, String
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError
 
@@ -161,3 +161,157 @@ class ReportArgs(PlanArgs):
 
     supply = Text(metadata={"description": "comma-separated supply layer ids (default: presets.toml [planner])"})
     demand = Text(metadata={"description": "demand layer (default: presets.toml [planner])"})
+
+
+# -- study-tour booking ---------------------------------------------------------------------------
+
+class Day(String):
+    """An ISO date (2027-05-12) of the years parsing allows."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(format="date")
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from datetime import date
+
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            day = date.fromisoformat(text) if len(text) == 10 else None
+        except ValueError:
+            day = None
+        if day is None or not parsing.FIRST_YEAR <= day.year <= parsing.LAST_YEAR:
+            raise ValidationError(f"a date like 2027-05-12, years {parsing.FIRST_YEAR}-{parsing.LAST_YEAR}")
+        return day
+
+
+def _grades(high: int = 12, description: str = "grades 1-12 (1-6 小学, 7-9 初中, 10-12 高中)", **kwargs):
+    return List(WholeNumber(validate=Range(1, high)), validate=Length(1, high), metadata={"description": description},
+                **kwargs)
+
+
+def _hhmm(description: str) -> Text:
+    return Text(required=True, validate=Length(5, 5), metadata={"pattern": r"^([01]\d|2[0-3]):[0-5]\d$",
+                                                                "description": description})
+
+
+class _SessionFields(Schema):
+    start = _hhmm("start, HH:MM China time")
+    end = _hhmm("end, HH:MM China time, after start")
+    capacity = WholeNumber(required=True, validate=Range(1, 10_000))
+    grades = _grades(required=True)
+    window_from_days = WholeNumber(validate=Range(1, 366), metadata={"description": "bookable from this many "
+                                                                                     "days ahead (default 60)"})
+    window_to_days = WholeNumber(validate=Range(0, 366), metadata={"description": "until this many days ahead "
+                                                                                  "(default 3; the cut-off)"})
+
+
+class SessionBody(_SessionFields):
+    date = Day(required=True)
+
+
+class PatternBody(_SessionFields):
+    date_from = Day(required=True)
+    date_to = Day(required=True)
+    weekdays = _grades(7, "weekdays, 1 = Monday .. 7 = Sunday", required=True)
+
+
+class SessionsArgs(Schema):
+    from_ = Day(data_key="from", metadata={"description": "first date (default today)"})
+    to = Day(metadata={"description": "last date (default 60 days on)"})
+
+
+class SessionCapacityBody(Schema):
+    capacity = WholeNumber(required=True, validate=Range(1, 10_000))
+
+
+class SessionCancelBody(Schema):
+    reason = Text(required=True, validate=Length(1, 200))
+
+
+class DeclineBody(SessionCancelBody):
+    pass
+
+
+class BookingBody(Schema):
+    session_id = WholeNumber(required=True, validate=Range(1, parsing.INT64_MAX))
+    pupils = WholeNumber(required=True, validate=Range(0, 10_000))
+    teachers = WholeNumber(load_default=0, validate=Range(0, 10_000))
+    grades = _grades(required=True)
+    unit = Text(required=True, validate=OneOf(["class", "grade"]), metadata={"description": "class or grade "
+                                                                                            "(a whole grade)"})
+    contact_name = Text(required=True, validate=Length(1, 40))
+    contact_phone = Text(required=True, validate=Length(1, 20),
+                         metadata={"description": "a mobile (11 digits) or a landline with its area code"})
+    note = Text(load_default="", validate=Length(max=500))
+
+
+class BookingArgs(Schema):
+    lang = Lang("zh (default) or en: language of `status_text`")
+
+
+class BookingListArgs(BookingArgs):
+    from_ = Day(data_key="from", metadata={"description": "sessions from this date"})
+    to = Day(metadata={"description": "sessions until this date"})
+    status = Text(validate=Length(max=200), metadata={"description": "comma-separated statuses, e.g. "
+                                                                     "requested,confirmed"})
+    base_layer = Text(load_default="", validate=Length(max=64))
+    base_id = WholeNumber(validate=Range(1, parsing.INT64_MAX), metadata={"description": "one base (with base_layer)"})
+    school_layer = Text(load_default="", validate=Length(max=64))
+    school_id = WholeNumber(validate=Range(1, parsing.INT64_MAX), metadata={"description": "one school "
+                                                                                           "(with school_layer)"})
+    district = Text(validate=Length(1, 50), metadata={"description": "schools in this district"})
+
+
+class ExportBookingsArgs(BookingListArgs):
+    format = Text(load_default="xlsx", validate=OneOf(["xlsx", "csv"]))
+    lang = Lang("zh (default) or en: language of the headers")
+
+
+class DayArgs(BookingArgs):
+    date = Day(required=True)
+
+
+class FindBasesArgs(Schema):
+    grade = WholeNumber(validate=Range(1, 12))
+    from_ = Day(data_key="from", metadata={"description": "with free places from this date"})
+    to = Day(metadata={"description": "with free places until this date"})
+    where = Text(validate=Length(max=200), metadata={"description": "code attributes, e.g. themes:science,"
+                                                                    "level:national"})
+
+
+class ToursArgs(Schema):
+    from_ = Day(data_key="from", required=True)
+    to = Day(required=True)
+
+
+class SchoolPageArgs(FindBasesArgs):
+    """The school page's filters: FindBasesArgs, the code attributes by name (e.g. themes=science)."""
+
+    lang = Lang("zh (default) or en")
+
+    class Meta:
+        unknown = "include"
+
+
+class BasePageArgs(Schema):
+    lang = Lang("zh (default) or en")
+    view = Text(load_default="month", validate=OneOf(["month", "week"]))
+    start = Day()
+    base = Text(validate=Length(max=80), metadata={"description": "the bureau: layer:id of the base"})
+
+
+class DayPageArgs(Schema):
+    lang = Lang("zh (default) or en")
+    base = Text(required=True, validate=Length(1, 80))
+    date = Day(required=True)
+
+
+class AdminBookingsArgs(Schema):
+    lang = Lang("zh (default) or en")
+    from_ = Day(data_key="from")
+    to = Day()
+    base = Text(validate=Length(max=80))
+    status = Text(validate=OneOf(["requested", "confirmed", "declined", "cancelled", "cancelled_by_base",
+                                  "expired", ""]))
+    district = Text(validate=Length(max=50))

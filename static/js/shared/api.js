@@ -19,12 +19,31 @@ export function queryString(params) {
 
 /** GET base + path with query params; resolves to JSON, rejects with an ApiError. */
 export async function getJSON(base, path, params) {
+  return answer(() => fetch(`${base}${path}?${queryString(params)}`, { headers: { Accept: "application/json" } }));
+}
+
+/** The page's CSRF token (the csrf-token meta tag of a signed-in page), sent with every change. */
+function csrfToken() {
+  const meta = document.querySelector("meta[name=csrf-token]");
+  return meta ? meta.content : "";
+}
+
+/** ``method`` base + path with a JSON ``body`` (and extra ``headers``); resolves to the JSON answer
+ * (null for 204), rejects with an ApiError carrying the API's message and field. */
+export async function sendJSON(base, method, path, body, headers) {
+  return answer(() => fetch(`${base}${path}`, { method, credentials: "same-origin", headers: Object.assign({
+    Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrfToken() }, headers),
+  body: body === undefined ? undefined : JSON.stringify(body) }));
+}
+
+async function answer(request) {
   let response;
   try {
-    response = await fetch(`${base}${path}?${queryString(params)}`, { headers: { Accept: "application/json" } });
+    response = await request();
   } catch (err) {
     throw new ApiError(err.message || String(err));
   }
+  if (response.status === 204) return null;
   let body = null;
   try {
     body = await response.json();

@@ -36,7 +36,16 @@ export function popupContent(popup, layer, strings) {
     (popup.facts || []).length
       ? el("dl", { class: "ym-facts" }, popup.facts.map(([label, text]) => [el("dt", {}, label), el("dd", {}, text)]))
       : null,
+    popup.sessions ? sessionList(popup) : null,
     links.length ? el("div", { class: "ym-nav" }, el("span", { class: "ym-nav-label" }, strings.navigate), links) : null);
+}
+
+/** A practice base's next study-tour sessions and their remaining places (the server's words). */
+function sessionList(popup) {
+  return el("div", { class: "ym-popup-sessions" }, el("h4", {}, popup.sessions_title),
+    popup.sessions.length
+      ? el("ul", {}, popup.sessions.map((s) => el("li", {}, `${s.date} ${s.time} · ${s.text}`)))
+      : el("p", { class: "ym-hint" }, popup.sessions_none));
 }
 
 /**
