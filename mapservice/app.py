@@ -29,12 +29,14 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app.json = OrjsonProvider(app)
     app.extensions["mapservice"] = service
 
+    from .layers import Role
     from .web import init_app
 
     init_app(app)
 
     @app.spec_processor
     def _describe(spec):
-        return responses.describe(spec, list(service.layers))
+        bookable = [layer.id for layer in service.layers.values() if layer.role(Role.BOOKABLE)]
+        return responses.describe(spec, list(service.layers), bookable)
 
     return app

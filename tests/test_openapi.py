@@ -9,6 +9,16 @@ import pytest
 OPERATIONS = ["/api/layers", "/api/layers/{layer_id}/features", "/api/layers/{layer_id}/features/{fid}",
               "/api/nearby", "/api/places", "/api/plan", "/api/plan/compare", "/api/coverage",
               "/api/coverage/suggestions", "/api/coverage/export"]
+#: The accounts' operations (tests/test_auth.py checks their answers; they take no parameters to refuse).
+ACCOUNT_OPERATIONS = ["/api/me"]
+#: The study-tour booking's operations (tests/test_booking_http.py checks their answers).
+BOOKING_OPERATIONS = ["/api/{base_layer}/{base_id}/sessions", "/api/{base_layer}/{base_id}/sessions/pattern",
+                      "/api/{base_layer}/{base_id}/day", "/api/sessions/{session_id}",
+                      "/api/sessions/{session_id}/cancel", "/api/bookings", "/api/bookings/export",
+                      "/api/bookings/{booking_id}", "/api/bookings/{booking_id}/confirm",
+                      "/api/bookings/{booking_id}/decline", "/api/bookings/{booking_id}/cancel",
+                      "/api/bookings/{booking_id}/acknowledge-filing", "/api/school/bases",
+                      "/api/bookings/schools-without-tours"]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +42,16 @@ def resolved(spec, schema):
 
 
 def test_every_operation_describes_its_answers_and_errors(spec):
-    assert sorted(spec["paths"]) == sorted(OPERATIONS)
+    assert sorted(spec["paths"]) == sorted(OPERATIONS + ACCOUNT_OPERATIONS + BOOKING_OPERATIONS)
+    for path in BOOKING_OPERATIONS:
+        for method, operation in spec["paths"][path].items():
+            ok = operation["responses"].get("200") or operation["responses"]["201"]
+            assert all(body["schema"] for body in ok["content"].values()), (path, method)
+            for status in ("400", "404", "503"):
+                assert "error" in resolved(spec, operation["responses"][status]["content"]["application/json"][
+                    "schema"])["properties"], (path, method, status)
+    base_layer = spec["paths"]["/api/{base_layer}/{base_id}/sessions"]["get"]["parameters"][0]
+    assert base_layer["name"] == "base_layer" and base_layer["schema"]["enum"] == ["practice_bases"]
     for path in OPERATIONS:
         responses = spec["paths"][path]["get"]["responses"]
         ok = responses["200"]["content"]

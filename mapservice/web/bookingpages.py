@@ -52,7 +52,7 @@ def _actor(role: str | None = None):
 
 
 def _sign_in():
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
 def _page(template: str, points=(), **context):
@@ -100,11 +100,12 @@ def school(query):
     if actor is None:
         return _sign_in()
     lang = _lang()
-    known = {"grade", "from_", "to", "where", "lang"} | {f["name"] for f in _code_filters(lang)}
-    unknown = sorted(set(query) - known)
+    known = {"grade", "from", "to", "where", "lang"} | {f["name"] for f in _code_filters(lang)}
+    unknown = sorted(set(request.args) - known)
     if unknown:
         raise BadRequest(t("booking_unknown_param", lang, name=unknown[0]), field=unknown[0])
-    where = ",".join(f"{f['name']}:{query[f['name']]}" for f in _code_filters(lang) if query.get(f["name"]))
+    where = ",".join(f"{f['name']}:{request.args[f['name']]}" for f in _code_filters(lang)
+                     if request.args.get(f["name"]))
     bases = booking.find_bases(store(), actor, query.get("grade"), query.get("from_"), query.get("to"),
                                where or None)
     mine = booking.listed_bookings(store(), actor) if actor.school else []

@@ -8,8 +8,8 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from flask import Response, jsonify, request
 
-from .. import booking
-from ..errors import NotFound, Unauthorized
+from .. import auth, booking
+from ..errors import NotFound
 from ..i18n import pick_lang
 from . import responses, service, store
 from .auth import current_user
@@ -38,11 +38,16 @@ ERRORS = {400: "a parameter is wrong (it is named)", 401: "sign in, or send a Be
           422: "a rule refuses it (window, grades, filing period, duplicate)"}
 
 
+def _answer(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    """A JSON response as built (APIFlask would serialize a (body, status) tuple's first item again)."""
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
 def _actor() -> booking.Actor:
-    user = current_user()
-    if user is None:
-        raise Unauthorized("sign in, or send an API token", field="Authorization")
-    return booking.actor_for(user, store())
+    return booking.actor_for(auth.authorize(current_user(), "signed_in"), store())
 
 
 def _rules() -> booking.Rules:
@@ -78,7 +83,7 @@ def _booking_out(b) -> dict:
 def add_session(base_layer: str, base_id: int, body):
     _bookable(base_layer)
     session = booking.add_session(store(), _actor(), base_layer, base_id, body["date"], _spec(body))
-    return jsonify(booking.session_dict(session)), 201
+    return _answer(booking.session_dict(session), 201)
 
 
 @bp.post("/<base_layer>/<int:base_id>/sessions/pattern")
@@ -90,8 +95,8 @@ def add_pattern(base_layer: str, base_id: int, body):
     _bookable(base_layer)
     made = booking.add_pattern(store(), _actor(), base_layer, base_id, body["date_from"], body["date_to"],
                                body["weekdays"], _spec(body))
-    return jsonify({"sessions": [booking.session_dict(s) for s in made.sessions],
-                    "skipped_holidays": made.skipped_holidays}), 201
+    return _answer({"sessions": [booking.session_dict(s) for s in made.sessions],
+                    "skipped_holidays": made.skipped_holidays}, 201)
 
 
 @bp.get("/<base_layer>/<int:base_id>/sessions")
@@ -137,8 +142,8 @@ def create_booking(body):
     outcome = booking.book(store(), _actor(), req, _rules(), key=key)
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     if outcome.status == 201:
-        return jsonify(_booking_out(store().bookings.booking(outcome.body["id"]))), 201, headers
-    return jsonify(outcome.body), outcome.status, headers
+        return _answer(_booking_out(store().bookings.booking(outcome.body["id"])), 201, headers)
+    return _answer(outcome.body, outcome.status, headers)
 
 
 def _listed(query) -> list:
@@ -243,5 +248,5 @@ def schools_without_tours(query):
     by_district: dict[str, int] = {}
     for school in schools:
         by_district[school["district"] or ""] = by_district.get(school["district"] or "", 0) + 1
-    return jsonify({"schools": schools, "by_district": by_district})
+    return jsonify({"without_tours": schools, "by_district": by_district})
 

@@ -234,11 +234,11 @@ class UntouredSchool(Schema):
 
 
 class SchoolsWithoutTours(Schema):
-    schools = List(Nested(UntouredSchool), required=True)
+    without_tours = List(Nested(UntouredSchool), required=True, metadata={"description": "the schools, by district"})
     by_district = Dict(required=True, metadata={"description": "district -> number of schools"})
 
 
-def describe(spec: dict, layer_ids: list[str]) -> dict:
+def describe(spec: dict, layer_ids: list[str], bookable_ids: list[str] = ()) -> dict:
     """``spec`` with the layer ids of ``{layer_id}``, the feature id's type and bounds, and a 414 and
     503 (with ``Retry-After``) on every operation."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -247,6 +247,8 @@ def describe(spec: dict, layer_ids: list[str]) -> dict:
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "path" and parameter["name"] == "layer_id":
                     parameter["schema"] = {"type": "string", "enum": list(layer_ids)}
+                elif parameter.get("in") == "path" and parameter["name"] == "base_layer":
+                    parameter["schema"] = {"type": "string", "enum": list(bookable_ids)}
                 elif parameter.get("in") == "path" and parameter["name"] == "fid":
                     parameter["schema"] = {"type": "integer", "minimum": parsing.INT64_MIN,
                                            "maximum": parsing.INT64_MAX}

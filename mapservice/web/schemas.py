@@ -290,9 +290,6 @@ class SchoolPageArgs(FindBasesArgs):
 
     lang = Lang("zh (default) or en")
 
-    class Meta:
-        unknown = "include"
-
 
 class BasePageArgs(Schema):
     lang = Lang("zh (default) or en")
