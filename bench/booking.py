@@ -69,9 +69,13 @@ def prepare(settings: Settings, args) -> dict:
     day = booking.today_china() + timedelta(days=20)
     spec = booking.SessionSpec("09:00", "11:30", args.capacity, [5])
     hot = booking.add_session(store, actor, "practice_bases", base.id, day, spec)
-    spread = booking.add_pattern(store, actor, "practice_bases", base.id, day, day + timedelta(days=args.sessions * 2),
-                                 range(1, 8), booking.SessionSpec("13:00", "15:00", 1000, [5])).sessions
-    spread = spread[:args.sessions]
+    # Within the booking window: ten sessions a day (another hour each) over the next 50 days.
+    rows = [{"base_layer": "practice_bases", "base_id": base.id,
+             "date": (booking.today_china() + timedelta(days=5 + i // 10)).isoformat(),
+             **vars(booking.SessionSpec(f"{8 + i % 10:02d}:00", f"{8 + i % 10:02d}:50", 1000, [5]))}
+            for i in range(args.sessions)]
+    with store.transaction():
+        spread = store.bookings.add_sessions(rows, "manager", booking.now_utc().isoformat())
     store.close()
     return {"tokens": tokens, "manager": manager.username, "hot": hot.id,
             "spread": [s.id for s in spread], "base": base.id}
