@@ -287,6 +287,15 @@ def set_capacity(store: Store, actor: Actor, session_id: int, capacity: int) -> 
                                            _stamp(now_utc()))
 
 
+def set_expire_days(store: Store, actor: Actor, base_layer: str, base_id: int, days: int) -> int:
+    """How many days a base's unanswered requests wait before they expire (default :data:`EXPIRE_DAYS`)."""
+    _managed_base(store, actor, base_layer, base_id)
+    days = _whole(days, "expire_days", 1, 60)
+    with store.transaction():
+        store.bookings.set_expire_days(base_layer, base_id, days)
+    return days
+
+
 def cancel_session(store: Store, actor: Actor, session_id: int, reason: str) -> list[int]:
     """Cancel a session; its bookings become ``cancelled_by_base`` with the reason, which schools see."""
     session = store.bookings.session(session_id)

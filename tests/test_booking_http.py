@@ -188,6 +188,13 @@ def test_patterns_capacity_cancellation_and_exports(client, world):
     assert sheet["A1"].value == "Booking no." and sheet["A2"].value == made.json["id"]
     assert client.get("/api/bookings/export?format=csv", headers=auth(world, "school1")).data.decode(
         "utf-8-sig").count("\n") == 1  # the headers only: not theirs
+    # How long requests wait before they expire is the base's.
+    settings = f"/api/practice_bases/{world['base']}/booking-settings"
+    assert client.put(settings, headers=auth(world, "manager"), json={"expire_days": 2}).json == {"expire_days": 2}
+    assert client.put(settings, headers=auth(world, "manager"), json={"expire_days": 0}).status_code == 400
+    assert client.put(settings, headers=auth(world, "other-manager"), json={"expire_days": 2}).status_code == 404
+    later = book(client, world, pattern.json["sessions"][1]["id"], "school1", pupils=3).json
+    assert later["expires_at"][:10] == (booking.now_utc() + timedelta(days=2)).date().isoformat()
     cancelled = client.post(f"/api/sessions/{first['id']}/cancel", headers=auth(world, "manager"),
                             json={"reason": "场馆检修"})
     assert cancelled.status_code == 200 and cancelled.json["cancelled_bookings"] == [made.json["id"]]
@@ -239,6 +246,9 @@ def test_pages_for_each_role(client, world):
                       headers=auth(world, "other-manager")).status_code == 404
     admin = client.get(f"/admin/bookings?from={in_days(0)}&to={in_days(60)}", headers=auth(world, "bureau"))
     assert admin.status_code == 200 and "本期没有研学的学校（3 所）" in admin.get_data(as_text=True)
+    one = client.get(f"/admin/bookings?from={in_days(0)}&to={in_days(60)}&school=schools:{world['school_ids'][1]}",
+                     headers=auth(world, "bureau")).get_data(as_text=True)
+    assert "预约（0 项）" in one
     assert client.get("/admin/bookings", headers=auth(world, "manager")).status_code == 403
     assert client.get("/base", headers=auth(world, "school0")).status_code == 403
     assert client.get("/school?colour=red", headers=auth(world, "school0")).status_code == 400

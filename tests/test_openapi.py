@@ -13,7 +13,8 @@ OPERATIONS = ["/api/layers", "/api/layers/{layer_id}/features", "/api/layers/{la
 ACCOUNT_OPERATIONS = ["/api/me"]
 #: The study-tour booking's operations (tests/test_booking_http.py checks their answers).
 BOOKING_OPERATIONS = ["/api/{base_layer}/{base_id}/sessions", "/api/{base_layer}/{base_id}/sessions/pattern",
-                      "/api/{base_layer}/{base_id}/day", "/api/sessions/{session_id}",
+                      "/api/{base_layer}/{base_id}/day", "/api/{base_layer}/{base_id}/booking-settings",
+                      "/api/sessions/{session_id}",
                       "/api/sessions/{session_id}/cancel", "/api/bookings", "/api/bookings/export",
                       "/api/bookings/{booking_id}", "/api/bookings/{booking_id}/confirm",
                       "/api/bookings/{booking_id}/decline", "/api/bookings/{booking_id}/cancel",

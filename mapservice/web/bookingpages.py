@@ -226,12 +226,19 @@ def admin_bookings(query):
     if query.get("base"):
         layer, _, fid = query["base"].partition(":")
         base = (layer, int(fid)) if fid.isdigit() else None
+    school = None
+    if query.get("school"):
+        layer, _, fid = query["school"].partition(":")
+        school = (layer, int(fid)) if fid.isdigit() else None
     statuses = [query["status"]] if query.get("status") else None
-    found = booking.listed_bookings(store(), actor, first, last, statuses, base)
+    in_range = booking.listed_bookings(store(), actor, first, last)
+    found = booking.listed_bookings(store(), actor, first, last, statuses, base, school)
     if query.get("district"):
         found = booking.in_district(store(), found, query["district"])
-    names = booking.feature_names(store(), [p for b in found for p in ((b.session.base_layer, b.session.base_id),
-                                                                        (b.school_layer, b.school_id))])
+    names = booking.feature_names(store(), [p for b in in_range for p in ((b.session.base_layer, b.session.base_id),
+                                                                           (b.school_layer, b.school_id))])
+    schools = sorted({(f"{b.school_layer}:{b.school_id}", names[(b.school_layer, b.school_id)]) for b in in_range},
+                     key=lambda pair: pair[1])
     months = sorted({b.session.date[:7] for b in found if b.status == "confirmed"})
     table = defaultdict(lambda: defaultdict(int))
     for b in found:
@@ -247,5 +254,5 @@ def admin_bookings(query):
     points = [[s["lon"], s["lat"], s["name"], s["district"] or "", "school"] for s in untoured]
     return _page("admin_bookings.html", points=points, bookings=found, names=names, months=months,
                  table={k: dict(v) for k, v in table.items()}, untoured=untoured, by_district=dict(by_district),
-                 first=first, last=last, query=query, bases=bases, districts=districts,
+                 first=first, last=last, query=query, bases=bases, districts=districts, schools=schools,
                  statuses=booking.STATUSES)

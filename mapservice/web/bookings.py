@@ -14,6 +14,7 @@ from ..i18n import pick_lang
 from . import responses, service, store
 from .auth import current_user
 from .schemas import (
+    BaseSettingsBody,
     BookingArgs,
     BookingBody,
     BookingListArgs,
@@ -108,6 +109,16 @@ def sessions(base_layer: str, base_id: int, query):
     _bookable(base_layer)
     found = booking.public_sessions(store(), base_layer, base_id, query.get("from_"), query.get("to"))
     return jsonify({"sessions": found})
+
+
+@bp.put("/<base_layer>/<int:base_id>/booking-settings")
+@bp.input(BaseSettingsBody, location="json", arg_name="body")
+@bp.output(responses.BaseSettings)
+@bp.doc(summary="A base's booking settings: days an unanswered request waits before it expires", responses=ERRORS)
+def base_settings(base_layer: str, base_id: int, body):
+    _bookable(base_layer)
+    return _answer({"expire_days": booking.set_expire_days(store(), _actor(), base_layer, base_id,
+                                                           body["expire_days"])})
 
 
 @bp.patch("/sessions/<int:session_id>")

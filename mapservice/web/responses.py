@@ -166,6 +166,10 @@ class SessionPattern(BookingSessions):
     skipped_holidays = List(String(), required=True)
 
 
+class BaseSettings(Schema):
+    expire_days = Integer(required=True)
+
+
 class CancelledSession(Schema):
     session = Nested(BookingSession, required=True)
     cancelled_bookings = List(Integer(), required=True)

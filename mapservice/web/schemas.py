@@ -225,6 +225,11 @@ class SessionCapacityBody(Schema):
     capacity = WholeNumber(required=True, validate=Range(1, 10_000))
 
 
+class BaseSettingsBody(Schema):
+    expire_days = WholeNumber(required=True, validate=Range(1, 60), metadata={
+        "description": "days an unanswered request waits before it expires and frees its places (default 5)"})
+
+
 class SessionCancelBody(Schema):
     reason = Text(required=True, validate=Length(1, 200))
 
@@ -309,6 +314,7 @@ class AdminBookingsArgs(Schema):
     from_ = Day(data_key="from")
     to = Day()
     base = Text(validate=Length(max=80))
+    school = Text(validate=Length(max=80))
     status = Text(validate=OneOf(["requested", "confirmed", "declined", "cancelled", "cancelled_by_base",
                                   "expired", ""]))
     district = Text(validate=Length(max=50))

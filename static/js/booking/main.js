@@ -117,6 +117,16 @@ for (const form of document.querySelectorAll(".bk-session-form")) {
   });
 }
 
+for (const form of document.querySelectorAll(".bk-expire")) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const [layer, id] = form.dataset.base.split(":");
+    sendJSON(cfg.api, "PUT", `/${encodeURIComponent(layer)}/${id}/booking-settings`,
+      { expire_days: Number(form.elements.expire_days.value) })
+      .then(() => window.location.reload(), (err) => showError(form, form.querySelector(".bk-form-error"), err));
+  });
+}
+
 // -- the school's booking form ------------------------------------------------------------------
 
 /** A key for one booking request: a retry of the same request (a double click, a lost answer) is
