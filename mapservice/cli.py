@@ -12,6 +12,7 @@ import click
 from tqdm import tqdm
 
 from . import budget, i18n, planning
+from .auth import secret_key
 from .errors import MapserviceError
 from .exporter import FORMATS, export_layer
 from .i18n import t
@@ -72,6 +73,10 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     from .app import create_app
 
     service = _service(require_store=False)
+    try:
+        secret_key(service.settings)  # PostGIS without MAPSERVICE_SECRET_KEY stops here, saying how to set it
+    except MapserviceError as exc:
+        _fail(exc)
     if service.ready:
         _load_demo_if_empty(service)
     else:
@@ -259,3 +264,8 @@ def bookings_expire() -> None:
     with _service() as service:
         expired = booking.expire_due(service.store)
     click.echo(t("cli_booking_expired", "zh", count=len(expired)))
+
+
+from .usercli import users  # noqa: E402  (it uses _service above)
+
+main.add_command(users)

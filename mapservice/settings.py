@@ -76,6 +76,12 @@ class Settings:
     analysis_seconds: float = field(default=10.0, metadata=_positive())
     #: Analysis requests one server process runs at once; more are answered 503 with Retry-After.
     analysis_concurrency: int = field(default=2, metadata=_positive())
+    #: Key that signs the browser sessions; empty on the embedded store: one generated beside its file.
+    secret_key: str = field(default="", repr=False)
+    #: Honour X-Forwarded-Proto/-For from one reverse proxy in front (secure cookies, client address).
+    trust_proxy: bool = False
+    #: Hours a sign-in lasts before the user signs in again.
+    session_hours: float = field(default=12.0, metadata=_positive())
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -49,7 +49,7 @@ def settings(request, tmp_path):
         return
     url = _postgis_url()
     schema = f"test_{uuid.uuid4().hex[:12]}"
-    yield Settings(database_url=url, database_schema=schema, load_demo=False)
+    yield Settings(database_url=url, database_schema=schema, load_demo=False, secret_key=f"test-secret-{schema}")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 

@@ -130,7 +130,8 @@ def test_restart_and_a_long_stop_under_load(cluster, tmp_path):
         store.create("venues", {"name": f"馆{i}", "category": "museum", "free": True}, Point(119.40 + i / 100, 32.39))
     store.close()
     port = free_port()
-    env = {**os.environ, "MAPSERVICE_DATABASE_URL": cluster.url, "MAPSERVICE_LOAD_DEMO": "false"}
+    env = {**os.environ, "MAPSERVICE_DATABASE_URL": cluster.url, "MAPSERVICE_LOAD_DEMO": "false",
+           "MAPSERVICE_SECRET_KEY": "outage-test-secret-key-0123456789"}
     server = subprocess.Popen([sys.executable, "-c", "from mapservice.cli import main; main()", "serve", "--port",
                                str(port), "--workers", "2", "--threads", "4"], env=env, start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -22,6 +22,8 @@ from shapely.geometry.base import BaseGeometry
 
 from ..errors import Conflict, Unavailable
 from ..layers import Layer, LayerRegistry
+from .accounts import TABLES as ACCOUNT_TABLES
+from .accounts import AccountTables
 from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
 from .bookings import TABLES as BOOKING_TABLES
 from .bookings import BookingTables
@@ -139,7 +141,9 @@ class PostGISStore(Store):
         self._pool = Pool(url, pool_size)
         self._local = threading.local()
         self.bookings = BookingTables(self)
-        self._booking_names = {name: sql.Identifier(schema, name).as_string(None) for name in BOOKING_TABLES}
+        self.accounts = AccountTables(self)
+        self._booking_names = {name: sql.Identifier(schema, name).as_string(None)
+                               for name in (*BOOKING_TABLES, *ACCOUNT_TABLES)}
 
     def _t(self, layer_id: str) -> sql.Identifier:
         return sql.Identifier(self.schema, layer_id)
@@ -196,6 +200,7 @@ class PostGISStore(Store):
                     self._execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
                         self._t(layer.id), sql.Identifier(attribute.name), sql.SQL(_COLUMN_TYPES[attribute.type])))
             self.bookings.init()
+            self.accounts.init()
 
     # -- the tables that are not layers (bookings) --------------------------------------------
     _booking_types = {"serial": "bigserial PRIMARY KEY"}
@@ -218,7 +223,7 @@ class PostGISStore(Store):
             have.setdefault(table, set()).add(name)
         return all({"fid", "source_id", "generated", "geom", f"{layer.id}_geom_gist", f"{layer.id}_geom_geometry_gist",
                     *layer.attribute_names} <= have.get(layer.id, set()) for layer in self.layers.values()) \
-            and all(table in have for table in BOOKING_TABLES)
+            and all(table in have for table in (*BOOKING_TABLES, *ACCOUNT_TABLES))
 
     # -- reads -------------------------------------------------------------------------
     @_read

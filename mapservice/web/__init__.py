@@ -7,8 +7,8 @@ from apiflask import APIFlask
 from flask import current_app, jsonify, render_template, request
 
 from .. import budget
-from ..errors import MapserviceError, Unavailable
-from ..i18n import pick_lang
+from ..errors import MapserviceError
+from ..i18n import pick_lang, t
 from ..service import Service
 from ..store.base import Store
 
@@ -45,11 +45,17 @@ def wants_json() -> bool:
 
 def render_error(error: MapserviceError):
     """One rendering for every error: JSON under /api, a page elsewhere; a 503 says when to come back."""
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Unavailable) else {}
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    lang = pick_lang(request.args.get("lang"))
+    message = error.message
+    if getattr(error, "i18n", None):  # an error that knows its catalogue text speaks the user's language
+        key, values = error.i18n
+        message = t(key, lang, **values)
     if wants_json():
-        return jsonify(error.to_dict()), error.status, headers
-    return (render_template("error.html", status=error.status, message=error.message, field=error.field,
-                            lang=pick_lang(request.args.get("lang"))), error.status, headers)
+        return jsonify({"error": {**error.to_dict()["error"], "message": message}}), error.status, headers
+    return (render_template("error.html", status=error.status, message=message, field=error.field,
+                            lang=lang), error.status, headers)
 
 
 #: Endpoints that answer without the store (files and the API description).
@@ -57,7 +63,9 @@ _STORELESS = ("static", "openapi.spec", "api_docs.docs")
 
 
 def init_app(app: APIFlask) -> None:
-    from . import security
+    from . import auth, security
+    from .accountpages import api_bp as accounts_api_bp
+    from .accountpages import bp as accounts_bp
     from .api import bp as api_bp
     from .docs import bp as docs_bp
     from .pages import bp as pages_bp
@@ -66,6 +74,9 @@ def init_app(app: APIFlask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(docs_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(accounts_api_bp)
+    auth.init_app(app)
     app.register_error_handler(MapserviceError, render_error)
     security.init_app(app)
 
