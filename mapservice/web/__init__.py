@@ -68,6 +68,7 @@ def init_app(app: APIFlask) -> None:
     from .accountpages import bp as accounts_bp
     from .api import bp as api_bp
     from .docs import bp as docs_bp
+    from .editing import bp as editing_bp
     from .pages import bp as pages_bp
 
     app.extensions["mapservice_gate"] = budget.Gate(service_of(app).settings.analysis_concurrency)
@@ -76,6 +77,7 @@ def init_app(app: APIFlask) -> None:
     app.register_blueprint(docs_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(accounts_api_bp)
+    app.register_blueprint(editing_bp)
     auth.init_app(app)
     app.register_error_handler(MapserviceError, render_error)
     security.init_app(app)

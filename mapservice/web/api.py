@@ -92,7 +92,11 @@ def feature(layer_id: str, fid: str, query):
         number = parsing.whole_number(fid)
     except ValueError as exc:
         raise BadRequest(f"feature id: {exc}", field="id") from None
-    return jsonify(_geojson(store().get(layer_id, number), query, popup=True))
+    found = store().get(layer_id, number)
+    version = store().stewardship.version(layer_id, number)[0]  # what an edit names in If-Match (editing.py)
+    response = jsonify(_geojson(found, query, popup=True))
+    response.headers["ETag"] = f'"{version}"'
+    return response
 
 
 def _center(lon: float, lat: float, crs: str) -> dict:
