@@ -10,7 +10,8 @@ OPERATIONS = ["/api/layers", "/api/layers/{layer_id}/features", "/api/layers/{la
               "/api/nearby", "/api/places", "/api/plan", "/api/plan/compare", "/api/coverage",
               "/api/coverage/suggestions", "/api/coverage/export"]
 #: The accounts' operations (tests/test_auth.py checks their answers; they take no parameters to refuse).
-ACCOUNT_OPERATIONS = ["/api/me", "/api/layers/{layer_id}/features/{fid}/changes"]
+ACCOUNT_OPERATIONS = ["/api/me", "/api/layers/{layer_id}/features/{fid}/changes", "/api/reports",
+                      "/api/reports/{report_id}/close"]
 
 
 @pytest.fixture(scope="module")

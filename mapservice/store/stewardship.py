@@ -13,10 +13,14 @@ import json
 
 from .tables import Tables
 
-TABLES = ("feature_versions", "feature_changes")
+TABLES = ("feature_versions", "feature_changes", "error_reports")
 #: The fid of a layer's generation row in ``feature_versions``.
 GENERATION = -1
 ACTIONS = ("create", "update", "delete", "import")
+#: What a family may say is wrong (报错), and what becomes of a report.
+REPORT_KINDS = ("closed_permanently", "wrong_place", "wrong_hours", "wrong_phone", "other")
+REPORT_STATUSES = ("open", "fixed", "rejected")
+_REPORT = "id, layer, fid, kind, text, contact, status, created_at, closed_at, closed_by, note"
 
 
 class StewardshipTables(Tables):
@@ -34,6 +38,13 @@ class StewardshipTables(Tables):
                 action TEXT NOT NULL CHECK (action IN ({actions})), change TEXT NOT NULL)""",
             "CREATE INDEX IF NOT EXISTS feature_changes_feature ON {feature_changes} (layer, fid, id)",
             "CREATE INDEX IF NOT EXISTS feature_changes_at ON {feature_changes} (at)",
+            f"""CREATE TABLE IF NOT EXISTS {{error_reports}} (
+                id {serial}, layer TEXT NOT NULL, fid BIGINT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ({", ".join(f"'{k}'" for k in REPORT_KINDS)})),
+                text TEXT NOT NULL CHECK (length(text) <= 500), contact TEXT CHECK (length(contact) <= 100),
+                status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ({", ".join(f"'{k}'" for k in REPORT_STATUSES)})),
+                created_at TEXT NOT NULL, closed_at TEXT, closed_by TEXT, note TEXT)""",
+            "CREATE INDEX IF NOT EXISTS error_reports_status ON {error_reports} (status, id)",
         ):
             self._q(statement)
 
@@ -97,3 +108,34 @@ class StewardshipTables(Tables):
                        (*params, limit))
         return [{"id": int(i), "layer": lay, "fid": None if f is None else int(f), "at": at, "actor": who,
                  "action": act, "change": json.loads(change)} for i, lay, f, at, who, act, change in rows]
+
+    # -- error reports ----------------------------------------------------------------------
+    def add_report(self, layer: str, fid: int, kind: str, text: str, contact: str | None, now: str) -> int:
+        rows = self._q("INSERT INTO {error_reports} (layer, fid, kind, text, contact, created_at) "
+                       "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id", (layer, fid, kind, text, contact, now))
+        return int(rows[0][0])
+
+    def reports(self, status: str | None = None, limit: int = 500) -> list[dict]:
+        """Reports with ``status`` (every one when None), newest first."""
+        rows = self._q(f"SELECT {_REPORT} FROM {{error_reports}}" + (" WHERE status = %s" if status else "")
+                       + " ORDER BY id DESC LIMIT %s", (status, limit) if status else (limit,))
+        return [_report(row) for row in rows]
+
+    def report(self, report_id: int) -> dict | None:
+        rows = self._q(f"SELECT {_REPORT} FROM {{error_reports}} WHERE id = %s", (report_id,))
+        return _report(rows[0]) if rows else None
+
+    def count_reports(self, status: str) -> int:
+        return int(self._q("SELECT count(*) FROM {error_reports} WHERE status = %s", (status,))[0][0])
+
+    def close_report(self, report_id: int, status: str, note: str, actor: str, now: str) -> bool:
+        """Close an open report (compare-and-swap: a report closed twice at once is closed once)."""
+        return bool(self._q("UPDATE {error_reports} SET status = %s, note = %s, closed_by = %s, closed_at = %s "
+                            "WHERE id = %s AND status = 'open' RETURNING id", (status, note, actor, now, report_id)))
+
+
+def _report(row) -> dict:
+    keys = ("id", "layer", "fid", "kind", "text", "contact", "status", "created_at", "closed_at", "closed_by", "note")
+    out = dict(zip(keys, row))
+    out["id"], out["fid"] = int(out["id"]), int(out["fid"])
+    return out

@@ -70,6 +70,7 @@ def init_app(app: APIFlask) -> None:
     from .docs import bp as docs_bp
     from .editing import bp as editing_bp
     from .pages import bp as pages_bp
+    from .reportsapi import bp as reports_bp
 
     app.extensions["mapservice_gate"] = budget.Gate(service_of(app).settings.analysis_concurrency)
     app.register_blueprint(api_bp)
@@ -78,6 +79,7 @@ def init_app(app: APIFlask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(accounts_api_bp)
     app.register_blueprint(editing_bp)
+    app.register_blueprint(reports_bp)
     auth.init_app(app)
     app.register_error_handler(MapserviceError, render_error)
     security.init_app(app)

@@ -86,6 +86,13 @@ def signed_in_user() -> User | None:
         return None
 
 
+def script_account(layers, lang: str) -> dict:
+    """What a page's script needs to know of its user: ``me`` (None for a visitor) and, for a signed-in
+    browser, the session's CSRF token (a visitor gets none, so no cookie is made for them)."""
+    user = signed_in_user()
+    return {"me": user.to_dict() if user else None, "csrf": csrf_token() if user else None}
+
+
 def sign_in(user: User) -> None:
     """Start a browser session for ``user`` (a new session: a new CSRF token too)."""
     session.clear()

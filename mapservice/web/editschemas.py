@@ -44,3 +44,47 @@ class Changes(Schema):
     version = Integer(required=True)
     changes = List(Nested(Change), required=True)
 
+
+
+class ReportIn(Schema):
+    layer = String(required=True)
+    fid = Integer(required=True)
+    kind = String(required=True, metadata={"enum": ["closed_permanently", "wrong_place", "wrong_hours", "wrong_phone",
+                                                    "other"]})
+    text = String(load_default=None, allow_none=True, metadata={"description": "up to 500 characters"})
+    contact = String(load_default=None, allow_none=True, metadata={"description": "optional, up to 100 characters"})
+
+
+class ReportsArgs(Schema):
+    status = String(load_default="open", validate=OneOf(["open", "fixed", "rejected", "all"]))
+
+
+class CloseIn(Schema):
+    outcome = String(required=True, validate=OneOf(["fixed", "rejected"]))
+    note = String(load_default=None, allow_none=True, metadata={"description": "up to 500 characters"})
+
+
+class Report(Schema):
+    id = Integer(required=True)
+    layer = String(required=True)
+    fid = Integer(required=True)
+    kind = String(required=True)
+    text = String(required=True)
+    contact = String(required=True, allow_none=True)
+    status = String(required=True, metadata={"enum": ["open", "fixed", "rejected"]})
+    created_at = String(required=True)
+    closed_at = String(required=True, allow_none=True)
+    closed_by = String(required=True, allow_none=True)
+    note = String(required=True, allow_none=True)
+    name = String(allow_none=True, metadata={"description": "the feature's name; null when it was deleted"})
+    position = List(Float(), allow_none=True, metadata={"description": "lon, lat of the feature"})
+
+
+class Reports(Schema):
+    reports = List(Nested(Report), required=True)
+    open = Integer(required=True)
+
+
+class ReportSent(Schema):
+    id = Integer(required=True)
+    status = String(required=True)

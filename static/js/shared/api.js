@@ -48,3 +48,35 @@ export async function allFeatures(base, layerId, params) {
     if (!page.features.length || features.length >= page.numberMatched) return features;
   }
 }
+
+/**
+ * Send ``body`` as JSON with ``method`` to base + path; resolves to the JSON answer (null for 204),
+ * rejects with an ApiError that also carries ``fields`` (every bad field) and ``status``. ``csrf`` is the
+ * session's token, sent as X-CSRF-Token (a signed-in browser must send it); ``headers`` adds more.
+ */
+export async function sendJSON(base, method, path, body, csrf, headers) {
+  const sent = { Accept: "application/json", "Content-Type": "application/json", ...(headers || {}) };
+  if (csrf) sent["X-CSRF-Token"] = csrf;
+  let response;
+  try {
+    response = await fetch(`${base}${path}`, { method, headers: sent, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (err) {
+    throw new ApiError(err.message || String(err));
+  }
+  if (response.status === 204) return null;
+  let answer = null;
+  try {
+    answer = await response.json();
+  } catch (err) {
+    answer = null;
+  }
+  if (!response.ok) {
+    const error = (answer && answer.error) || {};
+    const failure = new ApiError(error.message || `${response.status} ${response.statusText}`, error.field);
+    failure.fields = error.fields || {};
+    failure.status = response.status;
+    throw failure;
+  }
+  return answer;
+}
