@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import parsing
-from .auth import TooManyAttempts, User, authorize, now_text, translated
+from .auth import User, authorize, now_text, too_many, translated
 from .errors import BadRequest, Conflict, NotFound
 from .i18n import t
 from .store.base import Store
@@ -56,11 +56,7 @@ def submit(store: Store, layer_id: str, fid: Any, kind: Any, text: Any, contact:
         events = store.accounts
         count, oldest = events.events_since("report", key, now_text(now - WINDOW))
         if count >= MAX_PER_HOUR:
-            wait = max(1, int((datetime.strptime(oldest, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + WINDOW
-                               - now).total_seconds()) + 1)
-            minutes = -(-wait // 60)
-            raise translated(TooManyAttempts(t("report_throttled", minutes=minutes), wait), "report_throttled",
-                             minutes=minutes)
+            raise too_many(oldest, WINDOW, now, "report_throttled")
         events.forget_events_before("report", now_text(now - WINDOW))
         events.add_event("report", key, now_text(now))
         report_id = store.stewardship.add_report(layer_id, fid, kind, text, contact, now_text(now))

@@ -17,14 +17,18 @@ export function queryString(params) {
   return query.toString();
 }
 
-/** GET base + path with query params; resolves to JSON, rejects with an ApiError. */
-export async function getJSON(base, path, params) {
+/**
+ * fetch(url, init) and its JSON answer (null for 204); rejects with an ApiError carrying the API's
+ * message, ``field``, ``fields`` (every bad field, when it named them) and ``status``.
+ */
+async function answerOf(url, init) {
   let response;
   try {
-    response = await fetch(`${base}${path}?${queryString(params)}`, { headers: { Accept: "application/json" } });
+    response = await fetch(url, init);
   } catch (err) {
     throw new ApiError(err.message || String(err));
   }
+  if (response.status === 204) return null;
   let body = null;
   try {
     body = await response.json();
@@ -33,9 +37,17 @@ export async function getJSON(base, path, params) {
   }
   if (!response.ok) {
     const error = (body && body.error) || {};
-    throw new ApiError(error.message || `${response.status} ${response.statusText}`, error.field);
+    const failure = new ApiError(error.message || `${response.status} ${response.statusText}`, error.field);
+    failure.fields = error.fields || {};
+    failure.status = response.status;
+    throw failure;
   }
   return body;
+}
+
+/** GET base + path with query params; resolves to JSON, rejects with an ApiError. */
+export async function getJSON(base, path, params) {
+  return answerOf(`${base}${path}?${queryString(params)}`, { headers: { Accept: "application/json" } });
 }
 
 /** Every feature of a layer, a page of 10,000 (the API's largest) at a time. */
@@ -51,32 +63,12 @@ export async function allFeatures(base, layerId, params) {
 
 /**
  * Send ``body`` as JSON with ``method`` to base + path; resolves to the JSON answer (null for 204),
- * rejects with an ApiError that also carries ``fields`` (every bad field) and ``status``. ``csrf`` is the
- * session's token, sent as X-CSRF-Token (a signed-in browser must send it); ``headers`` adds more.
+ * rejects with an ApiError. ``csrf`` is the session's token, sent as X-CSRF-Token (a signed-in browser
+ * must send it); ``headers`` adds more.
  */
 export async function sendJSON(base, method, path, body, csrf, headers) {
   const sent = { Accept: "application/json", "Content-Type": "application/json", ...(headers || {}) };
   if (csrf) sent["X-CSRF-Token"] = csrf;
-  let response;
-  try {
-    response = await fetch(`${base}${path}`, { method, headers: sent, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (err) {
-    throw new ApiError(err.message || String(err));
-  }
-  if (response.status === 204) return null;
-  let answer = null;
-  try {
-    answer = await response.json();
-  } catch (err) {
-    answer = null;
-  }
-  if (!response.ok) {
-    const error = (answer && answer.error) || {};
-    const failure = new ApiError(error.message || `${response.status} ${response.statusText}`, error.field);
-    failure.fields = error.fields || {};
-    failure.status = response.status;
-    throw failure;
-  }
-  return answer;
+  return answerOf(`${base}${path}`, { method, headers: sent, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body) });
 }
