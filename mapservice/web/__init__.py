@@ -66,6 +66,7 @@ def init_app(app: APIFlask) -> None:
     from . import auth, security
     from .accountpages import api_bp as accounts_api_bp
     from .accountpages import bp as accounts_bp
+    from .adminpages import bp as admin_bp
     from .api import bp as api_bp
     from .docs import bp as docs_bp
     from .editing import bp as editing_bp
@@ -80,6 +81,7 @@ def init_app(app: APIFlask) -> None:
     app.register_blueprint(accounts_api_bp)
     app.register_blueprint(editing_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(admin_bp)
     auth.init_app(app)
     app.register_error_handler(MapserviceError, render_error)
     security.init_app(app)
