@@ -69,6 +69,15 @@ def _error(cls, key: str, field: str | None = None, **values) -> MapserviceError
     return translated(cls(t(key, "zh", **values), field=field), key, **values)
 
 
+def too_many(oldest: str, window: timedelta, now: datetime, key: str, field: str | None = None) -> TooManyAttempts:
+    """The 429 of a limit of events within ``window`` whose oldest counted one happened at ``oldest``:
+    ``Retry-After`` is when that one stops counting."""
+    until = datetime.strptime(oldest, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + window
+    wait = max(1, int((until - now).total_seconds()) + 1)
+    minutes = -(-wait // 60)
+    return translated(TooManyAttempts(t(key, "zh", minutes=minutes), wait, field), key, minutes=minutes)
+
+
 def now_text(now: datetime | None = None) -> str:
     """UTC as ISO 8601 text to the second (the form every account time is stored in)."""
     return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -275,10 +284,7 @@ class Accounts:
         key, now = _key(username), self.clock()
         count, oldest = self.tables.events_since("login", key, now_text(now - FAILURE_WINDOW))
         if count >= MAX_FAILURES:
-            until = datetime.strptime(oldest, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + FAILURE_WINDOW
-            wait = max(1, int((until - now).total_seconds()) + 1)
-            raise translated(TooManyAttempts(t("auth_throttled", "zh", minutes=-(-wait // 60)), wait, "username"),
-                             "auth_throttled", minutes=-(-wait // 60))
+            raise too_many(oldest, FAILURE_WINDOW, now, "auth_throttled", "username")
         row = self.tables.user_row(username=username) if _USERNAME.match(username) else None
         good = check_password_hash(row[6] if row else _DUMMY_HASH, password)
         user = _user(row) if row else None

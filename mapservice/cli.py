@@ -1,6 +1,7 @@
 """The ``mapservice`` command: serve, init, import, export, layers."""
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 import unicodedata
@@ -47,6 +48,14 @@ def _load_demo_if_empty(service: Service) -> None:
     click.echo("Loading the demo region (Yangzhou, generated points) ...", err=True)
     for report in service.load_demo_if_empty(progress=progress):
         click.echo(f"  {report.layer:<20} {report.inserted:>6} features", err=True)
+
+
+def _login_name() -> str:
+    """Who runs the command, for the change log."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def _fail(exc: MapserviceError) -> NoReturn:
@@ -154,7 +163,7 @@ def import_(layer: str, file: Path, crs: str | None, dry_run: bool, report_path:
     with _service() as service:
         try:
             report = import_file(service.store, layer, file, crs=crs, dry_run=dry_run, progress=progress,
-                                 wait=wait, on_wait=waiting)
+                                 wait=wait, on_wait=waiting, actor=f"{_login_name()} (mapservice import)")
         except MapserviceError as exc:
             _fail(exc)
     _print_report(report)

@@ -24,6 +24,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
 from . import parsing
+from .editing import log_import
 from .errors import BadRequest
 from .geo import TO_WGS84
 from .layers import Layer
@@ -282,7 +283,7 @@ def _shown(value) -> str:
 
 def import_file(store: Store, layer_id: str, path: str | Path, crs: str | None = None,
                 dry_run: bool = False, progress: Callable | None = None, wait: bool = True,
-                on_wait: Callable[[], None] | None = None) -> ImportReport:
+                on_wait: Callable[[], None] | None = None, actor: str = "import") -> ImportReport:
     """Validate ``path`` against layer ``layer_id`` and upsert its good rows into ``store``.
 
     ``crs`` overrides the file's CRS (CSV/XLSX default to WGS 84). ``progress`` wraps an
@@ -292,6 +293,7 @@ def import_file(store: Store, layer_id: str, path: str | Path, crs: str | None =
     A real run takes the store's write lock before it reads the file (:meth:`Store.writing`): when
     another process holds it, ``on_wait()`` is called and the import waits, or with ``wait=False``
     raises :class:`~mapservice.errors.StoreBusy` before reading anything. A dry run takes no lock.
+    A real run writes one change-log entry naming ``actor`` and the file (mapservice.editing.log_import).
     """
     layer = store.layers.require(layer_id)
     if dry_run:
@@ -304,6 +306,7 @@ def import_file(store: Store, layer_id: str, path: str | Path, crs: str | None =
             result = store.upsert(layer_id, chunk)
             report.inserted += result.inserted
             report.updated += result.updated
+        log_import(store, report, actor, Path(path).name)
     return report
 
 

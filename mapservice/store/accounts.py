@@ -9,6 +9,7 @@ Times are ISO 8601 text in UTC, so they order as text.
 from __future__ import annotations
 
 from ..errors import NotFound
+from .tables import Tables
 
 ROLES = ("admin", "base_manager", "school")
 TABLES = ("users", "api_tokens", "throttle_events")
@@ -30,17 +31,11 @@ def parse_features(text: str | None) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
-class AccountTables:
+class AccountTables(Tables):
     """The account statements of one store (``store._run``, ``store.transaction``, ``_booking_types``)."""
 
-    def __init__(self, store):
-        self.store = store
-
-    def _q(self, query: str, params=()) -> list[tuple]:
-        return self.store._run(query, list(params))
-
     def init(self) -> None:
-        serial = self.store._booking_types["serial"]
+        serial = self.serial
         roles = ", ".join(f"'{r}'" for r in ROLES)
         for statement in (
             f"""CREATE TABLE IF NOT EXISTS {{users}} (

@@ -34,6 +34,8 @@ from .accounts import AccountTables
 from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
 from .bookings import TABLES as BOOKING_TABLES
 from .bookings import BookingTables
+from .stewardship import TABLES as STEWARDSHIP_TABLES
+from .stewardship import StewardshipTables
 
 log = logging.getLogger(__name__)
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -182,6 +184,7 @@ class GeoPackageStore(Store):
         self._index_lock = threading.Lock()
         self.bookings = BookingTables(self)
         self.accounts = AccountTables(self)
+        self.stewardship = StewardshipTables(self)
 
     # -- connections and transactions ------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -267,12 +270,13 @@ class GeoPackageStore(Store):
                 self._create_table(conn, layer)
             self.bookings.init()
             self.accounts.init()
+            self.stewardship.init()
 
     def _schema_is_current(self, conn: sqlite3.Connection) -> bool:
         """Whether every table, column, trigger and registry row :meth:`init` makes is there (read only)."""
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         needed = {"gpkg_spatial_ref_sys", "gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions",
-                  "mapservice_layer_version", *BOOKING_TABLES, *ACCOUNT_TABLES}
+                  "mapservice_layer_version", *BOOKING_TABLES, *ACCOUNT_TABLES, *STEWARDSHIP_TABLES}
         for t in self.layers:
             needed |= {t, f"rtree_{t}_geom", *(f"rtree_{t}_geom_{e}" for e in _RTREE_TRIGGERS),
                        *(f"mapservice_{t}_{e}" for e in ("insert", "update", "delete"))}
@@ -313,7 +317,7 @@ class GeoPackageStore(Store):
 
     # -- the tables that are not layers (bookings) --------------------------------------------
     _booking_types = {"serial": "INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"}
-    _booking_names = {name: f'"{name}"' for name in (*BOOKING_TABLES, *ACCOUNT_TABLES)}
+    _booking_names = {name: f'"{name}"' for name in (*BOOKING_TABLES, *ACCOUNT_TABLES, *STEWARDSHIP_TABLES)}
 
     def _run(self, query: str, params: list) -> list[tuple]:
         """A statement with ``%s`` placeholders and ``{table}`` names (see store/bookings.py)."""

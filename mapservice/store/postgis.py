@@ -27,6 +27,8 @@ from .accounts import AccountTables
 from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
 from .bookings import TABLES as BOOKING_TABLES
 from .bookings import BookingTables
+from .stewardship import TABLES as STEWARDSHIP_TABLES
+from .stewardship import StewardshipTables
 
 log = logging.getLogger(__name__)
 _COLUMN_TYPES = {"text": "text", "integer": "bigint", "number": "double precision", "boolean": "boolean",
@@ -142,8 +144,9 @@ class PostGISStore(Store):
         self._local = threading.local()
         self.bookings = BookingTables(self)
         self.accounts = AccountTables(self)
+        self.stewardship = StewardshipTables(self)
         self._booking_names = {name: sql.Identifier(schema, name).as_string(None)
-                               for name in (*BOOKING_TABLES, *ACCOUNT_TABLES)}
+                               for name in (*BOOKING_TABLES, *ACCOUNT_TABLES, *STEWARDSHIP_TABLES)}
 
     def _t(self, layer_id: str) -> sql.Identifier:
         return sql.Identifier(self.schema, layer_id)
@@ -201,6 +204,7 @@ class PostGISStore(Store):
                         self._t(layer.id), sql.Identifier(attribute.name), sql.SQL(_COLUMN_TYPES[attribute.type])))
             self.bookings.init()
             self.accounts.init()
+            self.stewardship.init()
 
     # -- the tables that are not layers (bookings) --------------------------------------------
     _booking_types = {"serial": "bigserial PRIMARY KEY"}
@@ -223,7 +227,7 @@ class PostGISStore(Store):
             have.setdefault(table, set()).add(name)
         return all({"fid", "source_id", "generated", "geom", f"{layer.id}_geom_gist", f"{layer.id}_geom_geometry_gist",
                     *layer.attribute_names} <= have.get(layer.id, set()) for layer in self.layers.values()) \
-            and all(table in have for table in (*BOOKING_TABLES, *ACCOUNT_TABLES))
+            and all(table in have for table in (*BOOKING_TABLES, *ACCOUNT_TABLES, *STEWARDSHIP_TABLES))
 
     # -- reads -------------------------------------------------------------------------
     @_read

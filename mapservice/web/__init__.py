@@ -66,20 +66,26 @@ def init_app(app: APIFlask) -> None:
     from . import auth, security
     from .accountpages import api_bp as accounts_api_bp
     from .accountpages import bp as accounts_bp
+    from .adminpages import bp as admin_bp
     from .api import bp as api_bp
     from .bookingpages import bp as booking_pages_bp
     from .bookings import bp as bookings_bp
     from .docs import bp as docs_bp
+    from .editing import bp as editing_bp
     from .pages import bp as pages_bp
+    from .reportsapi import bp as reports_bp
 
     app.extensions["mapservice_gate"] = budget.Gate(service_of(app).settings.analysis_concurrency)
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(docs_bp)
-    app.register_blueprint(bookings_bp)
-    app.register_blueprint(booking_pages_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(accounts_api_bp)
+    app.register_blueprint(editing_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(bookings_bp)
+    app.register_blueprint(booking_pages_bp)
     auth.init_app(app)
     app.register_error_handler(MapserviceError, render_error)
     security.init_app(app)

@@ -92,7 +92,9 @@ def feature(layer_id: str, fid: str, query):
         number = parsing.whole_number(fid)
     except ValueError as exc:
         raise BadRequest(f"feature id: {exc}", field="id") from None
-    out = _geojson(store().get(layer_id, number), query, popup=True)
+    found = store().get(layer_id, number)
+    version = store().stewardship.version(layer_id, number)[0]  # what an edit names in If-Match (editing.py)
+    out = _geojson(found, query, popup=True)
     lang = pick_lang(query["lang"])
     upcoming = booking.upcoming_sessions(store(), layer_id, number)
     if upcoming is not None:
@@ -100,7 +102,9 @@ def feature(layer_id: str, fid: str, query):
             {"date": s["date"], "time": f"{s['start']}–{s['end']}", "remaining": s["remaining"],
              "text": t("booking_remaining", lang, count=s["remaining"]) if s["remaining"] else t("booking_full", lang)}
             for s in upcoming], sessions_none=t("booking_no_sessions", lang))
-    return jsonify(out)
+    response = jsonify(out)
+    response.headers["ETag"] = f'"{version}"'
+    return response
 
 
 def _center(lon: float, lat: float, crs: str) -> dict:

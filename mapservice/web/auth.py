@@ -86,6 +86,23 @@ def signed_in_user() -> User | None:
         return None
 
 
+def open_reports() -> int | None:
+    """The open error reports, for an admin's top bar (None for anyone else, or when the store cannot say)."""
+    from ..reports import open_count
+
+    try:
+        return open_count(service().store, current_user())
+    except MapserviceError:
+        return None
+
+
+def script_account(layers, lang: str) -> dict:
+    """What a page's script needs to know of its user: ``me`` (None for a visitor) and, for a signed-in
+    browser, the session's CSRF token (a visitor gets none, so no cookie is made for them)."""
+    user = signed_in_user()
+    return {"me": user.to_dict() if user else None, "csrf": csrf_token() if user else None}
+
+
 def sign_in(user: User) -> None:
     """Start a browser session for ``user`` (a new session: a new CSRF token too)."""
     session.clear()
@@ -129,5 +146,6 @@ def init_app(app: Flask) -> None:
     app.session_interface = _SessionInterface()
     if settings.trust_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
-    app.jinja_env.globals.update(signed_in_user=signed_in_user, csrf_token=csrf_token, may=auth.may)
+    app.jinja_env.globals.update(signed_in_user=signed_in_user, open_reports=open_reports, csrf_token=csrf_token,
+                                 may=auth.may)
     app.before_request(check_csrf)

@@ -34,6 +34,10 @@ SCRIPT_KEYS = (
     "results_none", "results_prompt", "load_failed", "loading", "boundaries_attribution", "legend", "panel_open",
     "panel_close", "panel_open_short", "panel_close_short", "search_from_place", "search_from_click",
     "search_from_location",
+    # The popup's error-report form (static/js/map/report.js).
+    "report_link", "report_kind_label", "report_kind_closed_permanently", "report_kind_wrong_place",
+    "report_kind_wrong_hours", "report_kind_wrong_phone", "report_kind_other", "report_text_label",
+    "report_contact_label", "report_send", "report_sent", "report_failed",
 )
 
 

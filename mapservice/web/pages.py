@@ -16,7 +16,7 @@ from ..exporter import iter_features
 from ..i18n import pick_lang, t
 from ..report import view
 from ..report.query import PlannerQuery
-from . import heavy, mappage, plannerpage, schemas, service, store
+from . import auth, heavy, mappage, plannerpage, schemas, service, store
 
 # An APIBlueprint for its request validation (the API's schemas); pages stay out of /openapi.json.
 bp = APIBlueprint("pages", __name__, enable_openapi=False)
@@ -61,7 +61,8 @@ def index():
     fmap = mappage.build_map(_static_url, settings, _region_bounds(_boundaries(layers)))
     return render_template(
         "map.html", lang=lang, folium=mappage.render_parts(fmap),
-        config=mappage.script_config(fmap, layers.values(), settings, lang, request.script_root + "/api"),
+        config={**mappage.script_config(fmap, layers.values(), settings, lang, request.script_root + "/api"),
+                **auth.script_account(layers.values(), lang)},
         layers=list(layers.values()), counts=store().counts(),
         radii=[(r, i18n.distance(r, lang)) for r in mappage.RADII_M],
         default_radius=mappage.DEFAULT_RADIUS_M, grades=mappage.GRADES,

@@ -217,7 +217,7 @@ if (dialog) {
       grades: [...f.grades.selectedOptions].map((o) => Number(o.value)), unit: f.unit.value,
       contact_name: f.contact_name.value, contact_phone: f.contact_phone.value, note: f.note.value };
     send.disabled = true;
-    sendJSON(cfg.api, "POST", "/bookings", body, { "Idempotency-Key": key }).then(() => {
+    sendJSON(cfg.api, "POST", "/bookings", body, null, { "Idempotency-Key": key }).then(() => {
       dialog.close();
       window.location.reload();
     }, (err) => {

@@ -17,6 +17,7 @@ import { renderLocate, wireLocate } from "./locate.js";
 import { renderPanel, wirePanel } from "./panel.js";
 import { renderPlaces, wirePlaces } from "./places.js";
 import { wirePresets } from "./presets.js";
+import { reportForm } from "./report.js";
 import { renderSearch, runSearch, wireSearch } from "./search.js";
 import { createState } from "./state.js";
 import { renderToast, showToast } from "./toast.js";
@@ -64,6 +65,8 @@ function createPage(cfg) {
     views: { markers: new Map() },
     render: () => render(page),
   };
+  // What every feature's popup gets besides its facts: the error-report form.
+  page.popupExtend = (node, layer, feature) => node.append(reportForm(page, layer, feature));
   return page;
 }
 

@@ -142,7 +142,8 @@ function drawResults(page, answer) {
     const marker = L.marker(latLngOf(feature), { pane: "ym-results", title: feature.properties.name,
       icon: L.divIcon({ className: "ym-rpin", iconSize: [28, 28],
         html: `<span style="--c:${color(layer.color)}">${index + 1}</span>` }) });
-    featurePopup(marker, page.api, layer, feature.id, page.popupTexts, page.strings);
+    featurePopup(marker, page.api, layer, feature.id, page.popupTexts, page.strings,
+      page.popupExtend);
     const li = resultRow(page, feature, index);
     const item = { marker, row: li.firstChild };
     marker.on("mouseover", () => { highlight(item, true); revealRow(page, item.row); });

@@ -17,29 +17,14 @@ export function queryString(params) {
   return query.toString();
 }
 
-/** GET base + path with query params; resolves to JSON, rejects with an ApiError. */
-export async function getJSON(base, path, params) {
-  return answer(() => fetch(`${base}${path}?${queryString(params)}`, { headers: { Accept: "application/json" } }));
-}
-
-/** The page's CSRF token (the csrf-token meta tag of a signed-in page), sent with every change. */
-function csrfToken() {
-  const meta = document.querySelector("meta[name=csrf-token]");
-  return meta ? meta.content : "";
-}
-
-/** ``method`` base + path with a JSON ``body`` (and extra ``headers``); resolves to the JSON answer
- * (null for 204), rejects with an ApiError carrying the API's message and field. */
-export async function sendJSON(base, method, path, body, headers) {
-  return answer(() => fetch(`${base}${path}`, { method, credentials: "same-origin", headers: Object.assign({
-    Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrfToken() }, headers),
-  body: body === undefined ? undefined : JSON.stringify(body) }));
-}
-
-async function answer(request) {
+/**
+ * fetch(url, init) and its JSON answer (null for 204); rejects with an ApiError carrying the API's
+ * message, ``field``, ``fields`` (every bad field, when it named them) and ``status``.
+ */
+async function answerOf(url, init) {
   let response;
   try {
-    response = await request();
+    response = await fetch(url, init);
   } catch (err) {
     throw new ApiError(err.message || String(err));
   }
@@ -52,9 +37,17 @@ async function answer(request) {
   }
   if (!response.ok) {
     const error = (body && body.error) || {};
-    throw new ApiError(error.message || `${response.status} ${response.statusText}`, error.field);
+    const failure = new ApiError(error.message || `${response.status} ${response.statusText}`, error.field);
+    failure.fields = error.fields || {};
+    failure.status = response.status;
+    throw failure;
   }
   return body;
+}
+
+/** GET base + path with query params; resolves to JSON, rejects with an ApiError. */
+export async function getJSON(base, path, params) {
+  return answerOf(`${base}${path}?${queryString(params)}`, { headers: { Accept: "application/json" } });
 }
 
 /** Every feature of a layer, a page of 10,000 (the API's largest) at a time. */
@@ -66,4 +59,23 @@ export async function allFeatures(base, layerId, params) {
     features.push(...page.features);
     if (!page.features.length || features.length >= page.numberMatched) return features;
   }
+}
+
+/** The session's CSRF token from the page (base.html's csrf-token meta tag of a signed-in page). */
+function pageCsrf() {
+  const meta = document.querySelector("meta[name=csrf-token]");
+  return meta ? meta.content : null;
+}
+
+/**
+ * Send ``body`` as JSON with ``method`` to base + path; resolves to the JSON answer (null for 204),
+ * rejects with an ApiError. ``csrf`` is the session's token, sent as X-CSRF-Token (a signed-in browser
+ * must send it; by default the page's); ``headers`` adds more.
+ */
+export async function sendJSON(base, method, path, body, csrf, headers) {
+  const sent = { Accept: "application/json", "Content-Type": "application/json", ...(headers || {}) };
+  const token = csrf || pageCsrf();
+  if (token) sent["X-CSRF-Token"] = token;
+  return answerOf(`${base}${path}`, { method, headers: sent, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body) });
 }

@@ -68,10 +68,15 @@ export function lazyPopup(marker, load, texts, options) {
   marker.once("popupopen", fill);
 }
 
-/** A lazy popup of the feature ``featureId`` of ``layer`` ({id, title, color}); ``api(path)`` asks the API. */
-export function featurePopup(marker, api, layer, featureId, texts, strings) {
+/**
+ * A lazy popup of the feature ``featureId`` of ``layer`` ({id, title, color}); ``api(path)`` asks the API.
+ * ``extend(node, layer, feature, marker)``, when given, adds to the popup (the report form, editing).
+ */
+export function featurePopup(marker, api, layer, featureId, texts, strings, extend) {
   lazyPopup(marker, async () => {
     const feature = await api(featurePath(layer.id, featureId));
-    return popupContent(feature.properties.popup, layer, strings);
+    const node = popupContent(feature.properties.popup, layer, strings);
+    if (extend) extend(node, layer, feature, marker);
+    return node;
   }, texts, popupOptions());
 }
