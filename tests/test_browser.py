@@ -7,6 +7,7 @@ server (browsing.py). Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 from urllib.request import urlopen
@@ -173,14 +174,38 @@ def test_filters_narrow_the_search(open_page):
 def test_api_errors_are_shown(open_page):
     open_page.allowed.append("the server responded with a status of 400")
     page = open_page("/?lang=en")
-    message = "radius: Must be greater than 0 and less than or equal to 50000."
+    message = "radius must be more than 0 and at most 50000."
     page.route("**/api/nearby?*", lambda route: route.fulfill(
         status=400, content_type="application/json",
-        body=json.dumps({"error": {"status": 400, "message": message, "field": "radius"}})))
+        body=json.dumps({"error": {"status": 400, "code": "above_min", "message": message, "field": "radius"}})))
     click_map(page, *CITY_CENTRE)
     page.wait_for_selector("#ym-status.is-error")
     assert page.locator("#ym-status").inner_text() == message
     assert page.locator("#ym-results li").count() == 0
+
+
+def test_no_english_system_text_reaches_a_chinese_page(open_page):
+    """The API words its errors in the page's language; what the browser says itself (a refused
+    location, a failed fetch) the page says from its catalogue."""
+    open_page.allowed += ["the server responded with a status of 400", "Failed to load resource"]
+    page = open_page("/")  # no geolocation permission: the browser refuses ("User denied Geolocation")
+    page.locator("#ym-locate").click()
+    page.wait_for_selector("#ym-status.is-error")
+    assert page.locator("#ym-status").inner_text().startswith("未获准使用位置")
+    # The server's own refusal, in Chinese: the page passes it on as it is.
+    page.route("**/api/nearby?*", lambda route: route.continue_(url=re.sub(r"radius=\d+", "radius=0",
+                                                                           route.request.url)))
+    click_map(page, *CITY_CENTRE)
+    page.wait_for_selector("#ym-status.is-error")
+    assert page.locator("#ym-status").inner_text() == "半径应大于 0，且不超过 50000。"
+    page.unroute("**/api/nearby?*")
+    page.route("**/api/nearby?*", lambda route: route.abort())
+    click_map(page, CITY_CENTRE[0] + 0.01, CITY_CENTRE[1], zoom=None)
+    page.wait_for_function("document.getElementById('ym-status').textContent.startsWith('无法连接服务器')")
+    page.route("**/api/places?*", lambda route: route.abort())
+    page.fill("#ym-place", "东关")
+    page.wait_for_selector(".ym-place-none")
+    assert page.locator(".ym-place-none").inner_text() == "无法连接服务器，请检查网络后重试。"
 
 
 def test_free_museum_open_on_saturday_morning_in_two_taps_on_a_phone(open_page, server):

@@ -26,14 +26,16 @@ DEFAULT_RADIUS_M = 1000
 GRADES = range(1, 13)
 RESULT_LIMIT = 50
 MAX_ZOOM = 18
+#: Catalogue keys of the failures the API cannot word (shared/api.js errorText), which every page's script needs.
+ERROR_KEYS = ("error_network", "error_bad_answer")
 #: Catalogue keys static/js/map needs at run time (everything else is rendered into the page; distances
 #: and walking times come written in the API's answers).
 SCRIPT_KEYS = (
     "admission_free", "generated_marker", "navigate", "navigate_amap", "navigate_baidu", "here", "locating",
-    "locate_failed", "locate_unsupported", "place_none", "searching", "results_count", "results_limited",
+    "locate_unsupported", "place_none", "searching", "results_count", "results_limited",
     "results_none", "results_prompt", "load_failed", "loading", "boundaries_attribution", "legend", "panel_open",
     "panel_close", "panel_open_short", "panel_close_short", "search_from_place", "search_from_click",
-    "search_from_location",
+    "search_from_location", "locate_denied", "locate_unavailable", "locate_timeout", *ERROR_KEYS,
 )
 
 

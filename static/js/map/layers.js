@@ -4,7 +4,7 @@
  * ring shows the share of each layer among its markers. A layer's features are loaded the first
  * time its box is ticked and kept for the next time.
  */
-import { allFeatures } from "../shared/api.js";
+import { allFeatures, errorText } from "../shared/api.js";
 import { color, el } from "../shared/dom.js";
 import { latLngOf } from "../shared/features.js";
 import { featurePopup } from "../shared/popup.js";
@@ -81,7 +81,7 @@ async function followBox(page, input) {
     // Every box change waiting on the same load sees the failure; one forgets it and says so.
     if (views.markers.get(id) === loading) {
       views.markers.delete(id);
-      showToast(page, page.fmt("load_failed", { message: err.message }));
+      showToast(page, page.fmt("load_failed", { message: errorText(err, page.fmt) }));
     }
     page.render();
     return;

@@ -8,7 +8,7 @@
  * object (state.js) and the Leaflet layers that render() keeps in step with it. A module changes
  * the state and calls page.render(), which redraws every part of the page that shows state.
  */
-import { getJSON } from "../shared/api.js";
+import { errorText, getJSON } from "../shared/api.js";
 import { drawBoundaries } from "../shared/boundaries.js";
 import { formatter } from "../shared/strings.js";
 import { wireFilters } from "./filters.js";
@@ -58,7 +58,7 @@ function createPage(cfg) {
     phone: window.matchMedia("(max-width: 720px)"),
     layerInfo: Object.fromEntries(cfg.layers.map((layer) => [layer.id, layer])),
     api: (path, params) => getJSON(cfg.api, path, { ...apiParams, ...params }),
-    popupTexts: { loading: cfg.strings.loading, failed: (message) => fmt("load_failed", { message }) },
+    popupTexts: { loading: cfg.strings.loading, failed: (err) => fmt("load_failed", { message: errorText(err, fmt) }) },
     dom: elements(),
     state: createState(),
     views: { markers: new Map() },
@@ -90,7 +90,7 @@ function start() {
   drawBoundaries(map, cfg.api, cfg.layers.filter((l) => l.kind === "boundary").map((l) => l.id), {
     pane: "ym-districts", attribution: cfg.strings.boundaries_attribution, params: page.apiParams,
     style: cfg.tiles ? OUTLINED_DISTRICTS : PLAIN_DISTRICTS, labelPane: cfg.tiles ? null : "ym-labels",
-  }).catch((err) => showToast(page, page.fmt("load_failed", { message: err.message })));
+  }).catch((err) => showToast(page, page.fmt("load_failed", { message: errorText(err, page.fmt) })));
 }
 
 start();

@@ -4,6 +4,7 @@
  * The server writes every text of a result (distance, walk, kind) and of the answer (radius);
  * the page lays them out.
  */
+import { errorText } from "../shared/api.js";
 import { color, el } from "../shared/dom.js";
 import { latLngOf } from "../shared/features.js";
 import { featurePopup } from "../shared/popup.js";
@@ -39,7 +40,7 @@ export async function runSearch(page, { fit = false, reveal = false } = {}) {
   } catch (err) {
     if (seq !== search.seq) return;
     search.answer = null;
-    search.failure = err.message;
+    search.failure = errorText(err, page.fmt);
   }
   search.busy = false;
   page.render();

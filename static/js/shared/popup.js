@@ -41,7 +41,7 @@ export function popupContent(popup, layer, strings) {
 
 /**
  * Bind to ``marker`` a popup filled by ``load()`` (resolving to a node) when it is first opened.
- * ``texts``: ``loading`` (shown meanwhile) and ``failed(message)`` (shown on failure; the next
+ * ``texts``: ``loading`` (shown meanwhile) and ``failed(error)`` (the words shown on failure; the next
  * opening tries again).
  */
 export function lazyPopup(marker, load, texts, options) {
@@ -51,7 +51,7 @@ export function lazyPopup(marker, load, texts, options) {
     try {
       marker.setPopupContent(await load());
     } catch (err) {
-      marker.setPopupContent(el("div", { class: "ym-popup ym-error" }, texts.failed(err.message)));
+      marker.setPopupContent(el("div", { class: "ym-popup ym-error" }, texts.failed(err)));
       marker.once("popupopen", fill);
     }
   };
