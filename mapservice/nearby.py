@@ -6,7 +6,7 @@ community life circle in GB 50180-2018, rounded up to whole minutes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 from . import hours
@@ -106,7 +106,8 @@ def search(store: Store, query: NearbyQuery) -> list[Nearby]:
     age = query.age if query.age is not None else (query.grade + GRADE_AGE_OFFSET if query.grade else None)
     layers = _search_layers(store, query.layers)
     if query.category is not None and not any(layer.role(Role.CATEGORY) for layer in layers):
-        raise BadRequest("none of the chosen layers has a category", field="category")
+        # A filter that none of the chosen layers has does not apply to them: it is ignored.
+        query = replace(query, category=None)
     chosen = [(layer, filters) for layer in layers if (filters := _layer_filters(layer, query)) is not None]
     if age is None and query.open_at is None:
         return store.nearest_per_layer(query.lon, query.lat, [(lay.id, f) for lay, f in chosen],

@@ -83,19 +83,29 @@ def test_page_loads_everything_from_the_server(open_page, layer_counts):
 
 
 def test_layers_toggle(open_page, layer_counts):
+    """One model of what a family looks for: a chip shows its layer on the map and searches it, and
+    a hidden layer's features do not come back from the search (defect 10)."""
     page = open_page("/?lang=en")
     total = sum(layer_counts[i] for i in SUPPLY)
     page.wait_for_function(f"({SHOWN_MARKERS})() === {total}")
+    assert page.locator(".ym-layer:has(input[value=parent_schools])").count() == 0  # no second switch
     legend = page.locator(".ym-legend-row")
-    page.click(".ym-layer:has(input[value=parent_schools])")
+    page.click(".ym-chip:has(input[value=parent_schools])")
     page.wait_for_function(f"({SHOWN_MARKERS})() === {total - layer_counts['parent_schools']}")
     assert legend.all_inner_texts() == ["Public venues", "Study-tour & practice bases", "Community stations"]
-    page.click(".ym-layer:has(input[value=parent_schools])")
+    page.click(".ym-chip:has(input[value=parent_schools])")
     page.wait_for_function(f"({SHOWN_MARKERS})() === {total}")
     # Demand layers are off until asked for, then load on demand.
     page.click(".ym-layer:has(input[value=schools])")
     page.wait_for_function(f"({SHOWN_MARKERS})() === {total + layer_counts['schools']}")
     assert legend.all_inner_texts()[-1] == "Schools"
+    page.click(".ym-layer:has(input[value=schools])")
+    click_map(page, *CITY_CENTRE)
+    wait_for_results(page)
+    page.click(".ym-chip:has(input[value=parent_schools])")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    kinds = page.locator("#ym-results .ym-result-meta > span:first-child").all_inner_texts()
+    assert kinds and "Doorstep parent schools" not in kinds and set(kinds) <= set(legend.all_inner_texts())
 
 
 def test_map_click_lists_nearby_places_by_distance(open_page):
@@ -169,6 +179,47 @@ def test_filters_narrow_the_search(open_page):
     page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
     page.select_option("select[name=open]", "custom")
     assert page.locator("input[name=open_custom]").is_visible()
+
+
+def test_a_filter_that_the_chosen_layers_lack_is_disabled_never_an_error(open_page):
+    """Defect 1: 博物馆 chosen, then 公共场馆 unticked: the category no longer applies."""
+    page = open_page("/")
+    click_map(page, *CITY_CENTRE)
+    wait_for_results(page)
+    page.select_option("select[name=category]", "museum")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    page.click(".ym-chip:has(input[value=venues])")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    assert page.locator("select[name=category]").is_disabled()
+    assert "is-error" not in (page.locator("#ym-status").get_attribute("class") or "")
+    assert page.locator("#ym-results li").count() > 0
+    page.select_option("select[name=radius]", "3000")  # and later changes still work
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    assert "3 公里内找到" in page.locator("#ym-status").inner_text()
+    page.click(".ym-chip:has(input[value=venues])")
+    assert page.locator("select[name=category]").is_enabled()
+
+
+def test_a_preset_sets_every_filter_and_shows_it_is_active(open_page):
+    """Defect 6: a one-tap search does not inherit a grade, radius or category from before."""
+    page = open_page("/")
+    asked = []
+    page.on("request", lambda request: "/api/nearby?" in request.url and asked.append(request.url))
+    click_map(page, *CITY_CENTRE)
+    wait_for_results(page)
+    page.click("#ym-preset-museum_saturday")
+    page.wait_for_function("document.getElementById('ym-preset-museum_saturday').getAttribute('aria-pressed') === 'true'")
+    page.select_option("select[name=grade]", "5")
+    page.wait_for_function("document.getElementById('ym-preset-museum_saturday').getAttribute('aria-pressed') === 'false'")
+    page.click("#ym-preset-parent_schools")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    page.wait_for_function("() => document.querySelectorAll('#ym-results li').length > 0")
+    query = parse_qs(urlsplit(asked[-1]).query)
+    assert query["layers"] == ["parent_schools"] and query["radius"] == ["1000"]
+    assert not {"grade", "category", "open_at", "free"} & set(query)
+    assert page.locator("#ym-preset-parent_schools").get_attribute("aria-pressed") == "true"
+    assert page.locator("#ym-preset-museum_saturday").get_attribute("aria-pressed") == "false"
+    assert page.locator(".ym-legend-row").all_inner_texts() == ["家门口的家长学校"]
 
 
 def test_api_errors_are_shown(open_page):

@@ -130,6 +130,16 @@ def presets(presets: Iterable[MapPreset], lang: str) -> list[dict]:
             for p in presets]
 
 
+#: The page's filters that only some layers have: the filter's form field and the role it needs.
+LAYER_FILTERS = {"category": Role.CATEGORY, "open": Role.OPENING_HOURS}
+
+
+def layer_filters(layer: Layer) -> list[str]:
+    """The form fields of :data:`LAYER_FILTERS` that apply to ``layer`` (the page disables a filter
+    none of the chosen layers has)."""
+    return [name for name, role in LAYER_FILTERS.items() if layer.role(role) is not None]
+
+
 def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings, lang: str,
                   api_url: str) -> dict:
     """What static/js/map reads from the page (#ym-config): the map's variable name, layers, strings,
@@ -144,7 +154,7 @@ def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings,
         "crs": "gcj02" if settings.tile_crs == "gcj02" else "",
         "tiles": bool(settings.tile_url),
         "limit": RESULT_LIMIT,
-        "layers": [{"id": layer.id, "title": layer.title(lang), "kind": layer.kind, "color": layer.color}
-                   for layer in layers],
+        "layers": [{"id": layer.id, "title": layer.title(lang), "kind": layer.kind, "color": layer.color,
+                    "filters": layer_filters(layer)} for layer in layers],
         "strings": templates(SCRIPT_KEYS, lang),
     }

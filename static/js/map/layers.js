@@ -64,7 +64,7 @@ async function loadMarkers(page, layer) {
 }
 
 /** Show or hide the layer of a layer box as it is ticked, loading its markers the first time. */
-async function followBox(page, input) {
+export async function followBox(page, input) {
   const { state, views } = page;
   const id = input.value;
   if (!views.markers.has(id)) {
@@ -109,7 +109,7 @@ export function wireLayers(page) {
 export function renderLayers(page) {
   const { shown, loading, generated } = page.state.layers;
   for (const input of page.dom.layerBoxes) {
-    input.closest(".ym-layer").classList.toggle("is-loading", loading.has(input.value));
+    input.closest("label").classList.toggle("is-loading", loading.has(input.value));
   }
   page.dom.demoNote.hidden = !generated;
   const box = page.views.legend.getContainer();

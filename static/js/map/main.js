@@ -16,7 +16,7 @@ import { createLayerViews, renderLayers, wireLayers } from "./layers.js";
 import { renderLocate, wireLocate } from "./locate.js";
 import { renderPanel, wirePanel } from "./panel.js";
 import { renderPlaces, wirePlaces } from "./places.js";
-import { wirePresets } from "./presets.js";
+import { renderPresets, wirePresets } from "./presets.js";
 import { renderSearch, runSearch, wireSearch } from "./search.js";
 import { createState } from "./state.js";
 import { renderToast, showToast } from "./toast.js";
@@ -32,6 +32,7 @@ function render(page) {
   renderPlaces(page);
   renderLocate(page);
   renderToast(page);
+  renderPresets(page);
 }
 
 function elements() {
@@ -43,6 +44,7 @@ function elements() {
     placeForm: byId("ym-place-form"), placeInput: byId("ym-place"), placeList: byId("ym-place-list"),
     locate: byId("ym-locate"), demoNote: byId("ym-demo-note"), toast: byId("ym-toast"),
     layerBoxes: [...document.querySelectorAll("input[data-map-layer]")],
+    presets: [...document.querySelectorAll(".ym-preset")],
   };
 }
 
@@ -81,7 +83,10 @@ function start() {
   wirePanel(page);
   wireLayers(page);
   wireSearch(page);
-  wireFilters(page.dom.filters, page.dom.customTime, (name) => runSearch(page, { fit: name === "radius" }));
+  wireFilters(page.dom.filters, page.dom.customTime, page.layerInfo, (name) => {
+    page.state.preset = null; // changed by hand: no longer the preset's question
+    runSearch(page, { fit: name === "radius" });
+  });
   wireLocate(page);
   wirePresets(page);
   wirePlaces(page);

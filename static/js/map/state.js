@@ -15,6 +15,8 @@ export function createState() {
     toast: null,
     locating: false,
     openPopups: 0,
+    /** The id of the one-tap search whose filters are set, until a filter is changed by hand. */
+    preset: null,
     layers: {
       shown: new Set(),
       loading: new Set(),
