@@ -318,8 +318,9 @@ def test_english_switch(open_page):
     row = wait_for_results(page)[0].inner_text()
     assert " m" in row and "min walk" in row
     page.click("#ym-lang")
-    page.wait_for_url("**/?lang=zh")
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
     assert page.locator(".ym-where h2").inner_text() == "我们在哪儿？"
+    assert "lat=" in page.url  # the search came along (defect 11)
 
 
 def test_phone(open_page):
@@ -359,3 +360,76 @@ def test_phone(open_page):
     assert page.evaluate("document.querySelector('.folium-map').getBoundingClientRect().top") == \
         page.evaluate("document.querySelector('.ym-bar').getBoundingClientRect().bottom")
     shot(page, "phone-popup")
+
+
+def test_the_search_lives_in_the_address_back_forward_and_language_keep_it(open_page):
+    """Defect 11: switching language drops the search; item: the page's state in the URL."""
+    page = open_page("/")
+    page.select_option("select[name=radius]", "3000")
+    click_map(page, *CITY_CENTRE)
+    wait_for_results(page)
+    first = parse_qs(urlsplit(page.url).query)
+    assert first["r"] == ["3000"] and "lat" in first and "lon" in first
+    click_map(page, CITY_CENTRE[0] + 0.02, CITY_CENTRE[1] + 0.02, zoom=None)
+    page.wait_for_function(f"!location.search.includes('lat={first['lat'][0]}')")
+    second = parse_qs(urlsplit(page.url).query)
+    page.go_back()
+    page.wait_for_function(f"location.search.includes('lat={first['lat'][0]}')")
+    wait_for_results(page)
+    page.go_forward()
+    page.wait_for_function(f"location.search.includes('lat={second['lat'][0]}')")
+    wait_for_results(page)
+    page.click("#ym-lang")
+    page.wait_for_url("**lang=en**")
+    rows = wait_for_results(page)
+    query = parse_qs(urlsplit(page.url).query)
+    assert (query["lat"], query["lon"], query["r"]) == (second["lat"], second["lon"], ["3000"])
+    assert rows and "within 3 km" in page.locator("#ym-status").inner_text()
+    assert page.locator("select[name=radius]").input_value() == "3000"
+
+
+def test_a_shared_link_opens_the_same_search_and_place(open_page, browser, server):
+    page = open_page("/")
+    click_map(page, *CITY_CENTRE)
+    rows = wait_for_results(page)
+    rows[0].locator("button").click()
+    page.wait_for_selector(".leaflet-popup .ym-popup-title")
+    title = page.locator(".leaflet-popup .ym-popup-title").inner_text()
+    page.wait_for_function("location.search.includes('place=')")
+    link = page.url
+    page.locator("#ym-share").click()
+    page.wait_for_selector("#ym-share-note:not([hidden])")
+    friend = open_page(link.removeprefix(server))
+    friend.wait_for_selector(".leaflet-popup .ym-popup-title")
+    assert friend.locator(".leaflet-popup .ym-popup-title").inner_text() == title
+    assert friend.locator("#ym-results li").count() == len(rows)
+
+
+def test_keyboard_zoom_and_names_on_the_map(open_page, server):
+    """Defect 11: pinch zoom allowed, Esc closes a popup opened from a result, clusters named."""
+    page = open_page("/")
+    assert "user-scalable=no" not in page.locator("meta[name=viewport]").first.get_attribute("content")
+    assert page.locator("meta[name=viewport]").count() == 1
+    page.wait_for_function("() => [...document.querySelectorAll('.ym-cluster')].some("
+                           "(c) => /区附近 \\d+ 处$/.test(c.getAttribute('aria-label') || ''))")
+    for cluster in page.locator(".ym-cluster").all():
+        assert cluster.get_attribute("aria-label").endswith(" 处"), cluster.get_attribute("aria-label")
+        assert cluster.get_attribute("tabindex") == "0"
+    click_map(page, *CITY_CENTRE)
+    rows = wait_for_results(page)
+    rows[0].locator("button").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".leaflet-popup")
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".leaflet-popup", state="detached")
+
+
+def test_the_layer_table_asks_for_nothing_missing(open_page, server):
+    failed = []
+    page = open_page("/")
+    page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+    page.goto(f"{server}/layers")
+    page.wait_for_load_state("networkidle")
+    assert failed == []
+    with urlopen(f"{server}/favicon.ico") as response:
+        assert response.status == 200 and response.headers["Content-Type"].startswith("image/svg+xml")

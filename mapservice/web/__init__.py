@@ -77,7 +77,7 @@ def schema_error(status: int, detail: dict | None, message: str) -> MapserviceEr
 
 
 #: Endpoints that answer without the store (files and the API description).
-_STORELESS = ("static", "openapi.spec", "api_docs.docs")
+_STORELESS = ("static", "openapi.spec", "api_docs.docs", "pages.favicon")
 
 
 def init_app(app: APIFlask) -> None:

@@ -9,6 +9,7 @@ Features, nearby search and place search are loaded from the JSON API by the pag
 """
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterable
 
 import folium
@@ -35,7 +36,8 @@ SCRIPT_KEYS = (
     "locate_unsupported", "place_none", "searching", "results_count", "results_limited",
     "results_none", "results_prompt", "load_failed", "loading", "boundaries_attribution", "legend", "panel_open",
     "panel_close", "panel_open_short", "panel_close_short", "search_from_place", "search_from_click",
-    "search_from_location", "locate_denied", "locate_unavailable", "locate_timeout", *ERROR_KEYS,
+    "search_from_location", "locate_denied", "locate_unavailable", "locate_timeout", "cluster_near",
+    "cluster_count", "share_copied", "share_manual", *ERROR_KEYS,
 )
 
 
@@ -99,11 +101,19 @@ def build_map(static_url: StaticUrl, settings: Settings, bounds: tuple[float, ..
     return fmap
 
 
+#: folium's viewport forbids zooming the page (``maximum-scale=1.0, user-scalable=no``), which WCAG 1.4.4
+#: (resize text) rules out; the page's own lets a phone pinch-zoom.
+_FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+
+
 def render_parts(fmap: folium.Map) -> dict[str, str]:
-    """folium's header (asset links, map styles), map ``<div>`` and script, for a template."""
+    """folium's header (asset links, map styles; its viewport replaced by :data:`VIEWPORT`), map
+    ``<div>`` and script, for a template."""
     root = fmap.get_root()
     root.render()
-    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+    header = _FOLIUM_VIEWPORT.sub(VIEWPORT, root.header.render())
+    return {"header": header, "html": root.html.render(), "script": root.script.render()}
 
 
 def code_labels(layer: Layer, lang: str) -> dict[str, dict[str, str]]:

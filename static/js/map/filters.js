@@ -85,6 +85,56 @@ export function wireFilters(form, customTime, layerInfo, changed) {
   form.addEventListener("submit", (event) => event.preventDefault());
 }
 
+const ALL_LAYERS = "";
+const NO_LAYER = "none";
+
+/** The filters as the page's address holds them (address.js), each left out while it is as the
+ * page starts: layers (ids, "none"), r (metres), category, free, grade, open (now, saturday,
+ * custom) and at (the custom time). */
+export function formState(form) {
+  const fields = form.elements;
+  const boxes = [...form.querySelectorAll("input[name=layers]")];
+  const chosen = chosenLayers(form);
+  const changed = (select) => !select.options[select.selectedIndex].defaultSelected;
+  return {
+    layers: chosen.length === boxes.length ? ALL_LAYERS : (chosen.join(",") || NO_LAYER),
+    r: changed(fields.radius) ? fields.radius.value : "",
+    category: fields.category ? fields.category.value : "",
+    free: fields.free.checked ? "true" : "",
+    grade: fields.grade.value,
+    open: fields.open.value,
+    at: fields.open.value === "custom" ? fields.open_custom.value : "",
+  };
+}
+
+/** Set the filters to ``params`` (URLSearchParams of :func:`formState`'s names; a name left out is
+ * the page's start); returns the layer boxes whose ticks changed. A value the form does not offer
+ * leaves the field as the page starts. */
+export function setFormState(form, customTime, layerInfo, params) {
+  const fields = form.elements;
+  const wanted = params.get("layers");
+  const ids = wanted === null || wanted === ALL_LAYERS ? null : wanted.split(",");
+  const toggled = [];
+  for (const input of form.querySelectorAll("input[name=layers]")) {
+    const on = ids === null || ids.includes(input.value);
+    if (input.checked !== on) toggled.push(input);
+    input.checked = on;
+  }
+  const choose = (select, value) => {
+    const option = [...select.options].find((o) => o.value === value);
+    select.value = option ? value : [...select.options].find((o) => o.defaultSelected)?.value ?? select.options[0].value;
+  };
+  choose(fields.radius, params.get("r") || "");
+  if (fields.category) choose(fields.category, params.get("category") || "");
+  choose(fields.grade, params.get("grade") || "");
+  choose(fields.open, params.get("open") || "");
+  fields.free.checked = params.get("free") === "true";
+  fields.open_custom.value = params.get("at") || "";
+  followOpenChoice(form, customTime);
+  syncFilters(form, layerInfo);
+  return toggled;
+}
+
 /** Set every filter of a preset (the template's data-preset: layers, category, free_only, open,
  * radius); the filters it does not name are cleared (no grade left from an earlier search). The
  * layer boxes are returned whose ticks changed (their layers are shown or hidden to match). */

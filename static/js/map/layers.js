@@ -5,6 +5,7 @@
  * time its box is ticked and kept for the next time.
  */
 import { allFeatures, errorText } from "../shared/api.js";
+import { featureAt } from "../shared/boundaries.js";
 import { color, el } from "../shared/dom.js";
 import { latLngOf } from "../shared/features.js";
 import { featurePopup } from "../shared/popup.js";
@@ -15,8 +16,25 @@ function pinIcon(layer) {
   return L.divIcon({ className: "ym-pin", html: `<span style="--c:${color(layer.color)}"></span>`, iconSize: [20, 20] });
 }
 
+/** A DivIcon whose element is named (``label``): a cluster is a tab stop, and a number alone says nothing. */
+const NamedIcon = L.DivIcon.extend({
+  createIcon(oldIcon) {
+    const div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
+    div.setAttribute("aria-label", this.options.label);
+    div.title = this.options.label;
+    return div;
+  },
+});
+
+/** A cluster's name: "广陵区附近 671 处", or "671 处" where no district holds it (or none is loaded yet). */
+function clusterLabel(page, cluster, count) {
+  const district = featureAt(page.views.districts || [], cluster.getLatLng());
+  const name = district && district.properties.name;
+  return name ? page.fmt("cluster_near", { area: name, count }) : page.fmt("cluster_count", { count });
+}
+
 /** clusterIcon(cluster) for markerClusterGroup: a ring of the ``layers``' colours around the count. */
-function clusterIcon(layers) {
+function clusterIcon(page, layers) {
   return (cluster) => {
     const children = cluster.getAllChildMarkers();
     const perLayer = {};
@@ -30,7 +48,7 @@ function clusterIcon(layers) {
     });
     const n = children.length;
     const size = n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 44 : 50;
-    return L.divIcon({ className: "ym-cluster", iconSize: [size, size],
+    return new NamedIcon({ className: "ym-cluster", iconSize: [size, size], label: clusterLabel(page, cluster, n),
       html: `<span style="--ring:conic-gradient(${stops.join(",")})"><b>${n}</b></span>` });
   };
 }
@@ -38,7 +56,7 @@ function clusterIcon(layers) {
 /** The cluster group and the legend control, added to the map: {clusters, legend}. */
 export function createLayerViews(page) {
   const clusters = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 56,
-    spiderfyOnMaxZoom: true, disableClusteringAtZoom: 17, iconCreateFunction: clusterIcon(page.cfg.layers) })
+    spiderfyOnMaxZoom: true, disableClusteringAtZoom: 17, iconCreateFunction: clusterIcon(page, page.cfg.layers) })
     .addTo(page.map);
   const legend = L.control({ position: "bottomright" });
   legend.onAdd = () => el("details", { class: "ym-legend", open: !page.phone.matches },

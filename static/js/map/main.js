@@ -10,6 +10,7 @@
  */
 import { errorText, getJSON } from "../shared/api.js";
 import { drawBoundaries } from "../shared/boundaries.js";
+import { applyAddress, renderAddress, saveAddress, wireAddress } from "./address.js";
 import { formatter } from "../shared/strings.js";
 import { wireFilters } from "./filters.js";
 import { createLayerViews, renderLayers, wireLayers } from "./layers.js";
@@ -33,6 +34,7 @@ function render(page) {
   renderLocate(page);
   renderToast(page);
   renderPresets(page);
+  renderAddress(page);
 }
 
 function elements() {
@@ -45,6 +47,7 @@ function elements() {
     locate: byId("ym-locate"), demoNote: byId("ym-demo-note"), toast: byId("ym-toast"),
     layerBoxes: [...document.querySelectorAll("input[data-map-layer]")],
     presets: [...document.querySelectorAll(".ym-preset")],
+    langLink: byId("ym-lang"), share: byId("ym-share"), shareNote: byId("ym-share-note"),
   };
 }
 
@@ -65,6 +68,7 @@ function createPage(cfg) {
     state: createState(),
     views: { markers: new Map() },
     render: () => render(page),
+    saveAddress: (options) => saveAddress(page, options),
   };
   return page;
 }
@@ -90,11 +94,20 @@ function start() {
   wireLocate(page);
   wirePresets(page);
   wirePlaces(page);
+  // Esc closes any popup, whether the map has the focus or a result in the panel opened it.
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") map.closePopup();
+  });
+  wireAddress(page);
   page.render();
+  if (window.location.search) applyAddress(page);
 
   drawBoundaries(map, cfg.api, cfg.layers.filter((l) => l.kind === "boundary").map((l) => l.id), {
     pane: "ym-districts", attribution: cfg.strings.boundaries_attribution, params: page.apiParams,
     style: cfg.tiles ? OUTLINED_DISTRICTS : PLAIN_DISTRICTS, labelPane: cfg.tiles ? null : "ym-labels",
+  }).then((districts) => {
+    page.views.districts = districts; // clusters are named after the district they lie in
+    page.views.clusters.refreshClusters();
   }).catch((err) => showToast(page, page.fmt("load_failed", { message: errorText(err, page.fmt) })));
 }
 

@@ -18,6 +18,7 @@ export async function runSearch(page, { fit = false, reveal = false } = {}) {
   const search = state.search;
   if (!search.center) return;
   const seq = ++search.seq;
+  page.saveAddress();
   const params = filterParams(page.dom.filters, page.cfg.limit);
   search.radius = Number(params.radius);
   search.failure = null;
@@ -37,6 +38,7 @@ export async function runSearch(page, { fit = false, reveal = false } = {}) {
       search.pointCrs = null;
     }
     search.answer = answer;
+    page.saveAddress();
   } catch (err) {
     if (seq !== search.seq) return;
     search.answer = null;
@@ -47,9 +49,19 @@ export async function runSearch(page, { fit = false, reveal = false } = {}) {
   if (reveal && search.answer && !page.phone.matches) scrollToResults(page);
 }
 
-/** Search from ``latlng``, said in the status as ``label``; ``pointCrs`` when it is not the map's CRS. */
+/** Search from ``latlng`` (the map's CRS), said in the status as ``label``, without a new history
+ * entry (the page's address already says so: address.js). */
+export function searchFrom(page, latlng, label) {
+  Object.assign(page.state.search, { center: L.latLng(latlng), label: label || "", pointCrs: null });
+  runSearch(page, { fit: true, reveal: true });
+}
+
+/** Search from ``latlng``, said in the status as ``label``; ``pointCrs`` when it is not the map's CRS.
+ * A new search point is a new entry in the history (back returns to the one before). */
 export function setCentre(page, latlng, label, pointCrs) {
   Object.assign(page.state.search, { center: L.latLng(latlng), label: label || "", pointCrs: pointCrs || null });
+  page.state.openPlace = null;
+  page.saveAddress({ push: true });
   runSearch(page, { fit: true, reveal: true });
 }
 
@@ -58,6 +70,8 @@ function clearSearch(page) {
   search.seq += 1; // an answer still on its way is no longer wanted
   Object.assign(search, { center: null, busy: false, answer: null, failure: null });
   page.state.notice = null;
+  page.state.openPlace = null;
+  page.saveAddress({ push: true });
   page.render();
 }
 
@@ -138,6 +152,7 @@ function resultRow(page, feature, index) {
 function drawResults(page, answer) {
   const { views } = page;
   views.results.clearLayers();
+  const items = [];
   const rows = (answer ? answer.features : []).map((feature, index) => {
     const layer = page.layerInfo[feature.properties.layer] || { id: feature.properties.layer };
     const marker = L.marker(latLngOf(feature), { pane: "ym-results", title: feature.properties.name,
@@ -154,10 +169,20 @@ function drawResults(page, answer) {
     item.row.addEventListener("blur", () => highlight(item, false));
     item.row.addEventListener("touchstart", () => highlight(item, true), { passive: true });
     item.row.addEventListener("click", () => openItem(page, item));
+    const key = `${feature.properties.layer}:${feature.id}`;
+    marker.on("popupopen", () => { page.state.openPlace = key; page.saveAddress(); });
+    marker.on("popupclose", () => {
+      if (page.state.openPlace === key) page.state.openPlace = null;
+      page.saveAddress();
+    });
     marker.addTo(views.results);
+    items.push({ key, item });
     return li;
   });
   page.dom.results.replaceChildren(...rows);
+  // The place the address names (a shared link) opens once its result is drawn.
+  const wanted = items.find(({ key }) => key === page.state.openPlace);
+  if (wanted) openItem(page, wanted.item);
 }
 
 /** The draggable centre marker and the circle of the radius, while there is a centre. */
