@@ -278,8 +278,109 @@ def test_free_museum_open_on_saturday_morning_in_two_taps_on_a_phone(open_page, 
         nearest = json.load(response)["features"][0]["properties"]["name"]
     assert rows[0].locator(".ym-result-name").inner_text() == nearest
     assert page.locator("#ym-panel").is_visible()
-    rows[0].scroll_into_view_if_needed()
+    # Two taps end with the answer in view: the status line and the first result, unscrolled (defect 5).
+    page.wait_for_timeout(600)  # the sheet's smooth scroll
+    in_view(page, "#ym-status")
+    in_view(page, "#ym-results li:first-child")
     shot(page, "phone-museum-saturday")
+
+
+def in_view(page, selector: str) -> None:
+    """``selector``'s element lies wholly within the viewport (no scrolling needed to see it)."""
+    box = page.locator(selector).first.bounding_box()
+    size = page.viewport_size
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] + 1, (selector, box, size)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"] + 1, (selector, box, size)
+
+
+def test_choosing_a_place_on_a_phone_ends_with_the_answer_in_view(open_page):
+    page = open_page("/", viewport=PHONE, is_mobile=True, has_touch=True)
+    page.locator("#ym-panel-toggle").tap()
+    page.fill("#ym-place", "东关")
+    page.wait_for_selector("#ym-place-list .ym-place")
+    page.locator("#ym-place-list .ym-place").first.tap()
+    wait_for_results(page)
+    page.wait_for_timeout(600)
+    in_view(page, "#ym-status")
+    in_view(page, "#ym-results li:first-child")
+
+
+MAP_OF = "window[JSON.parse(document.getElementById('ym-config').textContent).map]"
+
+
+def test_a_popup_near_the_top_right_keeps_its_close_button_clear_of_the_zoom_control(open_page):
+    """Defect 2: at zoom 16 a popup's × sat under the zoom control; clicking it zoomed in."""
+    page = open_page("/")
+    click_map(page, *CITY_CENTRE, zoom=16)
+    wait_for_results(page)
+    # Put result 1 near the top right corner, left of the zoom control, and click its pin.
+    spot = page.evaluate(f"""() => {{
+      const map = {MAP_OF};
+      const pin = document.querySelector('.ym-rpin');
+      const box = pin.getBoundingClientRect(), size = map.getSize(), frame = map.getContainer().getBoundingClientRect();
+      const x = box.left + box.width / 2 - frame.left, y = box.top + box.height / 2 - frame.top;
+      map.panBy([x - (size.x - 90), y - 40], {{animate: false}});
+      const moved = pin.getBoundingClientRect();
+      return [moved.left + moved.width / 2, moved.top + moved.height / 2];
+    }}""")
+    page.mouse.click(*spot)
+    page.wait_for_selector(".leaflet-popup .ym-popup-title")
+    page.wait_for_timeout(400)  # the autopan
+    close = page.locator(".leaflet-popup-close-button").bounding_box()
+    zoom = page.locator(".leaflet-control-zoom").bounding_box()
+    before = page.evaluate(f"{MAP_OF}.getZoom()")
+    apart = (close["x"] >= zoom["x"] + zoom["width"] or close["x"] + close["width"] <= zoom["x"]
+             or close["y"] >= zoom["y"] + zoom["height"] or close["y"] + close["height"] <= zoom["y"])
+    assert apart, (close, zoom)
+    page.locator(".leaflet-popup-close-button").click()
+    page.wait_for_selector(".leaflet-popup", state="detached")
+    assert page.evaluate(f"{MAP_OF}.getZoom()") == before
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_popup_opened_from_a_result_shows_its_title(open_page, viewport):
+    """Defect 3: en, 5 km, museum, result 1: the popup panned while it said "Loading…" and its title
+    ended under the bar."""
+    options = {"viewport": PHONE, "is_mobile": True, "has_touch": True} if viewport == "phone" else {}
+    page = open_page("/?lang=en&r=5000&category=museum&lat=32.394&lon=119.425", **options)
+    if viewport == "phone":
+        page.wait_for_selector("#ym-badge:not([hidden])")
+        page.locator("#ym-panel-toggle").tap()
+        page.wait_for_timeout(400)
+        wait_for_results(page)[0].locator("button").tap()
+    else:
+        wait_for_results(page)[0].locator("button").click()
+    page.wait_for_selector(".leaflet-popup .ym-popup-title")
+    page.wait_for_timeout(600)
+    title = page.locator(".leaflet-popup .ym-popup-title").bounding_box()
+    frame = page.locator(".ym-map").bounding_box()
+    assert title["y"] >= frame["y"] and title["y"] + title["height"] <= frame["y"] + frame["height"], (title, frame)
+    if viewport == "phone":  # the sheet reopened covers the map: the popup closes rather than hide under it
+        page.locator("#ym-panel-toggle").tap()
+        page.wait_for_selector(".leaflet-popup", state="detached")
+
+
+def test_result_one_is_not_hidden_by_the_search_point_and_pins_do_not_pile_up(open_page):
+    """Defect 4."""
+    page = open_page("/")
+    click_map(page, *CITY_CENTRE)
+    wait_for_results(page)
+    page.wait_for_timeout(300)
+    z = page.evaluate(f"() => [{MAP_OF}.getPane('ym-results').style.zIndex, {MAP_OF}.getPane('ym-here').style.zIndex]")
+    assert int(z[0]) > int(z[1])
+    # What shows at result 1's place is its pin, whatever else (the search point) lies there.
+    on_top = page.evaluate("""() => {
+      const disc = document.querySelector('.ym-rpin span');
+      const box = disc.getBoundingClientRect();
+      const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+      return hit && hit.closest('.ym-rpin') !== null;
+    }""")
+    assert on_top
+    centres = page.evaluate("""() => [...document.querySelectorAll('.ym-rpin span')].map((s) => {
+      const b = s.getBoundingClientRect(); return [b.left + b.width / 2, b.top + b.height / 2]; })""")
+    close = [(a, b) for i, a in enumerate(centres) for b in centres[i + 1:]
+             if abs(a[0] - b[0]) < 12 and abs(a[1] - b[1]) < 12]
+    assert close == [], "a numbered pin lies under another"
 
 
 def test_place_search_starts_a_search_there(open_page):

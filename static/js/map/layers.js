@@ -74,7 +74,7 @@ async function loadMarkers(page, layer) {
     if (!feature.geometry || feature.geometry.type !== "Point") continue;
     const marker = L.marker(latLngOf(feature), { icon, title: feature.properties.name || "", riseOnHover: true,
       ymLayer: layer.id });
-    featurePopup(marker, page.api, layer, feature.id, texts, page.strings);
+    featurePopup(marker, page.api, layer, feature.id, texts, page.strings, page.popupOptions);
     markers.push(marker);
     if (feature.properties.generated) page.state.layers.generated = true;
   }

@@ -11,6 +11,7 @@
 import { errorText, getJSON } from "../shared/api.js";
 import { drawBoundaries } from "../shared/boundaries.js";
 import { applyAddress, renderAddress, saveAddress, wireAddress } from "./address.js";
+import { popupOptions } from "../shared/popup.js";
 import { formatter } from "../shared/strings.js";
 import { wireFilters } from "./filters.js";
 import { createLayerViews, renderLayers, wireLayers } from "./layers.js";
@@ -63,6 +64,7 @@ function createPage(cfg) {
     phone: window.matchMedia("(max-width: 720px)"),
     layerInfo: Object.fromEntries(cfg.layers.map((layer) => [layer.id, layer])),
     api: (path, params) => getJSON(cfg.api, path, { ...apiParams, ...params }),
+    popupOptions: popupOptions(),
     popupTexts: { loading: cfg.strings.loading, failed: (err) => fmt("load_failed", { message: errorText(err, fmt) }) },
     dom: elements(),
     state: createState(),
@@ -73,6 +75,15 @@ function createPage(cfg) {
   return page;
 }
 
+/** Popups pan clear of the controls in the map's top right corner (zoom), whose buttons would
+ * otherwise cover the popup's close button. The options object is the one every popup holds, so a
+ * change (a phone turned) applies to all. */
+function clearOfControls(page) {
+  const corner = page.mapBox.querySelector(".leaflet-top.leaflet-right");
+  const top = corner ? corner.offsetTop + corner.offsetHeight + 8 : 16;
+  page.popupOptions.autoPanPaddingTopLeft = [16, Math.max(16, top)];
+}
+
 function start() {
   const cfg = JSON.parse(document.getElementById("ym-config").textContent);
   const page = createPage(cfg);
@@ -80,8 +91,11 @@ function start() {
   page.mapBox.classList.add(cfg.tiles ? "ym-tiles" : "ym-no-tiles");
   map.createPane("ym-districts").style.zIndex = 250;
   map.createPane("ym-labels").style.zIndex = 300;
-  map.createPane("ym-results").style.zIndex = 640;
-  map.createPane("ym-here").style.zIndex = 645;
+  // The search point below the numbered results: result 1 may be a few metres from it.
+  map.createPane("ym-here").style.zIndex = 640;
+  map.createPane("ym-results").style.zIndex = 645;
+  clearOfControls(page);
+  window.addEventListener("resize", () => clearOfControls(page));
   Object.assign(page.views, createLayerViews(page), { results: L.layerGroup().addTo(map) });
 
   wirePanel(page);

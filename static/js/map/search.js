@@ -46,7 +46,8 @@ export async function runSearch(page, { fit = false, reveal = false } = {}) {
   }
   search.busy = false;
   page.render();
-  if (reveal && search.answer && !page.phone.matches) scrollToResults(page);
+  // The answer in view: on a phone the sheet scrolls to the status line and the first results.
+  if (reveal && search.answer && state.panelOpen) scrollToResults(page);
 }
 
 /** Search from ``latlng`` (the map's CRS), said in the status as ``label``, without a new history
@@ -89,6 +90,7 @@ export function wireSearch(page) {
     page.render();
   });
   map.on("preclick", () => { closingPopup = state.openPopups > 0; });
+  map.on("zoomend", () => spreadPins(page));
   map.on("click", (event) => {
     if (closingPopup) {
       closingPopup = false;
@@ -125,10 +127,22 @@ function highlight(item, on) {
   item.marker.setZIndexOffset(on ? 1000 : 0);
 }
 
-function openItem(page, item) {
+/** Open a result's popup: its content first, then the view, then the popup, so that it pans once
+ * with its full size and the map standing still (a popup panned while the map zooms, or while it
+ * is the short "loading" box, ends up under the bar). */
+async function openItem(page, item) {
+  const { map } = page;
   if (page.phone.matches) setPanel(page, false);
-  page.map.setView(item.marker.getLatLng(), Math.max(page.map.getZoom(), 15));
-  item.marker.openPopup();
+  await item.marker.ymLoadPopup();
+  const at = item.marker.getLatLng();
+  const zoom = Math.max(map.getZoom(), 15);
+  const open = () => item.marker.openPopup();
+  if (zoom === map.getZoom() && map.getBounds().pad(-0.2).contains(at)) {
+    open();
+  } else {
+    map.once("moveend", open);
+    map.setView(at, zoom);
+  }
 }
 
 function resultRow(page, feature, index) {
@@ -158,7 +172,7 @@ function drawResults(page, answer) {
     const marker = L.marker(latLngOf(feature), { pane: "ym-results", title: feature.properties.name,
       icon: L.divIcon({ className: "ym-rpin", iconSize: [28, 28],
         html: `<span style="--c:${color(layer.color)}">${index + 1}</span>` }) });
-    featurePopup(marker, page.api, layer, feature.id, page.popupTexts, page.strings);
+    featurePopup(marker, page.api, layer, feature.id, page.popupTexts, page.strings, page.popupOptions);
     const li = resultRow(page, feature, index);
     const item = { marker, row: li.firstChild };
     marker.on("mouseover", () => { highlight(item, true); revealRow(page, item.row); });
@@ -180,9 +194,42 @@ function drawResults(page, answer) {
     return li;
   });
   page.dom.results.replaceChildren(...rows);
+  views.resultMarkers = items.map(({ item }) => item.marker);
+  spreadPins(page);
   // The place the address names (a shared link) opens once its result is drawn.
   const wanted = items.find(({ key }) => key === page.state.openPlace);
   if (wanted) openItem(page, wanted.item);
+}
+
+// Result pins closer than this on screen are spread around their common point, so each number shows.
+const PIN_CLEARANCE_PX = 26;
+const SPREAD_RADIUS_PX = 18;
+
+/** Spread the numbered pins that would cover each other at this zoom in a ring around where they
+ * are (the pin's inner disc moves; the marker stays at the place), nearest first at the top. */
+export function spreadPins(page) {
+  const markers = page.views.resultMarkers || [];
+  const groups = [];
+  for (const marker of markers) {
+    const at = page.map.latLngToLayerPoint(marker.getLatLng());
+    const group = groups.find((g) => g.at.distanceTo(at) < PIN_CLEARANCE_PX);
+    if (group) group.markers.push(marker);
+    else groups.push({ at, markers: [marker] });
+  }
+  for (const { markers: members } of groups) {
+    members.forEach((marker, i) => {
+      const disc = marker.getElement() && marker.getElement().firstElementChild;
+      if (!disc) return;
+      if (members.length === 1) {
+        disc.style.translate = "";
+        return;
+      }
+      const angle = -Math.PI / 2 + (2 * Math.PI * i) / members.length;
+      // Neighbours on the ring stay a pin's clearance apart.
+      const radius = Math.max(SPREAD_RADIUS_PX, PIN_CLEARANCE_PX / (2 * Math.sin(Math.PI / members.length)));
+      disc.style.translate = `${(radius * Math.cos(angle)).toFixed(1)}px ${(radius * Math.sin(angle)).toFixed(1)}px`;
+    });
+  }
 }
 
 /** The draggable centre marker and the circle of the radius, while there is a centre. */

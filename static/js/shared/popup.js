@@ -46,23 +46,28 @@ export function popupContent(popup, layer, strings) {
  */
 export function lazyPopup(marker, load, texts, options) {
   const loading = () => el("div", { class: "ym-popup ym-popup-loading" }, texts.loading);
-  const fill = async () => {
+  let filled = null;
+  // Loads the content once (again after a failure); resolves when the popup holds it.
+  const fill = () => {
+    if (filled) return filled;
     marker.setPopupContent(loading());
-    try {
-      marker.setPopupContent(await load());
-    } catch (err) {
+    filled = load().then((content) => marker.setPopupContent(content), (err) => {
       marker.setPopupContent(el("div", { class: "ym-popup ym-error" }, texts.failed(err)));
-      marker.once("popupopen", fill);
-    }
+      filled = null;
+    });
+    return filled;
   };
   marker.bindPopup(loading(), options);
-  marker.once("popupopen", fill);
+  marker.on("popupopen", () => { fill(); });
+  /** The popup's content, loaded before the popup opens (it then pans once, to its full size). */
+  marker.ymLoadPopup = fill;
 }
 
-/** A lazy popup of the feature ``featureId`` of ``layer`` ({id, title, color}); ``api(path)`` asks the API. */
-export function featurePopup(marker, api, layer, featureId, texts, strings) {
+/** A lazy popup of the feature ``featureId`` of ``layer`` ({id, title, color}); ``api(path)`` asks the
+ * API; ``options`` as popupOptions takes them (the page's padding clear of its controls). */
+export function featurePopup(marker, api, layer, featureId, texts, strings, options) {
   lazyPopup(marker, async () => {
     const feature = await api(featurePath(layer.id, featureId));
     return popupContent(feature.properties.popup, layer, strings);
-  }, texts, popupOptions());
+  }, texts, options || popupOptions());
 }
