@@ -11,6 +11,7 @@ processes and restarts. Nothing here logs a password, a token or a hash.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -18,8 +19,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import BadRequest, Conflict, Forbidden, MapserviceError, NotFound, Unauthorized
 from .i18n import t
@@ -60,8 +59,9 @@ class TooManyAttempts(MapserviceError):
 
 
 def translated(error: MapserviceError, key: str, **values) -> MapserviceError:
-    """``error`` marked with its catalogue text, so that the web layer can render it in the user's language."""
+    """``error`` marked with its catalogue text (its ``code``), so that it is worded in the user's language."""
     error.i18n = (key, values)
+    error.code, error.params = key, dict(values)
     return error
 
 
@@ -165,11 +165,16 @@ def check_role(role, features, layers) -> tuple[str, tuple[tuple[str, int], ...]
 
 
 def hash_password(password: str) -> str:
+    from werkzeug.security import generate_password_hash  # here: the core loads no web stack until it hashes
+
     return generate_password_hash(password)
 
 
 # Checked against when the username is unknown, so that the answer takes as long as for a wrong password.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check a password against when the username is unknown (the same work as a wrong password)."""
+    return hash_password(secrets.token_hex(16))
 
 
 class Accounts:
@@ -286,7 +291,9 @@ class Accounts:
         if count >= MAX_FAILURES:
             raise too_many(oldest, FAILURE_WINDOW, now, "auth_throttled", "username")
         row = self.tables.user_row(username=username) if _USERNAME.match(username) else None
-        good = check_password_hash(row[6] if row else _DUMMY_HASH, password)
+        from werkzeug.security import check_password_hash
+
+        good = check_password_hash(row[6] if row else _dummy_hash(), password)
         user = _user(row) if row else None
         if not good or user is None or user.disabled:
             self.tables.add_event("login", key, now_text(now))

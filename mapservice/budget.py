@@ -65,7 +65,8 @@ def check_pairs(count: int, field: str = "radius") -> None:
     if count > limit:
         raise TooMuchWork(f"{field}: within this radius the analysis pairs {count:,} demand and supply points, more "
                           f"than the {limit:,} one request may; choose a smaller radius, one district, or fewer "
-                          "supply layers", field=field)
+                          "supply layers", field=field, code="too_much_work",
+                          params={"count": f"{count:,}", "limit": f"{limit:,}"})
 
 
 def check_time() -> None:
@@ -73,7 +74,8 @@ def check_time() -> None:
     budget = current()
     if budget.deadline is not None and time.monotonic() > budget.deadline:
         raise OverTime(f"the analysis took longer than the {budget.seconds:g} s one request may; choose a smaller "
-                       "radius or one district, or try again when the server is less busy", retry_after=10)
+                       "radius or one district, or try again when the server is less busy", retry_after=10,
+                       code="over_time", params={"seconds": f"{budget.seconds:g}"})
 
 
 class Gate:
@@ -86,7 +88,8 @@ class Gate:
     @contextmanager
     def admit(self) -> Iterator[None]:
         if not self._slots.acquire(blocking=False):
-            raise Unavailable("the server is busy with other analyses; try again in a few seconds", retry_after=5)
+            raise Unavailable("the server is busy with other analyses; try again in a few seconds", retry_after=5,
+                              code="busy")
         try:
             yield
         finally:

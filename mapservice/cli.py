@@ -58,8 +58,9 @@ def _login_name() -> str:
         return "unknown"
 
 
-def _fail(exc: MapserviceError) -> NoReturn:
-    click.echo(f"error: {exc.message}", err=True)
+def _fail(exc: MapserviceError, lang: str | None = None) -> NoReturn:
+    """End the command with the error: in ``lang``'s words when the command speaks one, else in English."""
+    click.echo(f"error: {exc.message}" if lang is None else t("cli_error", lang, message=exc.text(lang)), err=True)
     sys.exit(2)
 
 
@@ -215,7 +216,7 @@ def coverage_(supply, demand, radius, minutes, district, weight, supply_where, c
                 result = planning.plan(service.store, request, count)
                 bar.update()
         except MapserviceError as exc:
-            _fail(exc)
+            _fail(exc, lang)
     page = view.build(result, service.layers, lang)
     for label, words in page["params"]:
         click.echo(f"{label}：{words}" if lang == "zh" else f"{label}: {words}")

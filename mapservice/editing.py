@@ -29,8 +29,8 @@ class InvalidFields(BadRequest):
         super().__init__(f"{name}: {reason}", field=name)
         self.fields = fields
 
-    def to_dict(self) -> dict:
-        out = super().to_dict()
+    def to_dict(self, lang: str | None = None) -> dict:
+        out = super().to_dict(lang)
         out["error"]["fields"] = self.fields
         return out
 

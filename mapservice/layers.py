@@ -299,7 +299,8 @@ class LayerRegistry(dict):
         if layer is None or layer.id not in fits:
             error = NotFound if field_name == "layer" else BadRequest
             problem = f"unknown layer {layer_id!r}" if layer is None else f"{layer_id} is not a {kind} layer"
-            raise error(f"{problem}; choose one of {', '.join(fits)}", field=field_name)
+            raise error(f"{problem}; choose one of {', '.join(fits)}", field=field_name, code="unknown_layer",
+                        params={"layer": layer_id})
         return layer
 
     def of_kind(self, kind: str) -> list[Layer]:

@@ -6,7 +6,7 @@ community life circle in GB 50180-2018, rounded up to whole minutes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 from . import hours
@@ -94,17 +94,20 @@ def _layer_filters(layer: Layer, query: NearbyQuery) -> dict | None:
 def search(store: Store, query: NearbyQuery) -> list[Nearby]:
     """Supply features near ``query``'s point, nearest first, at most ``query.limit``."""
     if not 0 < query.radius_m <= MAX_RADIUS_M:
-        raise BadRequest(f"radius must be more than 0 and at most {MAX_RADIUS_M} m", field="radius")
+        raise BadRequest(f"radius must be more than 0 and at most {MAX_RADIUS_M} m", field="radius",
+                         code="above_min", params={"min": 0, "max": MAX_RADIUS_M})
     if not 1 <= query.limit <= MAX_LIMIT:
-        raise BadRequest(f"limit must be from 1 to {MAX_LIMIT}", field="limit")
+        raise BadRequest(f"limit must be from 1 to {MAX_LIMIT}", field="limit", code="out_of_range",
+                         params={"min": 1, "max": MAX_LIMIT})
     if query.grade is not None and not 1 <= query.grade <= 12:
-        raise BadRequest("grade must be from 1 to 12", field="grade")
+        raise BadRequest("grade must be from 1 to 12", field="grade", code="out_of_range", params={"min": 1, "max": 12})
     if query.age is not None and not 0 <= query.age <= 18:
-        raise BadRequest("age must be from 0 to 18", field="age")
+        raise BadRequest("age must be from 0 to 18", field="age", code="out_of_range", params={"min": 0, "max": 18})
     age = query.age if query.age is not None else (query.grade + GRADE_AGE_OFFSET if query.grade else None)
     layers = _search_layers(store, query.layers)
     if query.category is not None and not any(layer.role(Role.CATEGORY) for layer in layers):
-        raise BadRequest("none of the chosen layers has a category", field="category")
+        # A filter that none of the chosen layers has does not apply to them: it is ignored.
+        query = replace(query, category=None)
     chosen = [(layer, filters) for layer in layers if (filters := _layer_filters(layer, query)) is not None]
     if age is None and query.open_at is None:
         return store.nearest_per_layer(query.lon, query.lat, [(lay.id, f) for lay, f in chosen],
@@ -139,6 +142,7 @@ def _search_layers(store: Store, layer_ids) -> list[Layer]:
     for layer_id in dict.fromkeys(layer_ids):
         layer = store.layers.require(layer_id, "layers")
         if not layer.is_point:
-            raise BadRequest(f"layer {layer_id} has no points to search", field="layers")
+            raise BadRequest(f"layer {layer_id} has no points to search", field="layers", code="not_points",
+                             params={"layer": {"zh": layer.title_zh, "en": layer.title_en}})
         chosen.append(layer)
     return chosen

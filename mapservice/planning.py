@@ -333,23 +333,25 @@ def _concat(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
 
 def _resolve(store: Store, request: CoverageRequest) -> tuple[list[Layer], Layer, float]:
     if not request.supply:
-        raise BadRequest("choose at least one supply layer", field="supply")
+        raise BadRequest("choose at least one supply layer", field="supply", code="no_supply")
     supply = []
     for layer_id in dict.fromkeys(request.supply):  # a layer named twice counts once
         supply.append(store.layers.require(layer_id, "supply", kind="supply", points=True))
     demand = store.layers.require(request.demand, "demand", kind="demand", points=True)
     if request.radius_m is not None and request.minutes is not None:
-        raise BadRequest("give radius or minutes, not both", field="radius")
+        raise BadRequest("give radius or minutes, not both", field="radius", code="radius_and_minutes")
     if request.minutes is not None:
         if not 0 < request.minutes <= MAX_MINUTES:
-            raise BadRequest(f"minutes must be more than 0 and at most {MAX_MINUTES}", field="minutes")
+            raise BadRequest(f"minutes must be more than 0 and at most {MAX_MINUTES}", field="minutes",
+                             code="above_min", params={"min": 0, "max": MAX_MINUTES})
         radius = float(radius_for_minutes(request.minutes))
     elif request.radius_m is not None:
         radius = float(request.radius_m)
     else:
         radius = min(layer.radius_m for layer in supply)
     if not 0 < radius <= MAX_RADIUS_M:
-        raise BadRequest(f"radius must be more than 0 and at most {MAX_RADIUS_M:,} m", field="radius")
+        raise BadRequest(f"radius must be more than 0 and at most {MAX_RADIUS_M:,} m", field="radius",
+                         code="above_min", params={"min": 0, "max": MAX_RADIUS_M})
     return supply, demand, radius
 
 
@@ -370,7 +372,8 @@ def _scope(boundaries: gpd.GeoDataFrame, district: str | None) -> str | None:
         return None
     chosen = boundaries[(boundaries["name"] == district) | (boundaries["adcode"] == district)]
     if not len(chosen):
-        raise BadRequest(f"unknown district {district!r}; known: {', '.join(boundaries['name'])}", field="district")
+        raise BadRequest(f"unknown district {district!r}; known: {', '.join(boundaries['name'])}", field="district",
+                         code="unknown_district", params={"district": district})
     return chosen["name"].iloc[0]
 
 

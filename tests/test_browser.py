@@ -7,6 +7,7 @@ server (browsing.py). Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 from urllib.request import urlopen
@@ -82,19 +83,29 @@ def test_page_loads_everything_from_the_server(open_page, layer_counts):
 
 
 def test_layers_toggle(open_page, layer_counts):
+    """One model of what a family looks for: a chip shows its layer on the map and searches it, and
+    a hidden layer's features do not come back from the search (defect 10)."""
     page = open_page("/?lang=en")
     total = sum(layer_counts[i] for i in SUPPLY)
     page.wait_for_function(f"({SHOWN_MARKERS})() === {total}")
+    assert page.locator(".ym-layer:has(input[value=parent_schools])").count() == 0  # no second switch
     legend = page.locator(".ym-legend-row")
-    page.click(".ym-layer:has(input[value=parent_schools])")
+    page.click(".ym-chip:has(input[value=parent_schools])")
     page.wait_for_function(f"({SHOWN_MARKERS})() === {total - layer_counts['parent_schools']}")
     assert legend.all_inner_texts() == ["Public venues", "Study-tour & practice bases", "Community stations"]
-    page.click(".ym-layer:has(input[value=parent_schools])")
+    page.click(".ym-chip:has(input[value=parent_schools])")
     page.wait_for_function(f"({SHOWN_MARKERS})() === {total}")
     # Demand layers are off until asked for, then load on demand.
     page.click(".ym-layer:has(input[value=schools])")
     page.wait_for_function(f"({SHOWN_MARKERS})() === {total + layer_counts['schools']}")
     assert legend.all_inner_texts()[-1] == "Schools"
+    page.click(".ym-layer:has(input[value=schools])")
+    click_map(page, *CITY_CENTRE)
+    wait_for_results(page)
+    page.click(".ym-chip:has(input[value=parent_schools])")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    kinds = page.locator("#ym-results .ym-result-meta > span:first-child").all_inner_texts()
+    assert kinds and "Doorstep parent schools" not in kinds and set(kinds) <= set(legend.all_inner_texts())
 
 
 def test_map_click_lists_nearby_places_by_distance(open_page):
@@ -170,17 +181,82 @@ def test_filters_narrow_the_search(open_page):
     assert page.locator("input[name=open_custom]").is_visible()
 
 
+def test_a_filter_that_the_chosen_layers_lack_is_disabled_never_an_error(open_page):
+    """Defect 1: 博物馆 chosen, then 公共场馆 unticked: the category no longer applies."""
+    page = open_page("/")
+    click_map(page, *CITY_CENTRE)
+    wait_for_results(page)
+    page.select_option("select[name=category]", "museum")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    page.click(".ym-chip:has(input[value=venues])")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    assert page.locator("select[name=category]").is_disabled()
+    assert "is-error" not in (page.locator("#ym-status").get_attribute("class") or "")
+    assert page.locator("#ym-results li").count() > 0
+    page.select_option("select[name=radius]", "3000")  # and later changes still work
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    assert "3 公里内找到" in page.locator("#ym-status").inner_text()
+    page.click(".ym-chip:has(input[value=venues])")
+    assert page.locator("select[name=category]").is_enabled()
+
+
+def test_a_preset_sets_every_filter_and_shows_it_is_active(open_page):
+    """Defect 6: a one-tap search does not inherit a grade, radius or category from before."""
+    page = open_page("/")
+    asked = []
+    page.on("request", lambda request: "/api/nearby?" in request.url and asked.append(request.url))
+    click_map(page, *CITY_CENTRE)
+    wait_for_results(page)
+    page.click("#ym-preset-museum_saturday")
+    page.wait_for_function("document.getElementById('ym-preset-museum_saturday').getAttribute('aria-pressed') === 'true'")
+    page.select_option("select[name=grade]", "5")
+    page.wait_for_function("document.getElementById('ym-preset-museum_saturday').getAttribute('aria-pressed') === 'false'")
+    page.click("#ym-preset-parent_schools")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    page.wait_for_function("() => document.querySelectorAll('#ym-results li').length > 0")
+    query = parse_qs(urlsplit(asked[-1]).query)
+    assert query["layers"] == ["parent_schools"] and query["radius"] == ["1000"]
+    assert not {"grade", "category", "open_at", "free"} & set(query)
+    assert page.locator("#ym-preset-parent_schools").get_attribute("aria-pressed") == "true"
+    assert page.locator("#ym-preset-museum_saturday").get_attribute("aria-pressed") == "false"
+    assert page.locator(".ym-legend-row").all_inner_texts() == ["家门口的家长学校"]
+
+
 def test_api_errors_are_shown(open_page):
     open_page.allowed.append("the server responded with a status of 400")
     page = open_page("/?lang=en")
-    message = "radius: Must be greater than 0 and less than or equal to 50000."
+    message = "radius must be more than 0 and at most 50000."
     page.route("**/api/nearby?*", lambda route: route.fulfill(
         status=400, content_type="application/json",
-        body=json.dumps({"error": {"status": 400, "message": message, "field": "radius"}})))
+        body=json.dumps({"error": {"status": 400, "code": "above_min", "message": message, "field": "radius"}})))
     click_map(page, *CITY_CENTRE)
     page.wait_for_selector("#ym-status.is-error")
     assert page.locator("#ym-status").inner_text() == message
     assert page.locator("#ym-results li").count() == 0
+
+
+def test_no_english_system_text_reaches_a_chinese_page(open_page):
+    """The API words its errors in the page's language; what the browser says itself (a refused
+    location, a failed fetch) the page says from its catalogue."""
+    open_page.allowed += ["the server responded with a status of 400", "Failed to load resource"]
+    page = open_page("/")  # no geolocation permission: the browser refuses ("User denied Geolocation")
+    page.locator("#ym-locate").click()
+    page.wait_for_selector("#ym-status.is-error")
+    assert page.locator("#ym-status").inner_text().startswith("未获准使用位置")
+    # The server's own refusal, in Chinese: the page passes it on as it is.
+    page.route("**/api/nearby?*", lambda route: route.continue_(url=re.sub(r"radius=\d+", "radius=0",
+                                                                           route.request.url)))
+    click_map(page, *CITY_CENTRE)
+    page.wait_for_selector("#ym-status.is-error")
+    assert page.locator("#ym-status").inner_text() == "半径应大于 0，且不超过 50000。"
+    page.unroute("**/api/nearby?*")
+    page.route("**/api/nearby?*", lambda route: route.abort())
+    click_map(page, CITY_CENTRE[0] + 0.01, CITY_CENTRE[1], zoom=None)
+    page.wait_for_function("document.getElementById('ym-status').textContent.startsWith('无法连接服务器')")
+    page.route("**/api/places?*", lambda route: route.abort())
+    page.fill("#ym-place", "东关")
+    page.wait_for_selector(".ym-place-none")
+    assert page.locator(".ym-place-none").inner_text() == "无法连接服务器，请检查网络后重试。"
 
 
 def test_free_museum_open_on_saturday_morning_in_two_taps_on_a_phone(open_page, server):
@@ -202,8 +278,109 @@ def test_free_museum_open_on_saturday_morning_in_two_taps_on_a_phone(open_page, 
         nearest = json.load(response)["features"][0]["properties"]["name"]
     assert rows[0].locator(".ym-result-name").inner_text() == nearest
     assert page.locator("#ym-panel").is_visible()
-    rows[0].scroll_into_view_if_needed()
+    # Two taps end with the answer in view: the status line and the first result, unscrolled (defect 5).
+    page.wait_for_timeout(600)  # the sheet's smooth scroll
+    in_view(page, "#ym-status")
+    in_view(page, "#ym-results li:first-child")
     shot(page, "phone-museum-saturday")
+
+
+def in_view(page, selector: str) -> None:
+    """``selector``'s element lies wholly within the viewport (no scrolling needed to see it)."""
+    box = page.locator(selector).first.bounding_box()
+    size = page.viewport_size
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] + 1, (selector, box, size)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"] + 1, (selector, box, size)
+
+
+def test_choosing_a_place_on_a_phone_ends_with_the_answer_in_view(open_page):
+    page = open_page("/", viewport=PHONE, is_mobile=True, has_touch=True)
+    page.locator("#ym-panel-toggle").tap()
+    page.fill("#ym-place", "东关")
+    page.wait_for_selector("#ym-place-list .ym-place")
+    page.locator("#ym-place-list .ym-place").first.tap()
+    wait_for_results(page)
+    page.wait_for_timeout(600)
+    in_view(page, "#ym-status")
+    in_view(page, "#ym-results li:first-child")
+
+
+MAP_OF = "window[JSON.parse(document.getElementById('ym-config').textContent).map]"
+
+
+def test_a_popup_near_the_top_right_keeps_its_close_button_clear_of_the_zoom_control(open_page):
+    """Defect 2: at zoom 16 a popup's × sat under the zoom control; clicking it zoomed in."""
+    page = open_page("/")
+    click_map(page, *CITY_CENTRE, zoom=16)
+    wait_for_results(page)
+    # Put result 1 near the top right corner, left of the zoom control, and click its pin.
+    spot = page.evaluate(f"""() => {{
+      const map = {MAP_OF};
+      const pin = document.querySelector('.ym-rpin');
+      const box = pin.getBoundingClientRect(), size = map.getSize(), frame = map.getContainer().getBoundingClientRect();
+      const x = box.left + box.width / 2 - frame.left, y = box.top + box.height / 2 - frame.top;
+      map.panBy([x - (size.x - 90), y - 40], {{animate: false}});
+      const moved = pin.getBoundingClientRect();
+      return [moved.left + moved.width / 2, moved.top + moved.height / 2];
+    }}""")
+    page.mouse.click(*spot)
+    page.wait_for_selector(".leaflet-popup .ym-popup-title")
+    page.wait_for_timeout(400)  # the autopan
+    close = page.locator(".leaflet-popup-close-button").bounding_box()
+    zoom = page.locator(".leaflet-control-zoom").bounding_box()
+    before = page.evaluate(f"{MAP_OF}.getZoom()")
+    apart = (close["x"] >= zoom["x"] + zoom["width"] or close["x"] + close["width"] <= zoom["x"]
+             or close["y"] >= zoom["y"] + zoom["height"] or close["y"] + close["height"] <= zoom["y"])
+    assert apart, (close, zoom)
+    page.locator(".leaflet-popup-close-button").click()
+    page.wait_for_selector(".leaflet-popup", state="detached")
+    assert page.evaluate(f"{MAP_OF}.getZoom()") == before
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_popup_opened_from_a_result_shows_its_title(open_page, viewport):
+    """Defect 3: en, 5 km, museum, result 1: the popup panned while it said "Loading…" and its title
+    ended under the bar."""
+    options = {"viewport": PHONE, "is_mobile": True, "has_touch": True} if viewport == "phone" else {}
+    page = open_page("/?lang=en&r=5000&category=museum&lat=32.394&lon=119.425", **options)
+    if viewport == "phone":
+        page.wait_for_selector("#ym-badge:not([hidden])")
+        page.locator("#ym-panel-toggle").tap()
+        page.wait_for_timeout(400)
+        wait_for_results(page)[0].locator("button").tap()
+    else:
+        wait_for_results(page)[0].locator("button").click()
+    page.wait_for_selector(".leaflet-popup .ym-popup-title")
+    page.wait_for_timeout(600)
+    title = page.locator(".leaflet-popup .ym-popup-title").bounding_box()
+    frame = page.locator(".ym-map").bounding_box()
+    assert title["y"] >= frame["y"] and title["y"] + title["height"] <= frame["y"] + frame["height"], (title, frame)
+    if viewport == "phone":  # the sheet reopened covers the map: the popup closes rather than hide under it
+        page.locator("#ym-panel-toggle").tap()
+        page.wait_for_selector(".leaflet-popup", state="detached")
+
+
+def test_result_one_is_not_hidden_by_the_search_point_and_pins_do_not_pile_up(open_page):
+    """Defect 4."""
+    page = open_page("/")
+    click_map(page, *CITY_CENTRE)
+    wait_for_results(page)
+    page.wait_for_timeout(300)
+    z = page.evaluate(f"() => [{MAP_OF}.getPane('ym-results').style.zIndex, {MAP_OF}.getPane('ym-here').style.zIndex]")
+    assert int(z[0]) > int(z[1])
+    # What shows at result 1's place is its pin, whatever else (the search point) lies there.
+    on_top = page.evaluate("""() => {
+      const disc = document.querySelector('.ym-rpin span');
+      const box = disc.getBoundingClientRect();
+      const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+      return hit && hit.closest('.ym-rpin') !== null;
+    }""")
+    assert on_top
+    centres = page.evaluate("""() => [...document.querySelectorAll('.ym-rpin span')].map((s) => {
+      const b = s.getBoundingClientRect(); return [b.left + b.width / 2, b.top + b.height / 2]; })""")
+    close = [(a, b) for i, a in enumerate(centres) for b in centres[i + 1:]
+             if abs(a[0] - b[0]) < 12 and abs(a[1] - b[1]) < 12]
+    assert close == [], "a numbered pin lies under another"
 
 
 def test_place_search_starts_a_search_there(open_page):
@@ -242,8 +419,9 @@ def test_english_switch(open_page):
     row = wait_for_results(page)[0].inner_text()
     assert " m" in row and "min walk" in row
     page.click("#ym-lang")
-    page.wait_for_url("**/?lang=zh")
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
     assert page.locator(".ym-where h2").inner_text() == "我们在哪儿？"
+    assert "lat=" in page.url  # the search came along (defect 11)
 
 
 def test_phone(open_page):
@@ -283,3 +461,76 @@ def test_phone(open_page):
     assert page.evaluate("document.querySelector('.folium-map').getBoundingClientRect().top") == \
         page.evaluate("document.querySelector('.ym-bar').getBoundingClientRect().bottom")
     shot(page, "phone-popup")
+
+
+def test_the_search_lives_in_the_address_back_forward_and_language_keep_it(open_page):
+    """Defect 11: switching language drops the search; item: the page's state in the URL."""
+    page = open_page("/")
+    page.select_option("select[name=radius]", "3000")
+    click_map(page, *CITY_CENTRE)
+    wait_for_results(page)
+    first = parse_qs(urlsplit(page.url).query)
+    assert first["r"] == ["3000"] and "lat" in first and "lon" in first
+    click_map(page, CITY_CENTRE[0] + 0.02, CITY_CENTRE[1] + 0.02, zoom=None)
+    page.wait_for_function(f"!location.search.includes('lat={first['lat'][0]}')")
+    second = parse_qs(urlsplit(page.url).query)
+    page.go_back()
+    page.wait_for_function(f"location.search.includes('lat={first['lat'][0]}')")
+    wait_for_results(page)
+    page.go_forward()
+    page.wait_for_function(f"location.search.includes('lat={second['lat'][0]}')")
+    wait_for_results(page)
+    page.click("#ym-lang")
+    page.wait_for_url("**lang=en**")
+    rows = wait_for_results(page)
+    query = parse_qs(urlsplit(page.url).query)
+    assert (query["lat"], query["lon"], query["r"]) == (second["lat"], second["lon"], ["3000"])
+    assert rows and "within 3 km" in page.locator("#ym-status").inner_text()
+    assert page.locator("select[name=radius]").input_value() == "3000"
+
+
+def test_a_shared_link_opens_the_same_search_and_place(open_page, browser, server):
+    page = open_page("/")
+    click_map(page, *CITY_CENTRE)
+    rows = wait_for_results(page)
+    rows[0].locator("button").click()
+    page.wait_for_selector(".leaflet-popup .ym-popup-title")
+    title = page.locator(".leaflet-popup .ym-popup-title").inner_text()
+    page.wait_for_function("location.search.includes('place=')")
+    link = page.url
+    page.locator("#ym-share").click()
+    page.wait_for_selector("#ym-share-note:not([hidden])")
+    friend = open_page(link.removeprefix(server))
+    friend.wait_for_selector(".leaflet-popup .ym-popup-title")
+    assert friend.locator(".leaflet-popup .ym-popup-title").inner_text() == title
+    assert friend.locator("#ym-results li").count() == len(rows)
+
+
+def test_keyboard_zoom_and_names_on_the_map(open_page, server):
+    """Defect 11: pinch zoom allowed, Esc closes a popup opened from a result, clusters named."""
+    page = open_page("/")
+    assert "user-scalable=no" not in page.locator("meta[name=viewport]").first.get_attribute("content")
+    assert page.locator("meta[name=viewport]").count() == 1
+    page.wait_for_function("() => [...document.querySelectorAll('.ym-cluster')].some("
+                           "(c) => /区附近 \\d+ 处$/.test(c.getAttribute('aria-label') || ''))")
+    for cluster in page.locator(".ym-cluster").all():
+        assert cluster.get_attribute("aria-label").endswith(" 处"), cluster.get_attribute("aria-label")
+        assert cluster.get_attribute("tabindex") == "0"
+    click_map(page, *CITY_CENTRE)
+    rows = wait_for_results(page)
+    rows[0].locator("button").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".leaflet-popup")
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".leaflet-popup", state="detached")
+
+
+def test_the_layer_table_asks_for_nothing_missing(open_page, server):
+    failed = []
+    page = open_page("/")
+    page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
+    page.goto(f"{server}/layers")
+    page.wait_for_load_state("networkidle")
+    assert failed == []
+    with urlopen(f"{server}/favicon.ico") as response:
+        assert response.status == 200 and response.headers["Content-Type"].startswith("image/svg+xml")

@@ -70,13 +70,16 @@ def test_the_api_refuses_a_radius_that_pairs_too_much_naming_it(client_with):
         assert response.status_code == 400, path
         if path.startswith("/api/"):
             error = response.get_json()["error"]
-            assert error["field"] == "radius" and "one district" in error["message"]
+            assert error["field"] == "radius" and error["code"] == "too_much_work" and "选择一个区县" in error["message"]
+            english = client.get(f"{path}?{query}&radius=50000&lang=en").get_json()["error"]
+            assert english["code"] == "too_much_work" and "one district" in english["message"]
 
 
 def test_the_api_stops_an_analysis_past_its_budget(client_with):
     response = client_with(analysis_seconds=1e-6).get(f"/api/plan?{QUESTION}&radius=500")
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
-    assert "longer than" in response.get_json()["error"]["message"]
+    error = response.get_json()["error"]
+    assert error["code"] == "over_time" and "秒" in error["message"]
 
 
 def test_analyses_past_the_limit_are_refused_at_once_not_queued(client_with):

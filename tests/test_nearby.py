@@ -192,3 +192,10 @@ def test_gcj02_input_places_and_english_places(client, town):
     place = client.get("/api/places?q=东关社区&crs=gcj02&lang=en").get_json()["places"][0]
     assert place["layer_title"] == "Communities"
     assert geo.geodesic_m(place["lon"], place["lat"], *geo.wgs84_to_gcj02(119.399, 32.39)) < 0.05
+
+
+def test_a_category_none_of_the_chosen_layers_has_is_ignored(client, town):
+    """Issue 11 defect 1: a category left over from venues does not refuse a search of parent schools."""
+    response = nearby(client, layers="parent_schools", category="museum")
+    assert response.status_code == 200
+    assert names(response) == names(nearby(client, layers="parent_schools"))

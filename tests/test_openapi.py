@@ -60,7 +60,7 @@ def test_every_operation_describes_its_answers_and_errors(spec):
         assert all(body["schema"] for body in ok.values()), path
         for status in ("400", "414", "503"):
             assert sorted(resolved(spec, responses[status]["content"]["application/json"]["schema"])["properties"][
-                "error"]["required"]) == ["field", "message", "status"], (path, status)
+                "error"]["required"]) == ["code", "field", "message", "status"], (path, status)
     assert "Retry-After" in spec["paths"]["/api/plan"]["get"]["responses"]["503"]["headers"]
     export = spec["paths"]["/api/coverage/export"]["get"]["responses"]["200"]["content"]
     assert set(export) == {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

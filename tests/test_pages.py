@@ -162,7 +162,8 @@ def test_script_strings_come_from_the_catalogue(demo_client):
         # Codes, distances and walking times arrive as words in the API's answers, so the page gets
         # no code labels or units to write them with.
         venues = next(layer for layer in config["layers"] if layer["id"] == "venues")
-        assert set(venues) == {"id", "title", "kind", "color"}
+        assert set(venues) == {"id", "title", "kind", "color", "filters"}
+        assert venues["filters"] == ["category", "open"]  # the filters the page disables for other layers
         assert venues["title"] == ("Public venues" if lang == "en" else "公共场馆")
         assert not {"metres", "kilometres", "walk_minutes"} & set(config["strings"])
 
@@ -176,7 +177,7 @@ def test_filters_offer_radii_grades_and_venue_categories(demo_client):
     assert '<option value="museum">Museum</option>' in html
     supply = ("venues", "practice_bases", "community_stations", "parent_schools")
     for layer_id in supply:
-        assert f'name="layers" value="{layer_id}" checked' in html
+        assert f'name="layers" value="{layer_id}" data-map-layer checked' in html
     assert 'name="layers" value="schools"' not in html
 
 

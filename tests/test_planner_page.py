@@ -659,7 +659,7 @@ def test_api_errors_are_shown_next_to_the_form(open_planner):
     page.press("input[name=radius_custom]", "Enter")
     error = page.locator("#pl-error")
     error.wait_for()
-    assert error.inner_text() == "无法计算：radius: Must be greater than 0 and less than or equal to 50000."
+    assert error.inner_text() == "无法计算：半径应大于 0，且不超过 50000。"
     assert "is-invalid" in page.locator("#pl-radius-custom").get_attribute("class")
     assert page.locator("input[name=radius_custom]").get_attribute("aria-invalid") == "true"
     assert "is-stale" in page.locator("#pl-results").get_attribute("class")

@@ -108,12 +108,12 @@ def check_bbox(bbox: Iterable[float] | None) -> tuple[float, float, float, float
         return None
     values = tuple(bbox)
     if len(values) != 4 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
-        raise BadRequest("bbox must be four numbers: minlon,minlat,maxlon,maxlat", field="bbox")
+        raise BadRequest("bbox must be four numbers: minlon,minlat,maxlon,maxlat", field="bbox", code="bad_bbox")
     minx, miny, maxx, maxy = values
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise BadRequest("bbox is outside -180..180 / -90..90", field="bbox")
+        raise BadRequest("bbox is outside -180..180 / -90..90", field="bbox", code="bad_bbox")
     if minx > maxx or miny > maxy:
-        raise BadRequest("bbox minimum is greater than its maximum", field="bbox")
+        raise BadRequest("bbox minimum is greater than its maximum", field="bbox", code="bad_bbox")
     return float(minx), float(miny), float(maxx), float(maxy)
 
 
@@ -121,18 +121,21 @@ def check_point(lon: Any, lat: Any) -> tuple[float, float]:
     """Validate a longitude/latitude pair in degrees."""
     for name, value, bound in (("lon", lon, 180), ("lat", lat, 90)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise BadRequest(f"{name} must be a number", field=name)
+            raise BadRequest(f"{name} must be a number", field=name, code="not_number")
         if not -bound <= value <= bound:
-            raise BadRequest(f"{name} must be between -{bound} and {bound}", field=name)
+            raise BadRequest(f"{name} must be between -{bound} and {bound}", field=name, code="out_of_range",
+                             params={"min": -bound, "max": bound})
     return float(lon), float(lat)
 
 
 def check_paging(limit: Any, offset: Any) -> tuple[int, int]:
     """Limit 1..MAX_LIMIT and offset >= 0, forced to int."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit", code="out_of_range",
+                         params={"min": 1, "max": MAX_LIMIT})
     if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
-        raise BadRequest(f"offset must be a whole number from 0 to {MAX_OFFSET}", field="offset")
+        raise BadRequest(f"offset must be a whole number from 0 to {MAX_OFFSET}", field="offset",
+                         code="out_of_range", params={"min": 0, "max": MAX_OFFSET})
     return limit, offset
 
 
@@ -169,7 +172,7 @@ def parse_filters(layer: Layer, raw: Mapping[str, Any] | None) -> list[Filter]:
     for name, value in (raw or {}).items():
         attribute = layer.attribute(name)
         if attribute is None and name != "generated":
-            raise BadRequest(f"layer {layer.id} has no attribute {name!r}", field=name)
+            raise BadRequest(f"layer {layer.id} has no attribute {name!r}", field=name, code="unknown_attribute")
         if attribute is None:
             parsed.append(Filter("generated", _parse_flag(value, name), False))
             continue
@@ -182,7 +185,7 @@ def parse_filters(layer: Layer, raw: Mapping[str, Any] | None) -> list[Filter]:
                 continue
             parsed.append(Filter(name, attribute.parse(value), False))
         except ValueError as exc:
-            raise BadRequest(f"filter {name}: {exc}", field=name) from None
+            raise BadRequest(f"filter {name}: {exc}", field=name, code="invalid_value") from None
     return parsed
 
 
@@ -192,7 +195,7 @@ def _parse_flag(value: Any, name: str) -> bool:
         return True
     if text in ("false", "0", "no"):
         return False
-    raise BadRequest(f"{name} must be true or false", field=name)
+    raise BadRequest(f"{name} must be true or false", field=name, code="not_flag")
 
 
 class Store(ABC):
@@ -233,10 +236,10 @@ class Store(ABC):
         """One feature by id; NotFound when absent."""
         layer = self.layers.require(layer_id)
         if isinstance(fid, bool) or not isinstance(fid, int) or not INT64_MIN <= fid <= INT64_MAX:
-            raise BadRequest("feature id must be a whole number", field="id")
+            raise BadRequest("feature id must be a whole number", field="id", code="not_whole_number")
         found = self._get_many(layer, [fid])
         if not found:
-            raise NotFound(f"no feature {fid} in layer {layer_id}", field="id")
+            raise NotFound(f"no feature {fid} in layer {layer_id}", field="id", code="no_feature")
         return found[0]
 
     def nearest(self, lon: float, lat: float, layer_ids: Iterable[str] | None = None,
@@ -255,7 +258,8 @@ class Store(ABC):
             if len(applicable) == len(filters or {}):
                 chosen.append((layer_id, applicable))
         if filters and not chosen:
-            raise BadRequest(f"no chosen layer has the attribute(s) {', '.join(filters)}", field=next(iter(filters)))
+            raise BadRequest(f"no chosen layer has the attribute(s) {', '.join(filters)}", field=next(iter(filters)),
+                             code="unknown_attribute")
         return self.nearest_per_layer(lon, lat, chosen, radius_m, limit)
 
     def nearest_per_layer(self, lon: float, lat: float, layer_filters: Iterable[tuple[str, Mapping[str, Any]]],
@@ -266,13 +270,15 @@ class Store(ABC):
         """
         lon, lat = check_point(lon, lat)
         if isinstance(radius_m, bool) or not isinstance(radius_m, (int, float)) or not 0 < radius_m <= MAX_RADIUS_M:
-            raise BadRequest("radius must be a positive number of metres", field="radius")
+            raise BadRequest("radius must be a positive number of metres", field="radius", code="above_min",
+                             params={"min": 0, "max": MAX_RADIUS_M})
         limit, _ = check_paging(limit, 0)
         searches = []
         for layer_id, filters in layer_filters:
             layer = self.layers.require(layer_id, "layers")
             if not layer.is_point:
-                raise BadRequest(f"layer {layer_id} has no points to search", field="layers")
+                raise BadRequest(f"layer {layer_id} has no points to search", field="layers", code="not_points",
+                                 params={"layer": {"zh": layer.title_zh, "en": layer.title_en}})
             searches.append((layer, parse_filters(layer, filters)))
         ranked = self._nearest_ranked(searches, lon, lat, float(radius_m), limit)
         by_layer: dict[str, list[int]] = {}
@@ -285,13 +291,15 @@ class Store(ABC):
         """Features whose name contains ``text`` (case-insensitive), shortest names first."""
         text = text.strip() if isinstance(text, str) else ""
         if not text or len(text) > 50:
-            raise BadRequest("q must be 1 to 50 characters of a name", field="q")
+            raise BadRequest("q must be 1 to 50 characters of a name", field="q", code="out_of_range",
+                             params={"min": 1, "max": 50})
         try:
             parsing.text(text)
         except ValueError as exc:
-            raise BadRequest(f"q {exc}", field="q") from None
+            raise BadRequest(f"q {exc}", field="q", code="bad_text") from None
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 50:
-            raise BadRequest("limit must be a whole number from 1 to 50", field="limit")
+            raise BadRequest("limit must be a whole number from 1 to 50", field="limit", code="out_of_range",
+                             params={"min": 1, "max": 50})
         chosen = [self.layers.require(i, "layers") for i in dict.fromkeys(layer_ids)] if layer_ids \
             else list(self.layers.values())
         found = [f for layer in chosen for f in self._find_by_name(layer, text, limit)]
@@ -411,7 +419,7 @@ def parse_properties(layer: Layer, raw: Mapping[str, Any], partial: bool) -> dic
     values, errors = layer_values(layer, raw, partial)
     if errors:
         field_name, reason = errors[0]
-        raise BadRequest(f"{field_name}: {reason}", field=field_name)
+        raise BadRequest(f"{field_name}: {reason}", field=field_name, code="invalid_value")
     return values
 
 

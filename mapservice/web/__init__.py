@@ -7,8 +7,8 @@ from apiflask import APIFlask
 from flask import current_app, jsonify, render_template, request
 
 from .. import budget
-from ..errors import MapserviceError
-from ..i18n import pick_lang, t
+from ..errors import MapserviceError, Reason, field_label
+from ..i18n import pick_lang
 from ..service import Service
 from ..store.base import Store
 
@@ -44,22 +44,41 @@ def wants_json() -> bool:
 
 
 def render_error(error: MapserviceError):
-    """One rendering for every error: JSON under /api, a page elsewhere; a 503 says when to come back."""
-    retry_after = getattr(error, "retry_after", None)
+    """One rendering for every error: JSON under /api, a page elsewhere, worded in the request's
+    language (Chinese unless ``lang=en``); a 503 says when to come back."""
+    retry_after = getattr(error, "retry_after", None)  # a 503, or a 429 of a store-backed limit
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     lang = pick_lang(request.args.get("lang"))
-    message = error.message
-    if getattr(error, "i18n", None):  # an error that knows its catalogue text speaks the user's language
-        key, values = error.i18n
-        message = t(key, lang, **values)
     if wants_json():
-        return jsonify({"error": {**error.to_dict()["error"], "message": message}}), error.status, headers
-    return (render_template("error.html", status=error.status, message=message, field=error.field,
-                            lang=lang), error.status, headers)
+        return jsonify(error.to_dict(lang)), error.status, headers
+    return (render_template("error.html", status=error.status, message=error.text(lang), field=error.field,
+                            field_label=field_label(error.field, lang), lang=lang), error.status, headers)
+
+
+#: marshmallow's own messages that are not validators' (those carry a :class:`~mapservice.errors.Reason`).
+_SCHEMA_CODES = {"Missing data for required field.": "required", "Unknown field.": "unknown_parameter",
+                 "Field may not be null.": "required"}
+
+
+def schema_error(status: int, detail: dict | None, message: str) -> MapserviceError:
+    """The error of a request the schemas refused ({"query": {"radius": ["..."]}}), or of an HTTP
+    error (404, 405...): the first field at fault with the code of its first reason."""
+    for location in (detail or {}).values():
+        if isinstance(location, dict) and location:
+            field, reasons = next(iter(location.items()))
+            reasons = reasons if isinstance(reasons, list) else [reasons]
+            first = reasons[0] if reasons else ""
+            if isinstance(first, Reason):
+                code, params = first.code, first.params
+            else:
+                code, params = _SCHEMA_CODES.get(str(first), "invalid_value"), {}
+            english = f"{field}: {' '.join(map(str, reasons))}"
+            return MapserviceError(english, field=field, status=status, code=code, params=params)
+    return MapserviceError(message, status=status, code=f"http_{status}")
 
 
 #: Endpoints that answer without the store (files and the API description).
-_STORELESS = ("static", "openapi.spec", "api_docs.docs")
+_STORELESS = ("static", "openapi.spec", "api_docs.docs", "pages.favicon")
 
 
 def init_app(app: APIFlask) -> None:
@@ -99,11 +118,5 @@ def init_app(app: APIFlask) -> None:
     @app.error_processor
     def _http_error(error):
         """HTTP errors (404, 405...) and schema errors ({"query": {"radius": ["..."]}}) alike."""
-        field, message = None, error.message
-        for location in (error.detail or {}).values():
-            if isinstance(location, dict) and location:
-                field, reasons = next(iter(location.items()))
-                message = f"{field}: {' '.join(map(str, reasons)) if isinstance(reasons, list) else reasons}"
-                break
-        response, status, headers = render_error(MapserviceError(message, field=field, status=error.status_code))
+        response, status, headers = render_error(schema_error(error.status_code, error.detail, error.message))
         return response, status, {**headers, **(error.headers or {})}

@@ -14,5 +14,5 @@ def bbox(raw: str | None) -> tuple[float, ...] | None:
     except ValueError:
         values = ()
     if len(values) != 4:
-        raise BadRequest("bbox must be minlon,minlat,maxlon,maxlat", field="bbox")
+        raise BadRequest("bbox must be minlon,minlat,maxlon,maxlat", field="bbox", code="bad_bbox")
     return values

@@ -9,6 +9,7 @@ Features, nearby search and place search are loaded from the JSON API by the pag
 """
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterable
 
 import folium
@@ -26,14 +27,17 @@ DEFAULT_RADIUS_M = 1000
 GRADES = range(1, 13)
 RESULT_LIMIT = 50
 MAX_ZOOM = 18
+#: Catalogue keys of the failures the API cannot word (shared/api.js errorText), which every page's script needs.
+ERROR_KEYS = ("error_network", "error_bad_answer")
 #: Catalogue keys static/js/map needs at run time (everything else is rendered into the page; distances
 #: and walking times come written in the API's answers).
 SCRIPT_KEYS = (
     "admission_free", "generated_marker", "navigate", "navigate_amap", "navigate_baidu", "here", "locating",
-    "locate_failed", "locate_unsupported", "place_none", "searching", "results_count", "results_limited",
+    "locate_unsupported", "place_none", "searching", "results_count", "results_limited",
     "results_none", "results_prompt", "load_failed", "loading", "boundaries_attribution", "legend", "panel_open",
     "panel_close", "panel_open_short", "panel_close_short", "search_from_place", "search_from_click",
-    "search_from_location",
+    "search_from_location", "locate_denied", "locate_unavailable", "locate_timeout", "cluster_near",
+    "cluster_count", "share_copied", "share_manual", *ERROR_KEYS,
     # The popup's error-report form (static/js/map/report.js).
     "report_link", "report_kind_label", "report_kind_closed_permanently", "report_kind_wrong_place",
     "report_kind_wrong_hours", "report_kind_wrong_phone", "report_kind_other", "report_text_label",
@@ -101,11 +105,19 @@ def build_map(static_url: StaticUrl, settings: Settings, bounds: tuple[float, ..
     return fmap
 
 
+#: folium's viewport forbids zooming the page (``maximum-scale=1.0, user-scalable=no``), which WCAG 1.4.4
+#: (resize text) rules out; the page's own lets a phone pinch-zoom.
+_FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+
+
 def render_parts(fmap: folium.Map) -> dict[str, str]:
-    """folium's header (asset links, map styles), map ``<div>`` and script, for a template."""
+    """folium's header (asset links, map styles; its viewport replaced by :data:`VIEWPORT`), map
+    ``<div>`` and script, for a template."""
     root = fmap.get_root()
     root.render()
-    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+    header = _FOLIUM_VIEWPORT.sub(VIEWPORT, root.header.render())
+    return {"header": header, "html": root.html.render(), "script": root.script.render()}
 
 
 def code_labels(layer: Layer, lang: str) -> dict[str, dict[str, str]]:
@@ -132,6 +144,16 @@ def presets(presets: Iterable[MapPreset], lang: str) -> list[dict]:
             for p in presets]
 
 
+#: The page's filters that only some layers have: the filter's form field and the role it needs.
+LAYER_FILTERS = {"category": Role.CATEGORY, "open": Role.OPENING_HOURS}
+
+
+def layer_filters(layer: Layer) -> list[str]:
+    """The form fields of :data:`LAYER_FILTERS` that apply to ``layer`` (the page disables a filter
+    none of the chosen layers has)."""
+    return [name for name, role in LAYER_FILTERS.items() if layer.role(role) is not None]
+
+
 def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings, lang: str,
                   api_url: str) -> dict:
     """What static/js/map reads from the page (#ym-config): the map's variable name, layers, strings,
@@ -146,7 +168,7 @@ def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings,
         "crs": "gcj02" if settings.tile_crs == "gcj02" else "",
         "tiles": bool(settings.tile_url),
         "limit": RESULT_LIMIT,
-        "layers": [{"id": layer.id, "title": layer.title(lang), "kind": layer.kind, "color": layer.color}
-                   for layer in layers],
+        "layers": [{"id": layer.id, "title": layer.title(lang), "kind": layer.kind, "color": layer.color,
+                    "filters": layer_filters(layer)} for layer in layers],
         "strings": templates(SCRIPT_KEYS, lang),
     }

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import shapely
 from apiflask import APIBlueprint
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, send_from_directory, url_for
 from marshmallow import RAISE
 
 from .. import i18n
@@ -67,6 +67,12 @@ def index():
         radii=[(r, i18n.distance(r, lang)) for r in mappage.RADII_M],
         default_radius=mappage.DEFAULT_RADIUS_M, grades=mappage.GRADES,
         categories=mappage.categories(layers.values(), lang), presets=mappage.presets(layers.presets.map, lang))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon browsers ask for by this name whatever the page links (the pages link favicon.svg)."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.get("/layers")

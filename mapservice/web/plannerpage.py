@@ -31,7 +31,7 @@ SCRIPT_KEYS = (
     "planner_legend_supply", "planner_legend_suggestions", "planner_suggestions_none", "planner_supply_none",
     "planner_covered_yes", "planner_covered_no", "planner_no_demand", "legend", "load_failed",
     "boundaries_attribution", "planner_sort_by", "planner_remove", "planner_reopen", "planner_take_closed",
-    "planner_closed", "planner_scenario_none", "planner_print",
+    "planner_closed", "planner_scenario_none", "planner_print", *mappage.ERROR_KEYS,
 )
 
 

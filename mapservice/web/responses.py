@@ -17,8 +17,12 @@ GPKG = "application/geopackage+sqlite3"
 
 class ErrorDetail(Schema):
     status = Integer(required=True, metadata={"description": "the HTTP status"})
-    message = String(required=True, metadata={"description": "what is wrong and what to do"})
+    message = String(required=True, metadata={"description": "what is wrong and what to do, in `lang` "
+                                                                "(Chinese unless lang=en)"})
     field = String(required=True, allow_none=True, metadata={"description": "the parameter at fault, or null"})
+    code = String(required=True, metadata={"description": "what is wrong, stable across languages: the page words "
+                                                          "it from the catalogue key error_<code>"})
+    params = Dict(metadata={"description": "the values the wording of `code` names (min, max, choices...)"})
 
 
 class Error(Schema):

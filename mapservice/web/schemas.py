@@ -6,20 +6,56 @@ date-times of the years that module names. The bounds the schemas declare are th
 """
 from __future__ import annotations
 
-from apiflask import Schema
+from apiflask import Schema, validators
 from apiflask.fields import Boolean, Float, Integer, List, String
-from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError
 
 from .. import i18n, nearby, parsing, planning
+from ..errors import Reason
 from ..store.base import MAX_LIMIT, MAX_OFFSET
+
+#: The catalogue code of each parser's refusal (mapservice.errors: ``error_<code>``).
+_PARSE_CODES = {parsing.whole_number: "not_whole_number", parsing.number: "not_number",
+                parsing.text: "bad_text", parsing.moment: "bad_datetime"}
 
 
 def _parsed(parse, value):
     try:
         return parse(value)
     except ValueError as exc:
-        raise ValidationError(str(exc)) from None
+        raise ValidationError(Reason(str(exc), _PARSE_CODES[parse])) from None
+
+
+def _shown(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class Range(validators.Range):
+    """marshmallow's Range whose message carries its code: ``out_of_range`` (``above_min`` when the
+    minimum is excluded), ``too_small`` or ``too_large``, with ``min`` and ``max``."""
+
+    def _format_error(self, value, message):
+        if self.min is not None and self.max is not None:
+            code = "out_of_range" if self.min_inclusive else "above_min"
+        else:
+            code = "too_small" if self.min is not None else "too_large"
+        return Reason(super()._format_error(value, message), code, min=_shown(self.min), max=_shown(self.max))
+
+
+class OneOf(validators.OneOf):
+    """marshmallow's OneOf whose message carries the code ``not_one_of`` and the ``choices``."""
+
+    def _format_error(self, value):
+        return Reason(super()._format_error(value), "not_one_of", choices=" / ".join(map(str, self.choices)))
+
+
+class Length(validators.Length):
+    """marshmallow's Length whose message carries the code ``too_long``, ``too_short`` or ``empty``."""
+
+    def _format_error(self, value, message):
+        code = "too_long" if self.max is not None and len(value) > self.max else (
+            "empty" if (self.min or 0) <= 1 else "too_short")
+        return Reason(super()._format_error(value, message), code, min=self.min, max=self.max)
 
 
 class Text(String):
@@ -64,7 +100,8 @@ class Moment(String):
 
 def Flag(**kwargs) -> Boolean:  # noqa: N802 (a field, named like the others)
     """``true`` or ``false``, nothing else (the description says exactly what is taken)."""
-    return Boolean(truthy={"true"}, falsy={"false"}, **kwargs)
+    return Boolean(truthy={"true"}, falsy={"false"},
+                   error_messages={"invalid": Reason("Not a valid boolean.", "not_flag")}, **kwargs)
 
 
 def Lang(description: str) -> Text:  # noqa: N802
@@ -116,6 +153,7 @@ class PlacesArgs(OutputArgs):
 
 
 class CoverageArgs(Schema):
+    lang = Lang("zh (default) or en: language of the error messages")
     supply = Text(required=True, metadata={"description": "comma-separated supply layer ids, e.g. parent_schools"})
     demand = Text(required=True, metadata={"description": "demand layer: communities or schools"})
     radius = Number(validate=Range(0, planning.MAX_RADIUS_M, min_inclusive=False),

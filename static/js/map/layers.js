@@ -4,7 +4,8 @@
  * ring shows the share of each layer among its markers. A layer's features are loaded the first
  * time its box is ticked and kept for the next time.
  */
-import { allFeatures } from "../shared/api.js";
+import { allFeatures, errorText } from "../shared/api.js";
+import { featureAt } from "../shared/boundaries.js";
 import { color, el } from "../shared/dom.js";
 import { latLngOf } from "../shared/features.js";
 import { featurePopup } from "../shared/popup.js";
@@ -15,8 +16,25 @@ function pinIcon(layer) {
   return L.divIcon({ className: "ym-pin", html: `<span style="--c:${color(layer.color)}"></span>`, iconSize: [20, 20] });
 }
 
+/** A DivIcon whose element is named (``label``): a cluster is a tab stop, and a number alone says nothing. */
+const NamedIcon = L.DivIcon.extend({
+  createIcon(oldIcon) {
+    const div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
+    div.setAttribute("aria-label", this.options.label);
+    div.title = this.options.label;
+    return div;
+  },
+});
+
+/** A cluster's name: "广陵区附近 671 处", or "671 处" where no district holds it (or none is loaded yet). */
+function clusterLabel(page, cluster, count) {
+  const district = featureAt(page.views.districts || [], cluster.getLatLng());
+  const name = district && district.properties.name;
+  return name ? page.fmt("cluster_near", { area: name, count }) : page.fmt("cluster_count", { count });
+}
+
 /** clusterIcon(cluster) for markerClusterGroup: a ring of the ``layers``' colours around the count. */
-function clusterIcon(layers) {
+function clusterIcon(page, layers) {
   return (cluster) => {
     const children = cluster.getAllChildMarkers();
     const perLayer = {};
@@ -30,7 +48,7 @@ function clusterIcon(layers) {
     });
     const n = children.length;
     const size = n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 44 : 50;
-    return L.divIcon({ className: "ym-cluster", iconSize: [size, size],
+    return new NamedIcon({ className: "ym-cluster", iconSize: [size, size], label: clusterLabel(page, cluster, n),
       html: `<span style="--ring:conic-gradient(${stops.join(",")})"><b>${n}</b></span>` });
   };
 }
@@ -38,7 +56,7 @@ function clusterIcon(layers) {
 /** The cluster group and the legend control, added to the map: {clusters, legend}. */
 export function createLayerViews(page) {
   const clusters = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 56,
-    spiderfyOnMaxZoom: true, disableClusteringAtZoom: 17, iconCreateFunction: clusterIcon(page.cfg.layers) })
+    spiderfyOnMaxZoom: true, disableClusteringAtZoom: 17, iconCreateFunction: clusterIcon(page, page.cfg.layers) })
     .addTo(page.map);
   const legend = L.control({ position: "bottomright" });
   legend.onAdd = () => el("details", { class: "ym-legend", open: !page.phone.matches },
@@ -56,7 +74,7 @@ async function loadMarkers(page, layer) {
     if (!feature.geometry || feature.geometry.type !== "Point") continue;
     const marker = L.marker(latLngOf(feature), { icon, title: feature.properties.name || "", riseOnHover: true,
       ymLayer: layer.id });
-    featurePopup(marker, page.api, layer, feature.id, texts, page.strings, page.popupExtend);
+    featurePopup(marker, page.api, layer, feature.id, texts, page.strings, page.popupExtend, page.popupOptions);
     markers.push(marker);
     if (feature.properties.generated) page.state.layers.generated = true;
   }
@@ -64,7 +82,7 @@ async function loadMarkers(page, layer) {
 }
 
 /** Show or hide the layer of a layer box as it is ticked, loading its markers the first time. */
-async function followBox(page, input) {
+export async function followBox(page, input) {
   const { state, views } = page;
   const id = input.value;
   if (!views.markers.has(id)) {
@@ -81,7 +99,7 @@ async function followBox(page, input) {
     // Every box change waiting on the same load sees the failure; one forgets it and says so.
     if (views.markers.get(id) === loading) {
       views.markers.delete(id);
-      showToast(page, page.fmt("load_failed", { message: err.message }));
+      showToast(page, page.fmt("load_failed", { message: errorText(err, page.fmt) }));
     }
     page.render();
     return;
@@ -109,7 +127,7 @@ export function wireLayers(page) {
 export function renderLayers(page) {
   const { shown, loading, generated } = page.state.layers;
   for (const input of page.dom.layerBoxes) {
-    input.closest(".ym-layer").classList.toggle("is-loading", loading.has(input.value));
+    input.closest("label").classList.toggle("is-loading", loading.has(input.value));
   }
   page.dom.demoNote.hidden = !generated;
   const box = page.views.legend.getContainer();

@@ -6,6 +6,9 @@
 import { setCentre } from "./search.js";
 
 const POSITION_OPTIONS = { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 };
+// GeolocationPositionError's codes: the browser's own message is in its language, not the page's.
+const PERMISSION_DENIED = 1;
+const TIMEOUT = 3;
 
 /** Ask the browser where it is, then search from there; the status says how it went. */
 export function locate(page) {
@@ -24,7 +27,9 @@ export function locate(page) {
     setCentre(page, [position.coords.latitude, position.coords.longitude], S.search_from_location, "wgs84");
   }, (error) => {
     state.locating = false;
-    state.notice = { text: page.fmt("locate_failed", { reason: error.message || error.code }), error: true };
+    const text = error.code === PERMISSION_DENIED ? S.locate_denied
+      : error.code === TIMEOUT ? S.locate_timeout : S.locate_unavailable;
+    state.notice = { text, error: true };
     page.render();
   }, POSITION_OPTIONS);
 }

@@ -8,15 +8,17 @@
  * object (state.js) and the Leaflet layers that render() keeps in step with it. A module changes
  * the state and calls page.render(), which redraws every part of the page that shows state.
  */
-import { getJSON } from "../shared/api.js";
+import { errorText, getJSON } from "../shared/api.js";
 import { drawBoundaries } from "../shared/boundaries.js";
+import { applyAddress, renderAddress, saveAddress, wireAddress } from "./address.js";
+import { popupOptions } from "../shared/popup.js";
 import { formatter } from "../shared/strings.js";
 import { wireFilters } from "./filters.js";
 import { createLayerViews, renderLayers, wireLayers } from "./layers.js";
 import { renderLocate, wireLocate } from "./locate.js";
 import { renderPanel, wirePanel } from "./panel.js";
 import { renderPlaces, wirePlaces } from "./places.js";
-import { wirePresets } from "./presets.js";
+import { renderPresets, wirePresets } from "./presets.js";
 import { reportForm } from "./report.js";
 import { renderSearch, runSearch, wireSearch } from "./search.js";
 import { createState } from "./state.js";
@@ -33,6 +35,8 @@ function render(page) {
   renderPlaces(page);
   renderLocate(page);
   renderToast(page);
+  renderPresets(page);
+  renderAddress(page);
 }
 
 function elements() {
@@ -44,6 +48,8 @@ function elements() {
     placeForm: byId("ym-place-form"), placeInput: byId("ym-place"), placeList: byId("ym-place-list"),
     locate: byId("ym-locate"), demoNote: byId("ym-demo-note"), toast: byId("ym-toast"),
     layerBoxes: [...document.querySelectorAll("input[data-map-layer]")],
+    presets: [...document.querySelectorAll(".ym-preset")],
+    langLink: byId("ym-lang"), share: byId("ym-share"), shareNote: byId("ym-share-note"),
   };
 }
 
@@ -59,15 +65,26 @@ function createPage(cfg) {
     phone: window.matchMedia("(max-width: 720px)"),
     layerInfo: Object.fromEntries(cfg.layers.map((layer) => [layer.id, layer])),
     api: (path, params) => getJSON(cfg.api, path, { ...apiParams, ...params }),
-    popupTexts: { loading: cfg.strings.loading, failed: (message) => fmt("load_failed", { message }) },
+    popupOptions: popupOptions(),
+    popupTexts: { loading: cfg.strings.loading, failed: (err) => fmt("load_failed", { message: errorText(err, fmt) }) },
     dom: elements(),
     state: createState(),
     views: { markers: new Map() },
     render: () => render(page),
+    saveAddress: (options) => saveAddress(page, options),
   };
   // What every feature's popup gets besides its facts: the error-report form.
   page.popupExtend = (node, layer, feature) => node.append(reportForm(page, layer, feature));
   return page;
+}
+
+/** Popups pan clear of the controls in the map's top right corner (zoom), whose buttons would
+ * otherwise cover the popup's close button. The options object is the one every popup holds, so a
+ * change (a phone turned) applies to all. */
+function clearOfControls(page) {
+  const corner = page.mapBox.querySelector(".leaflet-top.leaflet-right");
+  const top = corner ? corner.offsetTop + corner.offsetHeight + 8 : 16;
+  page.popupOptions.autoPanPaddingTopLeft = [16, Math.max(16, top)];
 }
 
 function start() {
@@ -77,23 +94,38 @@ function start() {
   page.mapBox.classList.add(cfg.tiles ? "ym-tiles" : "ym-no-tiles");
   map.createPane("ym-districts").style.zIndex = 250;
   map.createPane("ym-labels").style.zIndex = 300;
-  map.createPane("ym-results").style.zIndex = 640;
-  map.createPane("ym-here").style.zIndex = 645;
+  // The search point below the numbered results: result 1 may be a few metres from it.
+  map.createPane("ym-here").style.zIndex = 640;
+  map.createPane("ym-results").style.zIndex = 645;
+  clearOfControls(page);
+  window.addEventListener("resize", () => clearOfControls(page));
   Object.assign(page.views, createLayerViews(page), { results: L.layerGroup().addTo(map) });
 
   wirePanel(page);
   wireLayers(page);
   wireSearch(page);
-  wireFilters(page.dom.filters, page.dom.customTime, (name) => runSearch(page, { fit: name === "radius" }));
+  wireFilters(page.dom.filters, page.dom.customTime, page.layerInfo, (name) => {
+    page.state.preset = null; // changed by hand: no longer the preset's question
+    runSearch(page, { fit: name === "radius" });
+  });
   wireLocate(page);
   wirePresets(page);
   wirePlaces(page);
+  // Esc closes any popup, whether the map has the focus or a result in the panel opened it.
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") map.closePopup();
+  });
+  wireAddress(page);
   page.render();
+  if (window.location.search) applyAddress(page);
 
   drawBoundaries(map, cfg.api, cfg.layers.filter((l) => l.kind === "boundary").map((l) => l.id), {
     pane: "ym-districts", attribution: cfg.strings.boundaries_attribution, params: page.apiParams,
     style: cfg.tiles ? OUTLINED_DISTRICTS : PLAIN_DISTRICTS, labelPane: cfg.tiles ? null : "ym-labels",
-  }).catch((err) => showToast(page, page.fmt("load_failed", { message: err.message })));
+  }).then((districts) => {
+    page.views.districts = districts; // clusters are named after the district they lie in
+    page.views.clusters.refreshClusters();
+  }).catch((err) => showToast(page, page.fmt("load_failed", { message: errorText(err, page.fmt) })));
 }
 
 start();

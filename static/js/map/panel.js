@@ -38,6 +38,8 @@ export function revealRow(page, row) {
 
 export function setPanel(page, open) {
   page.state.panelOpen = open;
+  // On a phone the sheet covers the map, and a popup under it would be panned out of sight.
+  if (open && page.phone.matches) page.map.closePopup();
   page.render();
   if (open && page.phone.matches && page.state.search.answer) scrollToResults(page);
   setTimeout(() => {

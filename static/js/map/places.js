@@ -3,6 +3,7 @@
  * Typing lists matches after a pause; arrow keys move through them, Enter takes the one marked
  * (or the first), and the nearby search starts there.
  */
+import { errorText } from "../shared/api.js";
 import { el } from "../shared/dom.js";
 import { setCentre } from "./search.js";
 
@@ -35,7 +36,7 @@ async function findPlaces(page) {
   try {
     found = (await page.api("/places", { q, limit: 10 })).places || [];
   } catch (err) {
-    error = err.message;
+    error = errorText(err, page.fmt);
   }
   if (seq === places.seq) {
     Object.assign(places, { found, error, open: true, active: -1 });

@@ -4,6 +4,7 @@
  * The server writes every text of a result (distance, walk, kind) and of the answer (radius);
  * the page lays them out.
  */
+import { errorText } from "../shared/api.js";
 import { color, el } from "../shared/dom.js";
 import { latLngOf } from "../shared/features.js";
 import { featurePopup } from "../shared/popup.js";
@@ -17,6 +18,7 @@ export async function runSearch(page, { fit = false, reveal = false } = {}) {
   const search = state.search;
   if (!search.center) return;
   const seq = ++search.seq;
+  page.saveAddress();
   const params = filterParams(page.dom.filters, page.cfg.limit);
   search.radius = Number(params.radius);
   search.failure = null;
@@ -36,19 +38,31 @@ export async function runSearch(page, { fit = false, reveal = false } = {}) {
       search.pointCrs = null;
     }
     search.answer = answer;
+    page.saveAddress();
   } catch (err) {
     if (seq !== search.seq) return;
     search.answer = null;
-    search.failure = err.message;
+    search.failure = errorText(err, page.fmt);
   }
   search.busy = false;
   page.render();
-  if (reveal && search.answer && !page.phone.matches) scrollToResults(page);
+  // The answer in view: on a phone the sheet scrolls to the status line and the first results.
+  if (reveal && search.answer && state.panelOpen) scrollToResults(page);
 }
 
-/** Search from ``latlng``, said in the status as ``label``; ``pointCrs`` when it is not the map's CRS. */
+/** Search from ``latlng`` (the map's CRS), said in the status as ``label``, without a new history
+ * entry (the page's address already says so: address.js). */
+export function searchFrom(page, latlng, label) {
+  Object.assign(page.state.search, { center: L.latLng(latlng), label: label || "", pointCrs: null });
+  runSearch(page, { fit: true, reveal: true });
+}
+
+/** Search from ``latlng``, said in the status as ``label``; ``pointCrs`` when it is not the map's CRS.
+ * A new search point is a new entry in the history (back returns to the one before). */
 export function setCentre(page, latlng, label, pointCrs) {
   Object.assign(page.state.search, { center: L.latLng(latlng), label: label || "", pointCrs: pointCrs || null });
+  page.state.openPlace = null;
+  page.saveAddress({ push: true });
   runSearch(page, { fit: true, reveal: true });
 }
 
@@ -57,6 +71,8 @@ function clearSearch(page) {
   search.seq += 1; // an answer still on its way is no longer wanted
   Object.assign(search, { center: null, busy: false, answer: null, failure: null });
   page.state.notice = null;
+  page.state.openPlace = null;
+  page.saveAddress({ push: true });
   page.render();
 }
 
@@ -74,6 +90,7 @@ export function wireSearch(page) {
     page.render();
   });
   map.on("preclick", () => { closingPopup = state.openPopups > 0; });
+  map.on("zoomend", () => spreadPins(page));
   map.on("click", (event) => {
     if (closingPopup) {
       closingPopup = false;
@@ -110,10 +127,22 @@ function highlight(item, on) {
   item.marker.setZIndexOffset(on ? 1000 : 0);
 }
 
-function openItem(page, item) {
+/** Open a result's popup: its content first, then the view, then the popup, so that it pans once
+ * with its full size and the map standing still (a popup panned while the map zooms, or while it
+ * is the short "loading" box, ends up under the bar). */
+async function openItem(page, item) {
+  const { map } = page;
   if (page.phone.matches) setPanel(page, false);
-  page.map.setView(item.marker.getLatLng(), Math.max(page.map.getZoom(), 15));
-  item.marker.openPopup();
+  await item.marker.ymLoadPopup();
+  const at = item.marker.getLatLng();
+  const zoom = Math.max(map.getZoom(), 15);
+  const open = () => item.marker.openPopup();
+  if (zoom === map.getZoom() && map.getBounds().pad(-0.2).contains(at)) {
+    open();
+  } else {
+    map.once("moveend", open);
+    map.setView(at, zoom);
+  }
 }
 
 function resultRow(page, feature, index) {
@@ -137,13 +166,14 @@ function resultRow(page, feature, index) {
 function drawResults(page, answer) {
   const { views } = page;
   views.results.clearLayers();
+  const items = [];
   const rows = (answer ? answer.features : []).map((feature, index) => {
     const layer = page.layerInfo[feature.properties.layer] || { id: feature.properties.layer };
     const marker = L.marker(latLngOf(feature), { pane: "ym-results", title: feature.properties.name,
       icon: L.divIcon({ className: "ym-rpin", iconSize: [28, 28],
         html: `<span style="--c:${color(layer.color)}">${index + 1}</span>` }) });
-    featurePopup(marker, page.api, layer, feature.id, page.popupTexts, page.strings,
-      page.popupExtend);
+    featurePopup(marker, page.api, layer, feature.id, page.popupTexts, page.strings, page.popupExtend,
+      page.popupOptions);
     const li = resultRow(page, feature, index);
     const item = { marker, row: li.firstChild };
     marker.on("mouseover", () => { highlight(item, true); revealRow(page, item.row); });
@@ -154,10 +184,53 @@ function drawResults(page, answer) {
     item.row.addEventListener("blur", () => highlight(item, false));
     item.row.addEventListener("touchstart", () => highlight(item, true), { passive: true });
     item.row.addEventListener("click", () => openItem(page, item));
+    const key = `${feature.properties.layer}:${feature.id}`;
+    marker.on("popupopen", () => { page.state.openPlace = key; page.saveAddress(); });
+    marker.on("popupclose", () => {
+      if (page.state.openPlace === key) page.state.openPlace = null;
+      page.saveAddress();
+    });
     marker.addTo(views.results);
+    items.push({ key, item });
     return li;
   });
   page.dom.results.replaceChildren(...rows);
+  views.resultMarkers = items.map(({ item }) => item.marker);
+  spreadPins(page);
+  // The place the address names (a shared link) opens once its result is drawn.
+  const wanted = items.find(({ key }) => key === page.state.openPlace);
+  if (wanted) openItem(page, wanted.item);
+}
+
+// Result pins closer than this on screen are spread around their common point, so each number shows.
+const PIN_CLEARANCE_PX = 26;
+const SPREAD_RADIUS_PX = 18;
+
+/** Spread the numbered pins that would cover each other at this zoom in a ring around where they
+ * are (the pin's inner disc moves; the marker stays at the place), nearest first at the top. */
+export function spreadPins(page) {
+  const markers = page.views.resultMarkers || [];
+  const groups = [];
+  for (const marker of markers) {
+    const at = page.map.latLngToLayerPoint(marker.getLatLng());
+    const group = groups.find((g) => g.at.distanceTo(at) < PIN_CLEARANCE_PX);
+    if (group) group.markers.push(marker);
+    else groups.push({ at, markers: [marker] });
+  }
+  for (const { markers: members } of groups) {
+    members.forEach((marker, i) => {
+      const disc = marker.getElement() && marker.getElement().firstElementChild;
+      if (!disc) return;
+      if (members.length === 1) {
+        disc.style.translate = "";
+        return;
+      }
+      const angle = -Math.PI / 2 + (2 * Math.PI * i) / members.length;
+      // Neighbours on the ring stay a pin's clearance apart.
+      const radius = Math.max(SPREAD_RADIUS_PX, PIN_CLEARANCE_PX / (2 * Math.sin(Math.PI / members.length)));
+      disc.style.translate = `${(radius * Math.cos(angle)).toFixed(1)}px ${(radius * Math.sin(angle)).toFixed(1)}px`;
+    });
+  }
 }
 
 /** The draggable centre marker and the circle of the radius, while there is a centre. */

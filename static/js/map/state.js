@@ -15,6 +15,12 @@ export function createState() {
     toast: null,
     locating: false,
     openPopups: 0,
+    /** The id of the one-tap search whose filters are set, until a filter is changed by hand. */
+    preset: null,
+    /** The result whose popup is open, as "layer:id" (the page's address keeps it). */
+    openPlace: null,
+    /** What the share button last said (the link was copied, or the link to copy by hand). */
+    shared: null,
     layers: {
       shown: new Set(),
       loading: new Set(),

@@ -4,7 +4,7 @@
  * script runs before this module) and #pl-config. The server computes every figure, text, class
  * and the chart; this script keeps the state of the page in one object and draws what it gets.
  */
-import { ApiError, getJSON, queryString } from "../shared/api.js";
+import { ApiError, errorText, getJSON, queryString } from "../shared/api.js";
 import { drawBoundaries } from "../shared/boundaries.js";
 import { formatter } from "../shared/strings.js";
 import { clearError, formParams, reportUrl, showError, syncForm, updateLinks } from "./form.js";
@@ -90,7 +90,7 @@ function select(name) {
 }
 
 function fail(err) {
-  showError(page.form, page.error, fmt("planner_error", { message: err.message }), err.field);
+  showError(page.form, page.error, fmt("planner_error", { message: errorText(err, fmt) }), err.field);
   page.results.classList.add("is-stale");
   page.status.textContent = "";
 }

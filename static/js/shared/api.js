@@ -1,11 +1,24 @@
 /* The JSON API: one GET helper and its error type, shared by the pages. */
 
-/** An Error with the API's message and the parameter at fault (``field``), when it named one. */
+/** An Error with the API's message (worded in the language the page asked for), its stable ``code``
+ * and the parameter at fault (``field``), when it named one. ``code`` is "network" when the server
+ * could not be reached and "bad_answer" when its answer was no JSON error (``status`` then says more). */
 export class ApiError extends Error {
-  constructor(message, field) {
+  constructor(message, field, code, status) {
     super(message);
     this.field = field || null;
+    this.code = code || null;
+    this.status = status || 0;
   }
+}
+
+/** The words for a failure ``err`` in the page's language: the API's own message, or for a failure
+ * the API did not word (no connection, an answer that is not JSON, a script error) the catalogue's
+ * ``error_network`` / ``error_bad_answer`` through ``fmt`` (strings.js). */
+export function errorText(err, fmt) {
+  if (err instanceof ApiError && err.code === "network") return fmt("error_network");
+  if (err instanceof ApiError && err.code !== "bad_answer" && err.message) return err.message;
+  return fmt("error_bad_answer", { status: (err && err.status) || "—" });
 }
 
 /** "a=1&b=2" from an object, leaving out empty values. */
@@ -26,7 +39,7 @@ async function answerOf(url, init) {
   try {
     response = await fetch(url, init);
   } catch (err) {
-    throw new ApiError(err.message || String(err));
+    throw new ApiError(err.message || String(err), null, "network");
   }
   if (response.status === 204) return null;
   let body = null;
@@ -36,10 +49,12 @@ async function answerOf(url, init) {
     body = null;
   }
   if (!response.ok) {
-    const error = (body && body.error) || {};
-    const failure = new ApiError(error.message || `${response.status} ${response.statusText}`, error.field);
+    const error = body && body.error;
+    if (!error || !error.message) {
+      throw new ApiError(`${response.status} ${response.statusText}`, null, "bad_answer", response.status);
+    }
+    const failure = new ApiError(error.message, error.field, error.code, response.status);
     failure.fields = error.fields || {};
-    failure.status = response.status;
     throw failure;
   }
   return body;

@@ -24,6 +24,31 @@ export function labelPoint(geometry) {
   return best && L.latLng(best.lat, best.lon);
 }
 
+function inRing(ring, x, y) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+/** The boundary feature (of ``features``, GeoJSON in the map's CRS) that holds ``latlng``, or null. */
+export function featureAt(features, latlng) {
+  for (const feature of features) {
+    const g = feature.geometry;
+    if (!g || (g.type !== "Polygon" && g.type !== "MultiPolygon")) continue;
+    const polygons = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+    for (const [outer, ...holes] of polygons) {
+      if (inRing(outer, latlng.lng, latlng.lat) && !holes.some((h) => inRing(h, latlng.lng, latlng.lat))) {
+        return feature;
+      }
+    }
+  }
+  return null;
+}
+
 /** Load every boundary feature of ``layerIds`` and draw them on ``map``.
  *
  * options: ``pane`` and ``style`` of the shapes, ``labelPane`` for the names (none: no names),

@@ -50,33 +50,38 @@ function sessionList(popup) {
 
 /**
  * Bind to ``marker`` a popup filled by ``load()`` (resolving to a node) when it is first opened.
- * ``texts``: ``loading`` (shown meanwhile) and ``failed(message)`` (shown on failure; the next
+ * ``texts``: ``loading`` (shown meanwhile) and ``failed(error)`` (the words shown on failure; the next
  * opening tries again).
  */
 export function lazyPopup(marker, load, texts, options) {
   const loading = () => el("div", { class: "ym-popup ym-popup-loading" }, texts.loading);
-  const fill = async () => {
+  let filled = null;
+  // Loads the content once (again after a failure); resolves when the popup holds it.
+  const fill = () => {
+    if (filled) return filled;
     marker.setPopupContent(loading());
-    try {
-      marker.setPopupContent(await load());
-    } catch (err) {
-      marker.setPopupContent(el("div", { class: "ym-popup ym-error" }, texts.failed(err.message)));
-      marker.once("popupopen", fill);
-    }
+    filled = load().then((content) => marker.setPopupContent(content), (err) => {
+      marker.setPopupContent(el("div", { class: "ym-popup ym-error" }, texts.failed(err)));
+      filled = null;
+    });
+    return filled;
   };
   marker.bindPopup(loading(), options);
-  marker.once("popupopen", fill);
+  marker.on("popupopen", () => { fill(); });
+  /** The popup's content, loaded before the popup opens (it then pans once, to its full size). */
+  marker.ymLoadPopup = fill;
 }
 
 /**
  * A lazy popup of the feature ``featureId`` of ``layer`` ({id, title, color}); ``api(path)`` asks the API.
- * ``extend(node, layer, feature, marker)``, when given, adds to the popup (the report form, editing).
+ * ``extend(node, layer, feature, marker)``, when given, adds to the popup (the report form, editing);
+ * ``options`` as popupOptions takes them (the page's padding clear of its controls).
  */
-export function featurePopup(marker, api, layer, featureId, texts, strings, extend) {
+export function featurePopup(marker, api, layer, featureId, texts, strings, extend, options) {
   lazyPopup(marker, async () => {
     const feature = await api(featurePath(layer.id, featureId));
     const node = popupContent(feature.properties.popup, layer, strings);
     if (extend) extend(node, layer, feature, marker);
     return node;
-  }, texts, popupOptions());
+  }, texts, options || popupOptions());
 }
