@@ -534,3 +534,22 @@ def test_the_layer_table_asks_for_nothing_missing(open_page, server):
     assert failed == []
     with urlopen(f"{server}/favicon.ico") as response:
         assert response.status == 200 and response.headers["Content-Type"].startswith("image/svg+xml")
+
+
+def test_outside_the_region_the_page_says_so_and_offers_the_city_centre(open_page):
+    """Defect 9: a point outside 扬州市 got "try a larger radius"."""
+    page = open_page("/?lat=31.23&lon=121.47")  # Shanghai
+    page.wait_for_function("document.getElementById('ym-status').textContent.includes('扬州市以外')")
+    assert "扩大范围" not in page.locator("#ym-status").inner_text()
+    action = page.locator("#ym-notice-action")
+    assert action.inner_text() == "从扬州市市中心查找"
+    action.click()
+    rows = wait_for_results(page)
+    assert rows and page.locator("#ym-status").inner_text().startswith("扬州市")
+    assert action.is_hidden()
+
+
+def test_nothing_open_now_says_when_the_nearest_opens(open_page):
+    page = open_page("/?lat=32.394&lon=119.425&r=5000&category=museum&open=custom&at=2026-12-02T22:30")
+    page.wait_for_function("document.getElementById('ym-status').textContent.includes('最近的')")
+    assert page.locator("#ym-status").inner_text().startswith("地图上选定的位置 · 此时范围内没有开放的地点。最近的")

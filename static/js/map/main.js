@@ -48,7 +48,7 @@ function elements() {
     locate: byId("ym-locate"), demoNote: byId("ym-demo-note"), toast: byId("ym-toast"),
     layerBoxes: [...document.querySelectorAll("input[data-map-layer]")],
     presets: [...document.querySelectorAll(".ym-preset")],
-    langLink: byId("ym-lang"), share: byId("ym-share"), shareNote: byId("ym-share-note"),
+    noticeAction: byId("ym-notice-action"), langLink: byId("ym-lang"), share: byId("ym-share"), shareNote: byId("ym-share-note"),
   };
 }
 
