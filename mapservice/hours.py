@@ -79,3 +79,50 @@ def is_public_holiday(day: date) -> bool:
     """Whether ``day`` is one of China's statutory public holidays (国庆, 春节 ...), by the calendar
     the opening hours are evaluated with."""
     return parse(_HOLIDAYS).is_open(datetime(day.year, day.month, day.day, 12, 0))
+
+
+#: How far ahead :func:`next_opening` looks (a place closed for longer is taken as not opening).
+LOOK_AHEAD = timedelta(days=14)
+
+
+def next_opening(expression: str | None, moment: datetime) -> datetime | None:
+    """When the place opens next after ``moment`` (China local time, naive): ``moment`` itself when it
+    is open then, None when its hours are unknown or it does not open within :data:`LOOK_AHEAD`."""
+    if not expression:
+        return None
+    try:
+        hours = parse(expression)
+    except ValueError:
+        return None
+    moment = local_time(moment)
+    when = moment
+    while when is not None and when - moment <= LOOK_AHEAD:
+        if hours.is_open(when):
+            return when
+        when = hours.next_change(when)
+    return None
+
+
+def next_change(expression: str | None, moment: datetime) -> datetime | None:
+    """When the place's state (open or closed) next changes after ``moment``, or None (24/7, unknown)."""
+    if not expression:
+        return None
+    try:
+        changed = parse(expression).next_change(local_time(moment))
+    except ValueError:
+        return None
+    return changed if changed is not None and changed - local_time(moment) <= LOOK_AHEAD else None
+
+
+def when_words(when: datetime, now: datetime, lang: str = "zh") -> str:
+    """A time soon after ``now`` in words: ``今天 09:00``, ``明天 09:00``, ``周六 09:00`` within a week,
+    else ``5月12日 09:00`` (``today 09:00``, ``tomorrow 09:00``, ``Sat 09:00``, ``12 May 09:00``)."""
+    days = (when.date() - local_time(now).date()).days
+    clock = when.strftime("%H:%M")
+    if days == 0:
+        return t("when_today", lang, time=clock)
+    if days == 1:
+        return t("when_tomorrow", lang, time=clock)
+    if 1 < days < 7:
+        return t("when_weekday", lang, day=t(f"weekday_{when.isoweekday()}", lang), time=clock)
+    return t("when_date", lang, month=when.month, day=when.day, month_name=when.strftime("%b"), time=clock)

@@ -270,11 +270,26 @@ class PlannerDefaults:
 
 
 @dataclass(frozen=True)
+class Region:
+    """The region the data covers (``[region]`` of presets.toml): its name, and its centre (WGS 84
+    lon, lat) that the map offers a search from when a point lies outside the region."""
+
+    name_zh: str
+    name_en: str
+    centre: tuple[float, float]
+
+    def name(self, lang: str = "zh") -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
 class Presets:
-    """``presets.toml`` beside the layer files: the map's one-tap searches and the planner's defaults."""
+    """``presets.toml`` beside the layer files: the map's one-tap searches, the planner's defaults
+    and the region's name and centre (None when the file has no ``[region]``)."""
 
     map: tuple[MapPreset, ...] = ()
     planner: PlannerDefaults = PlannerDefaults()
+    region: Region | None = None
 
 
 PRESET_OPEN = ("now", "saturday")
@@ -474,7 +489,7 @@ def _supply_ids(registry: LayerRegistry, ids: Any, where: str, key: str) -> tupl
 
 def parse_presets(data: dict, registry: LayerRegistry, source: str) -> Presets:
     """Validate presets.toml against the layers it names."""
-    unknown = set(data) - {"planner", "map"}
+    unknown = set(data) - {"planner", "map", "region"}
     if unknown:
         raise LayerConfigError(f"{source}: unknown field(s) {sorted(unknown)}", field=sorted(unknown)[0])
     planner = data.get("planner", {})
@@ -518,4 +533,18 @@ def parse_presets(data: dict, registry: LayerRegistry, source: str) -> Presets:
         if radius is not None and (not isinstance(radius, int) or isinstance(radius, bool) or not 0 < radius <= 50_000):
             raise LayerConfigError(f"{where}: radius_m must be whole metres from 1 to 50000", field="radius_m")
         presets.append(MapPreset(preset_id, zh, en, layer_ids, category, free_only, opens, radius))
-    return Presets(tuple(presets), defaults)
+    return Presets(tuple(presets), defaults, _region(data.get("region"), f"{source} [region]"))
+
+
+def _region(item, where: str) -> Region | None:
+    if item is None:
+        return None
+    if not isinstance(item, dict) or set(item) - {"name", "centre"}:
+        raise LayerConfigError(f"{where}: takes name and centre", field="region")
+    zh, en = _labels(item, "name", where)
+    centre = item.get("centre")
+    if (not isinstance(centre, list) or len(centre) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in centre)
+            or not (-180 <= centre[0] <= 180 and -90 <= centre[1] <= 90)):
+        raise LayerConfigError(f"{where}: centre must be [longitude, latitude] in degrees (WGS 84)", field="centre")
+    return Region(zh, en, (float(centre[0]), float(centre[1])))

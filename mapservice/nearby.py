@@ -6,12 +6,16 @@ community life circle in GB 50180-2018, rounded up to whole minutes.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
-from . import hours
+import shapely
+
+from . import hours, i18n
 from .errors import BadRequest
-from .layers import Layer, Role
+from .i18n import t
+from .layers import Layer, Region, Role
 from .store.base import Nearby, Store
 
 WALK_METRES_PER_MINUTE = 1000 / 15
@@ -146,3 +150,58 @@ def _search_layers(store: Store, layer_ids) -> list[Layer]:
                              params={"layer": {"zh": layer.title_zh, "en": layer.title_en}})
         chosen.append(layer)
     return chosen
+
+
+# -- what a search's answer says besides its places: outside the region, nothing open ------------
+
+_REGIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _region_shape(store: Store):
+    """The union of the boundary layers' features (prepared), or None without boundaries; kept per
+    store until the boundary layers' counts change (an import)."""
+    boundary = [layer.id for layer in store.layers.of_kind("boundary")]
+    counts = store.counts()
+    key = tuple(counts.get(i, 0) for i in boundary)
+    cached = _REGIONS.get(store)
+    if cached is None or cached[0] != key:
+        from .exporter import iter_features
+
+        shapes = [f.geometry for i in boundary for f in iter_features(store, i)]
+        union = shapely.union_all(shapes) if shapes else None
+        if union is not None:
+            shapely.prepare(union)
+        cached = _REGIONS[store] = (key, union)
+    return cached[1]
+
+
+def inside_region(store: Store, lon: float, lat: float) -> bool:
+    """Whether (lon, lat), WGS 84, lies within the region's boundaries (True when there are none)."""
+    shape = _region_shape(store)
+    return shape is None or shape.intersects(shapely.Point(lon, lat))
+
+
+def notice(store: Store, query: NearbyQuery, hits: list[Nearby], lang: str, region: Region | None,
+           now: datetime | None = None) -> dict | None:
+    """What the answer says besides its places, or None: ``outside_region`` (the point is outside the
+    region: its name and the centre to search from instead) or, when nothing is open at
+    ``query.open_at``, ``none_open`` with when the nearest place that fits the rest of the question
+    opens next (``now``, China time, says which day is today)."""
+    if region is not None and not inside_region(store, query.lon, query.lat):
+        name = region.name(lang)
+        lon, lat = region.centre
+        return {"code": "outside_region", "text": t("outside_region", lang, region=name),
+                "action": t("outside_region_action", lang, region=name), "centre": {"lon": lon, "lat": lat},
+                "centre_label": name}
+    if hits or query.open_at is None:
+        return None
+    now = now or datetime.now(hours.CHINA_TIME).replace(tzinfo=None)
+    for hit in search(store, replace(query, open_at=None)):
+        attribute = store.layers[hit.feature.layer].role(Role.OPENING_HOURS)
+        when = hours.next_opening(hit.feature.properties.get(attribute.name), query.open_at) if attribute else None
+        if when is not None:
+            return {"code": "none_open", "text": t("none_open", lang, name=hit.feature.properties.get("name", ""),
+                                                   distance=i18n.distance(hit.distance_m, lang),
+                                                   when=hours.when_words(when, now, lang)),
+                    "place": {"layer": hit.feature.layer, "id": hit.feature.id}}
+    return {"code": "none_open", "text": t("none_open_soon", lang)}

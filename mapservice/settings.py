@@ -66,6 +66,11 @@ class Settings:
     tile_attribution: str = ""
     #: Coordinate system of the tiles: ``wgs84`` (Tianditu, OSM) or ``gcj02`` (Amap, Tencent).
     tile_crs: str = field(default="wgs84", metadata=_choices("wgs84", "gcj02"))
+    #: Base map: ``tianditu``, ``osm``, ``amap`` or ``none``; empty: Tianditu with a key, else OpenStreetMap
+    #: (mapservice.basemap). ``tile_url`` (custom tiles) wins over it.
+    basemap: str = field(default="", metadata=_choices("", "tianditu", "osm", "amap", "none"))
+    #: The key of Tianditu's tile service (lbs.tianditu.gov.cn).
+    tianditu_key: str = ""
     #: Study tours of this many people or more (or of a whole grade) are filed with the education bureau.
     filing_headcount: int = 200
     #: ... at least this many days ahead; such bookings wait for the bureau before the base confirms.
@@ -124,6 +129,9 @@ class Settings:
                                 field=variable("database_schema"))
         if self.layers_dir and not Path(self.layers_dir).is_dir():
             raise SettingsError(f"{variable('layers_dir')}: no folder {self.layers_dir}", field=variable("layers_dir"))
+        if self.basemap == "tianditu" and not self.tianditu_key and not self.tile_url:
+            raise SettingsError(f"{variable('basemap')}=tianditu needs {variable('tianditu_key')} (a key from "
+                                "lbs.tianditu.gov.cn)", field=variable("tianditu_key"))
         if any(host in self.tile_url for host in _GCJ02_TILE_HOSTS) and self.tile_crs != "gcj02":
             raise SettingsError(f"Amap/Tencent tiles are GCJ-02: set {variable('tile_crs')}=gcj02 so features are "
                                 "shifted onto them", field=variable("tile_crs"))

@@ -97,3 +97,21 @@ def shot(page, name: str, full_page: bool = False, settle_ms: int = 500) -> None
     ARTIFACTS.mkdir(exist_ok=True)
     page.wait_for_timeout(settle_ms)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def serving(app):
+    """A generator serving ``app`` from a real HTTP server in a thread: yields its base URL."""
+    import threading
+
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):
+            pass
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(5)

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import uuid
 from urllib.request import urlopen
 
 import psycopg
 import pytest
-from browsing import CHROMIUM, CHROMIUM_ARGS, need_browser
+from browsing import CHROMIUM, CHROMIUM_ARGS, need_browser, serving
 
 from mapservice.app import create_app
 from mapservice.demo import load_demo
@@ -45,11 +44,12 @@ def _postgis_url() -> str:
 def settings(request, tmp_path):
     """Settings for a fresh, empty store of each kind."""
     if request.param == "geopackage":
-        yield Settings(database_url=str(tmp_path / "test.gpkg"), load_demo=False)
+        yield Settings(database_url=str(tmp_path / "test.gpkg"), load_demo=False, basemap="none")
         return
     url = _postgis_url()
     schema = f"test_{uuid.uuid4().hex[:12]}"
-    yield Settings(database_url=url, database_schema=schema, load_demo=False, secret_key=f"test-secret-{schema}")
+    yield Settings(database_url=url, database_schema=schema, load_demo=False, secret_key=f"test-secret-{schema}",
+                   basemap="none")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
@@ -76,7 +76,8 @@ def client(app):
 
 def _demo_app(tmp_path_factory):
     """An app over a fresh GeoPackage holding the demo region; its store is closed after the yield."""
-    app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("demo") / "demo.gpkg"), load_demo=False))
+    app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("demo") / "demo.gpkg"), load_demo=False,
+                              basemap="none"))
     load_demo(app.extensions["mapservice"].store)
     yield app
     app.extensions["mapservice"].store.close()
@@ -98,20 +99,9 @@ def demo_client(demo_app):
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """Base URL of the app serving the demo region from a real HTTP server in a thread."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, *args, **kwargs):
-            pass
-
     need_browser()
     for app in _demo_app(tmp_path_factory):
-        httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{httpd.server_port}"
-        httpd.shutdown()
-        thread.join(5)
+        yield from serving(app)
 
 
 @pytest.fixture(scope="session")

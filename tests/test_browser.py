@@ -534,3 +534,71 @@ def test_the_layer_table_asks_for_nothing_missing(open_page, server):
     assert failed == []
     with urlopen(f"{server}/favicon.ico") as response:
         assert response.status == 200 and response.headers["Content-Type"].startswith("image/svg+xml")
+
+
+def test_outside_the_region_the_page_says_so_and_offers_the_city_centre(open_page):
+    """Defect 9: a point outside 扬州市 got "try a larger radius"."""
+    page = open_page("/?lat=31.23&lon=121.47")  # Shanghai
+    page.wait_for_function("document.getElementById('ym-status').textContent.includes('扬州市以外')")
+    assert "扩大范围" not in page.locator("#ym-status").inner_text()
+    action = page.locator("#ym-notice-action")
+    assert action.inner_text() == "从扬州市市中心查找"
+    action.click()
+    rows = wait_for_results(page)
+    assert rows and page.locator("#ym-status").inner_text().startswith("扬州市")
+    assert action.is_hidden()
+
+
+def test_nothing_open_now_says_when_the_nearest_opens(open_page):
+    page = open_page("/?lat=32.394&lon=119.425&r=5000&category=museum&open=custom&at=2026-12-02T22:30")
+    page.wait_for_function("document.getElementById('ym-status').textContent.includes('最近的')")
+    assert page.locator("#ym-status").inner_text().startswith("地图上选定的位置 · 此时范围内没有开放的地点。最近的")
+
+
+@pytest.fixture(scope="module")
+def tiled_server(tmp_path_factory):
+    """The demo region under street tiles that never arrive: a tile URL on the server's own host
+    (so the page asks nothing of another host) that the tests hold or answer 404."""
+    from browsing import serving
+
+    from mapservice.app import create_app
+    from mapservice.demo import load_demo
+    from mapservice.settings import Settings
+
+    app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("tiled") / "demo.gpkg"), load_demo=False,
+                              tile_url="/no-such-tiles/{z}/{x}/{y}.png", tile_attribution="Street tiles"))
+    load_demo(app.extensions["mapservice"].store)
+    yield from serving(app)
+    app.extensions["mapservice"].store.close()
+
+
+@pytest.mark.parametrize("page_path, ready", [
+    ("/", "document.querySelectorAll('.ym-legend-row').length === 4"),
+    ("/planner", "document.querySelectorAll('#pl-table tbody tr').length > 0"),
+])
+@pytest.mark.parametrize("how", ["blocked", "hanging"])
+def test_tiles_that_do_not_load_fall_back_to_the_offline_base_and_say_so(browser, tiled_server, page_path, ready, how):
+    """Item 3: a page that cannot load its tiles notices within a few seconds, falls back to the
+    district base and says so in the attribution line; offline (no request leaves the machine)."""
+    from browsing import Watched
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    watched = Watched(page, tiled_server)
+    if how == "hanging":  # a blocked network: the tiles never answer
+        page.route("**/no-such-tiles/**", lambda route: None)
+    started = datetime.now()
+    page.goto(tiled_server + page_path)
+    page.wait_for_function(ready)
+    page.wait_for_function("document.querySelector('.leaflet-control-attribution').textContent"
+                           ".includes('已改用离线底图')", timeout=10_000)
+    assert (datetime.now() - started).total_seconds() < 9
+    assert page.locator(".leaflet-tile-container img").count() == 0
+    assert page.locator(".ym-no-tiles").count() == 1
+    attribution = page.locator(".leaflet-control-attribution").inner_text()
+    assert "Street tiles" not in attribution
+    if page_path == "/":
+        assert page.locator(".ym-district-label").count() > 0
+    problems = [p for p in watched.problems if "404" not in p and "Failed to load resource" not in p]
+    context.close()
+    assert problems == []

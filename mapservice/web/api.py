@@ -131,9 +131,12 @@ def nearby_search(query):
     lang = pick_lang(query["lang"])
     layers_ = store().layers
     titles = {layer.id: layer.title(lang) for layer in layers_.values()}
+    said = nearby.notice(store(), request_, hits, lang, layers_.presets.region)
+    if said and "centre" in said:
+        said["centre"] = _center(said["centre"]["lon"], said["centre"]["lat"], query["crs"])
     return jsonify(
         type="FeatureCollection", center=_center(request_.lon, request_.lat, query["crs"]), radius_m=query["radius"],
-        radius_text=i18n.distance(query["radius"], lang), numberReturned=len(hits),
+        radius_text=i18n.distance(query["radius"], lang), numberReturned=len(hits), notice=said,
         features=[_geojson(h.feature, query, popup=query["popup"], extra={
             "layer": h.feature.layer, "layer_title": titles[h.feature.layer],
             "distance_m": round(h.distance_m, 1), "walk_min": (minutes := nearby.walk_minutes(h.distance_m)),

@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 import folium
 from folium.elements import JSCSSMixin
 
+from .. import basemap
 from ..i18n import templates
 from ..layers import Layer, MapPreset, Role
 from ..settings import Settings
@@ -37,7 +38,7 @@ SCRIPT_KEYS = (
     "results_none", "results_prompt", "load_failed", "loading", "boundaries_attribution", "legend", "panel_open",
     "panel_close", "panel_open_short", "panel_close_short", "search_from_place", "search_from_click",
     "search_from_location", "locate_denied", "locate_unavailable", "locate_timeout", "cluster_near",
-    "cluster_count", "share_copied", "share_manual", *ERROR_KEYS,
+    "cluster_count", "share_copied", "share_manual", "basemap_offline", *ERROR_KEYS,
     # The popup's error-report form (static/js/map/report.js).
     "report_link", "report_kind_label", "report_kind_closed_permanently", "report_kind_wrong_place",
     "report_kind_wrong_hours", "report_kind_wrong_phone", "report_kind_other", "report_text_label",
@@ -83,8 +84,9 @@ class AppAssets(JSCSSMixin):
 def build_map(static_url: StaticUrl, settings: Settings, bounds: tuple[float, ...] | None,
               assets: type[JSCSSMixin] = AppAssets, tiles: bool = True, zoom_control: str = "topright",
               **options) -> LocalMap:
-    """The folium map: no tiles unless ``settings.tile_url`` and ``tiles`` (the script then draws
-    district boundaries), with ``assets`` (the page's script and styles) linked after Leaflet.
+    """The folium map over the base map of ``settings`` (mapservice.basemap) when ``tiles``, else with
+    no tiles (the script then draws district boundaries as the base), with ``assets`` (the page's
+    script and styles) linked after Leaflet.
 
     ``bounds`` is (minlon, minlat, maxlon, maxlat) of the region, WGS 84, or None; ``options`` go to
     Leaflet's map options.
@@ -93,11 +95,10 @@ def build_map(static_url: StaticUrl, settings: Settings, bounds: tuple[float, ..
                     position="absolute", zoom_control=zoom_control, control_scale=True)
     # folium hands min/max zoom to its tile layer only; without tiles the map itself needs them.
     fmap.options.update(min_zoom=3, max_zoom=MAX_ZOOM, **options)
-    if settings.tile_url and tiles:
-        # folium refuses custom tiles without an attribution; the tile host is the least to name.
-        attribution = settings.tile_attribution or settings.tile_url.split("/")[2]
-        folium.TileLayer(tiles=settings.tile_url, attr=attribution, name="base", max_zoom=MAX_ZOOM,
-                         control=False).add_to(fmap)
+    base = basemap.resolve(settings) if tiles else None
+    for i, url in enumerate(base.urls if base else ()):
+        folium.TileLayer(tiles=url, attr=base.attribution if i == 0 else " ", name=f"base{i}", max_zoom=MAX_ZOOM,
+                         subdomains=base.subdomains, control=False).add_to(fmap)
     if bounds:
         minlon, minlat, maxlon, maxlat = bounds
         fmap.fit_bounds([[minlat, minlon], [maxlat, maxlon]], padding=(12, 12))
@@ -161,12 +162,14 @@ def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings,
 
     ``crs`` is what the page asks the API for coordinates in: ``gcj02`` over GCJ-02 (Amap) tiles.
     """
+    base = basemap.resolve(settings)
     return {
         "map": fmap.get_name(),
         "lang": lang,
         "api": api_url.rstrip("/"),
-        "crs": "gcj02" if settings.tile_crs == "gcj02" else "",
-        "tiles": bool(settings.tile_url),
+        "crs": "gcj02" if base is not None and base.crs == "gcj02" else "",
+        "tiles": base is not None,
+        "basemap": base.name if base else "none",
         "limit": RESULT_LIMIT,
         "layers": [{"id": layer.id, "title": layer.title(lang), "kind": layer.kind, "color": layer.color,
                     "filters": layer_filters(layer)} for layer in layers],

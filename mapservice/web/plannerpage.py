@@ -11,7 +11,7 @@ from dataclasses import replace
 from folium.elements import JSCSSMixin
 from marshmallow import EXCLUDE, ValidationError
 
-from .. import i18n, planning
+from .. import basemap, i18n, planning
 from ..errors import BadRequest
 from ..i18n import t, templates
 from ..layers import LayerRegistry
@@ -31,7 +31,7 @@ SCRIPT_KEYS = (
     "planner_legend_supply", "planner_legend_suggestions", "planner_suggestions_none", "planner_supply_none",
     "planner_covered_yes", "planner_covered_no", "planner_no_demand", "legend", "load_failed",
     "boundaries_attribution", "planner_sort_by", "planner_remove", "planner_reopen", "planner_take_closed",
-    "planner_closed", "planner_scenario_none", "planner_print", *mappage.ERROR_KEYS,
+    "planner_closed", "planner_scenario_none", "planner_print", "basemap_offline", *mappage.ERROR_KEYS,
 )
 
 
@@ -89,7 +89,8 @@ def page_context(layers: LayerRegistry, settings: Settings, args: Mapping[str, s
     shown = replace(query, radius_m=None if minutes_mode else radius, minutes=minutes if minutes_mode else None)
     # The coverage API answers in WGS 84 only, so over GCJ-02 (Amap) tiles its points would sit
     # ~500 m off: the planner then draws the district outlines as its base instead.
-    tiles = settings.tile_crs != "gcj02"
+    base = basemap.resolve(settings)
+    tiles = base is not None and base.crs != "gcj02"
     fmap = mappage.build_map(static_url, settings, bounds, assets=PlannerAssets, tiles=tiles,
                              zoom_control="topleft", prefer_canvas=True, zoom_snap=0.25, zoom_delta=0.5)
     demand_info = {}
@@ -105,7 +106,7 @@ def page_context(layers: LayerRegistry, settings: Settings, args: Mapping[str, s
         "lang": lang,
         "api": api_url.rstrip("/"),
         "report": report_url,
-        "tiles": bool(settings.tile_url) and tiles,
+        "tiles": tiles,
         "supply": [{"id": layer.id, "title": layer.title(lang), "color": layer.color}
                    for layer in supply_choices(layers)],
         "demand": demand_info,

@@ -75,6 +75,10 @@ class NearbyCollection(_Collection):
     center = Nested(Point, required=True)
     radius_m = Float(required=True)
     radius_text = String(required=True)
+    notice = Dict(required=True, allow_none=True, metadata={
+        "description": "what the answer says besides its places, or null: code outside_region (text, action, "
+                       "centre, centre_label: the region's centre to search from) or none_open (text: when the "
+                       "nearest place opens next; place: its layer and id)"})
 
 
 class Place(Schema):

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g
 from markupsafe import Markup
 
+from .. import basemap
 from ..settings import Settings
 
 _SCRIPT_TAG = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*\bnonce=)")
@@ -33,11 +34,16 @@ def nonced(html: str) -> Markup:
 
 
 def tile_source(settings: Settings) -> str | None:
-    """The CSP source of the base map's tiles: the tile URL's scheme and host, ``{s}`` as a wildcard."""
-    if not settings.tile_url:
+    """The CSP source of the base map's tiles: the tile URL's scheme and host, a host label with a
+    placeholder (``t{s}``, ``webrd0{s}``) as the wildcard ``*``; None for none or tiles of this host."""
+    base = basemap.resolve(settings)
+    if base is None:
         return None
-    parts = urlsplit(settings.tile_url)
-    host = re.sub(r"\{[^}]*\}", "*", parts.netloc)
+    parts = urlsplit(base.urls[0])
+    labels = parts.netloc.split(".")
+    if any("{" in label for label in labels[1:]):
+        return None  # CSP has no wildcard past the first label
+    host = ".".join(["*" if "{" in labels[0] else labels[0], *labels[1:]])
     return f"{parts.scheme}://{host}" if parts.scheme in ("http", "https") and host else None
 
 

@@ -2,7 +2,7 @@
  * gone back to, and survives a switch of language.
  *
  * The address holds the search point (lat, lon, in the map's CRS, and ``near``, its name in words),
- * the filters (filters.js: layers, r, category, free, grade, open, at), the one-tap search
+ * the filters (filters.js: layers, r, category, free_only, grade, open, at), the one-tap search
  * (preset), the open place (place=layer:id) and the language. A new search point is a new history
  * entry; a changed filter or an opened place replaces the current one. Nothing of it is sent to the
  * server but the search itself.

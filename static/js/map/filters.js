@@ -89,7 +89,7 @@ const ALL_LAYERS = "";
 const NO_LAYER = "none";
 
 /** The filters as the page's address holds them (address.js), each left out while it is as the
- * page starts: layers (ids, "none"), r (metres), category, free, grade, open (now, saturday,
+ * page starts: layers (ids, "none"), r (metres), category, free_only, grade, open (now, saturday,
  * custom) and at (the custom time). */
 export function formState(form) {
   const fields = form.elements;
@@ -100,7 +100,7 @@ export function formState(form) {
     layers: chosen.length === boxes.length ? ALL_LAYERS : (chosen.join(",") || NO_LAYER),
     r: changed(fields.radius) ? fields.radius.value : "",
     category: fields.category ? fields.category.value : "",
-    free: fields.free.checked ? "true" : "",
+    free_only: fields.free.checked ? "true" : "",
     grade: fields.grade.value,
     open: fields.open.value,
     at: fields.open.value === "custom" ? fields.open_custom.value : "",
@@ -128,7 +128,7 @@ export function setFormState(form, customTime, layerInfo, params) {
   if (fields.category) choose(fields.category, params.get("category") || "");
   choose(fields.grade, params.get("grade") || "");
   choose(fields.open, params.get("open") || "");
-  fields.free.checked = params.get("free") === "true";
+  fields.free.checked = params.get("free_only") === "true";
   fields.open_custom.value = params.get("at") || "";
   followOpenChoice(form, customTime);
   syncFilters(form, layerInfo);

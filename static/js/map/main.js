@@ -9,7 +9,8 @@
  * the state and calls page.render(), which redraws every part of the page that shows state.
  */
 import { errorText, getJSON } from "../shared/api.js";
-import { drawBoundaries } from "../shared/boundaries.js";
+import { watchTiles } from "../shared/basemap.js";
+import { drawBoundaries, drawBoundaryFeatures } from "../shared/boundaries.js";
 import { applyAddress, renderAddress, saveAddress, wireAddress } from "./address.js";
 import { popupOptions } from "../shared/popup.js";
 import { formatter } from "../shared/strings.js";
@@ -49,7 +50,7 @@ function elements() {
     locate: byId("ym-locate"), demoNote: byId("ym-demo-note"), toast: byId("ym-toast"),
     layerBoxes: [...document.querySelectorAll("input[data-map-layer]")],
     presets: [...document.querySelectorAll(".ym-preset")],
-    langLink: byId("ym-lang"), share: byId("ym-share"), shareNote: byId("ym-share-note"),
+    noticeAction: byId("ym-notice-action"), langLink: byId("ym-lang"), share: byId("ym-share"), shareNote: byId("ym-share-note"),
   };
 }
 
@@ -87,6 +88,14 @@ function clearOfControls(page) {
   page.popupOptions.autoPanPaddingTopLeft = [16, Math.max(16, top)];
 }
 
+/** Once the street tiles failed and the districts are in: the districts filled and named as the base. */
+function offlineBase(page) {
+  if (!page.tilesFailed || !page.views.districts || page.views.offlineBase) return;
+  page.views.offlineBase = true;
+  drawBoundaryFeatures(page.map, page.views.districts, { pane: "ym-districts", style: PLAIN_DISTRICTS,
+    labelPane: "ym-labels" });
+}
+
 function start() {
   const cfg = JSON.parse(document.getElementById("ym-config").textContent);
   const page = createPage(cfg);
@@ -119,12 +128,19 @@ function start() {
   page.render();
   if (window.location.search) applyAddress(page);
 
+  watchTiles(map, () => {
+    page.tilesFailed = true;
+    page.mapBox.classList.replace("ym-tiles", "ym-no-tiles");
+    map.attributionControl.addAttribution(page.strings.basemap_offline);
+    offlineBase(page);
+  });
   drawBoundaries(map, cfg.api, cfg.layers.filter((l) => l.kind === "boundary").map((l) => l.id), {
     pane: "ym-districts", attribution: cfg.strings.boundaries_attribution, params: page.apiParams,
     style: cfg.tiles ? OUTLINED_DISTRICTS : PLAIN_DISTRICTS, labelPane: cfg.tiles ? null : "ym-labels",
   }).then((districts) => {
     page.views.districts = districts; // clusters are named after the district they lie in
     page.views.clusters.refreshClusters();
+    offlineBase(page);
   }).catch((err) => showToast(page, page.fmt("load_failed", { message: errorText(err, page.fmt) })));
 }
 

@@ -99,6 +99,11 @@ export function wireSearch(page) {
     setCentre(page, event.latlng, page.strings.search_from_click);
   });
   page.dom.clear.addEventListener("click", () => clearSearch(page));
+  // "Search from the city centre" when the point was outside the region.
+  page.dom.noticeAction.addEventListener("click", () => {
+    const said = state.search.answer && state.search.answer.notice;
+    if (said && said.centre) setCentre(page, [said.centre.lat, said.centre.lon], said.centre_label);
+  });
 }
 
 /* ---------- drawing ---------- */
@@ -112,7 +117,11 @@ function statusOf(page) {
   if (search.answer) {
     const count = search.answer.features.length;
     const limit = page.cfg.limit;
-    let text = count ? page.fmt("results_count", { radius: search.answer.radius_text, count }) : S.results_none;
+    // The server says what else the answer means (outside the region, nothing open then) in words.
+    const said = search.answer.notice;
+    let text = count ? page.fmt("results_count", { radius: search.answer.radius_text, count })
+      : (said ? said.text : S.results_none);
+    if (count && said) text += ` · ${said.text}`;
     if (count >= limit) text += ` · ${page.fmt("results_limited", { limit })}`;
     return { text: search.label ? `${search.label} · ${text}` : text };
   }
@@ -263,6 +272,9 @@ export function renderSearch(page) {
   dom.status.textContent = status.text;
   dom.status.classList.toggle("is-error", Boolean(status.error));
   dom.clear.hidden = !search.center;
+  const said = search.answer && search.answer.notice;
+  dom.noticeAction.hidden = !(said && said.centre);
+  if (said && said.centre) dom.noticeAction.textContent = said.action;
   if (search.busy) dom.results.setAttribute("aria-busy", "true");
   else dom.results.removeAttribute("aria-busy");
   // While a search runs the last answer stays listed; it is redrawn only when it is replaced.

@@ -5,7 +5,8 @@
  * and the chart; this script keeps the state of the page in one object and draws what it gets.
  */
 import { ApiError, errorText, getJSON, queryString } from "../shared/api.js";
-import { drawBoundaries } from "../shared/boundaries.js";
+import { watchTiles } from "../shared/basemap.js";
+import { drawBoundaries, drawBoundaryFeatures } from "../shared/boundaries.js";
 import { formatter } from "../shared/strings.js";
 import { clearError, formParams, reportUrl, showError, syncForm, updateLinks } from "./form.js";
 import { createMapView, drawPlan, fitDistrict, pickMarker, selectDistrict, setDistricts } from "./mapview.js";
@@ -201,11 +202,23 @@ page.saveA.addEventListener("click", () => {
 page.dropA.addEventListener("click", () => edit(() => { state.a = null; }));
 
 syncForm(page.form, cfg);
+const PLAIN_DISTRICTS = { color: "#94a3b8", weight: 1, fillColor: "#fbfaf6", fillOpacity: 1 };
+// Street tiles that do not load: the districts, filled, are the base instead (shared/basemap.js).
+const tilesLoad = watchTiles(map, () => {
+  map.getContainer().classList.replace("ym-tiles", "ym-no-tiles");
+  map.attributionControl.addAttribution(S.basemap_offline);
+});
 drawBoundaries(map, cfg.api, cfg.boundaries, {
   pane: "pl-districts", labelPane: "pl-labels", renderer: L.svg({ pane: "pl-districts" }),
   attribution: S.boundaries_attribution,
-  style: cfg.tiles ? { stroke: false, fill: false } : { color: "#94a3b8", weight: 1, fillColor: "#fbfaf6", fillOpacity: 1 },
+  style: cfg.tiles ? { stroke: false, fill: false } : PLAIN_DISTRICTS,
 }).then((features) => {
+  tilesLoad.then((loaded) => {
+    if (cfg.tiles && !loaded) {
+      drawBoundaryFeatures(map, features, { pane: "pl-districts", renderer: L.svg({ pane: "pl-districts" }),
+        style: PLAIN_DISTRICTS });
+    }
+  });
   setDistricts(state.mapView, features);
   fitDistrict(state.mapView, state.district ?? page.form.elements.district.value);
 }).catch(fail);

@@ -56,6 +56,12 @@ export function featureAt(features, latlng) {
 export async function drawBoundaries(map, apiBase, layerIds, options) {
   const features = [];
   for (const layerId of layerIds) features.push(...await allFeatures(apiBase, layerId, options.params));
+  drawBoundaryFeatures(map, features, options);
+  return features;
+}
+
+/** Draw boundary ``features`` (GeoJSON) on ``map``, with the options of drawBoundaries. */
+export function drawBoundaryFeatures(map, features, options) {
   const data = { type: "FeatureCollection", features };
   L.geoJSON(data, { pane: options.pane, interactive: false, attribution: options.attribution, style: options.style,
     renderer: options.renderer }).addTo(map).bringToBack();
@@ -68,5 +74,4 @@ export async function drawBoundaries(map, apiBase, layerIds, options) {
       }
     }
   }
-  return features;
 }
