@@ -49,7 +49,8 @@ class TooFewPlaces(Conflict):
     """The session has fewer places left than asked for (409); ``remaining`` says how many."""
 
     def __init__(self, remaining: int, asked: int):
-        super().__init__(f"only {remaining} places remain in this session; {asked} were asked for", field="pupils")
+        super().__init__(f"only {remaining} places remain in this session; {asked} were asked for", field="pupils",
+                         code="booking_too_few_places", params={"remaining": remaining, "asked": asked})
         self.remaining = remaining
 
 
@@ -108,10 +109,12 @@ def base_feature(store: Store, base_layer: str, base_id: int):
     """A practice base that takes bookings, or NotFound / RuleRefused naming why not."""
     layer = store.layers.get(base_layer)
     if layer is None or layer not in bookable_layers(store):
-        raise NotFound(f"{base_layer} takes no bookings", field="layer")
+        raise NotFound(f"{base_layer} takes no bookings", field="layer", code="booking_layer_not_bookable",
+                       params={"layer": base_layer})
     feature = store.get(base_layer, base_id)
     if not feature.properties.get(layer.role(Role.BOOKABLE).name):
-        raise RuleRefused(f"{feature.properties['name']} takes no bookings", field="base")
+        raise RuleRefused(f"{feature.properties['name']} takes no bookings", field="base", code="booking_base_closed",
+                          params={"name": feature.properties["name"]})
     return layer, feature
 
 
@@ -137,7 +140,7 @@ def may_see(actor: Actor, booking: Booking) -> bool:
 def _visible(store: Store, actor: Actor, booking_id: int) -> Booking:
     booking = store.bookings.booking(booking_id)
     if not may_see(actor, booking):
-        raise NotFound(f"no booking {booking_id}", field="id")
+        raise NotFound(f"no booking {booking_id}", field="id", code="booking_not_found", params={"id": booking_id})
     return booking
 
 
@@ -149,7 +152,8 @@ def visible_booking(store: Store, actor: Actor, booking_id: int) -> Booking:
 def _managed_base(store: Store, actor: Actor, base_layer: str, base_id: int):
     layer, feature = base_feature(store, base_layer, base_id)
     if not may_manage(actor, (base_layer, base_id)):
-        raise NotFound(f"no feature {base_id} in layer {base_layer}", field="id")
+        raise NotFound(f"no feature {base_id} in layer {base_layer}", field="id", code="booking_base_not_found",
+                       params={"id": base_id})
     return layer, feature
 
 
@@ -161,36 +165,39 @@ def _date(value, field_name: str) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise BadRequest(f"{field_name} must be a date like 2027-05-12", field=field_name) from None
+        raise BadRequest(f"{field_name} must be a date like 2027-05-12", field=field_name,
+                         code="booking_bad_date") from None
 
 
 def _hhmm(value, field_name: str) -> str:
     text = str(value or "")
     if not _TIME.match(text):
-        raise BadRequest(f"{field_name} must be a time like 09:30", field=field_name)
+        raise BadRequest(f"{field_name} must be a time like 09:30", field=field_name, code="booking_bad_time")
     return text
 
 
 def _whole(value, field_name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BadRequest(f"{field_name} must be a whole number from {low} to {high}", field=field_name)
+        raise BadRequest(f"{field_name} must be a whole number from {low} to {high}", field=field_name,
+                         code="booking_bad_number", params={"low": low, "high": high})
     return value
 
 
 def _grade_list(values, field_name: str = "grades") -> list[int]:
     if not isinstance(values, (list, tuple)) or not values:
-        raise BadRequest(f"{field_name} must be a list of grades 1-12", field=field_name)
+        raise BadRequest(f"{field_name} must be a list of grades 1-12", field=field_name, code="booking_bad_grades")
     return sorted({_whole(v, field_name, 1, 12) for v in values})
 
 
 def _text(value, field_name: str, limit: int, required: bool = True) -> str:
     text = "" if value is None else str(value).strip()
     if required and not text:
-        raise BadRequest(f"{field_name} is required", field=field_name)
+        raise BadRequest(f"{field_name} is required", field=field_name, code="required")
     if len(text) > limit:
-        raise BadRequest(f"{field_name} is longer than {limit} characters", field=field_name)
+        raise BadRequest(f"{field_name} is longer than {limit} characters", field=field_name, code="booking_too_long",
+                         params={"limit": limit})
     if _CONTROL.search(text):
-        raise BadRequest(f"{field_name} holds control characters", field=field_name)
+        raise BadRequest(f"{field_name} holds control characters", field=field_name, code="booking_control_characters")
     return text
 
 
@@ -210,12 +217,14 @@ class SessionSpec:
     def checked(self, layer: Layer, feature) -> SessionSpec:
         start, end = _hhmm(self.start, "start"), _hhmm(self.end, "end")
         if end <= start:
-            raise BadRequest("end must be after start", field="end")
+            raise BadRequest("end must be after start", field="end", code="booking_end_before_start")
         grades = _grade_list(self.grades)
         low, high = grade_range(layer, feature)
         outside = [g for g in grades if not low <= g <= high]
         if outside:
             raise RuleRefused(f"{feature.properties['name']} takes grades {low}-{high}, not {outside}",
+                              code="booking_base_grades",
+                              params={"name": feature.properties["name"], "low": low, "high": high, "outside": outside},
                               field="grades")
         window_from = _whole(self.window_from_days, "window_from_days", 1, 366)
         window_to = _whole(self.window_to_days, "window_to_days", 0, window_from)
@@ -230,7 +239,7 @@ def add_session(store: Store, actor: Actor, base_layer: str, base_id: int, day, 
     spec = spec.checked(layer, feature)
     day = _date(day, "date")
     if day < today_china(moment):
-        raise BadRequest("date is in the past", field="date")
+        raise BadRequest("date is in the past", field="date", code="booking_in_the_past")
     with store.transaction():
         rows = [_row(base_layer, base_id, day, spec)]
         return store.bookings.add_sessions(rows, actor.name, _stamp(moment or now_utc()))[0]
@@ -256,12 +265,13 @@ def add_pattern(store: Store, actor: Actor, base_layer: str, base_id: int, date_
     spec = spec.checked(layer, feature)
     first, last = _date(date_from, "date_from"), _date(date_to, "date_to")
     if last < first:
-        raise BadRequest("date_to is before date_from", field="date_to")
+        raise BadRequest("date_to is before date_from", field="date_to", code="booking_range_reversed")
     if first < today_china(moment):
-        raise BadRequest("date_from is in the past", field="date_from")
+        raise BadRequest("date_from is in the past", field="date_from", code="booking_in_the_past")
     days = sorted({_whole(d, "weekdays", 1, 7) for d in weekdays}) if weekdays else []
     if not days:
-        raise BadRequest("weekdays must list days 1 (Monday) to 7 (Sunday)", field="weekdays")
+        raise BadRequest("weekdays must list days 1 (Monday) to 7 (Sunday)", field="weekdays",
+                         code="booking_bad_weekdays")
     rows, skipped = [], []
     day = first
     while day <= last:
@@ -273,6 +283,7 @@ def add_pattern(store: Store, actor: Actor, base_layer: str, base_id: int, date_
         day += timedelta(days=1)
     if len(rows) > MAX_PATTERN_SESSIONS:
         raise BadRequest(f"a pattern makes at most {MAX_PATTERN_SESSIONS} sessions; shorten the date range",
+                         code="booking_pattern_too_long", params={"count": MAX_PATTERN_SESSIONS},
                          field="date_to")
     with store.transaction():
         created = store.bookings.add_sessions(rows, actor.name, _stamp(moment or now_utc()))
@@ -371,29 +382,36 @@ def _check_request(request: Request, session: Session, rules: Rules, today: date
     _whole(request.pupils, "pupils", 0, MAX_CAPACITY)
     _whole(request.teachers, "teachers", 0, MAX_CAPACITY)
     if request.pupils + request.teachers < 1:
-        raise BadRequest("a booking is for one person or more", field="pupils")
+        raise BadRequest("a booking is for one person or more", field="pupils", code="booking_nobody")
     grades = _grade_list(request.grades)
     if request.unit not in UNITS:
-        raise BadRequest(f"unit must be one of {', '.join(UNITS)}", field="unit")
+        raise BadRequest(f"unit must be one of {', '.join(UNITS)}", field="unit", code="not_one_of",
+                         params={"choices": list(UNITS)})
     _text(request.contact_name, "contact_name", 40)
     phone = _text(request.contact_phone, "contact_phone", 20)
     if not _PHONE.match(phone.replace(" ", "")):
         raise BadRequest("contact_phone must be a mobile (11 digits) or a landline with its area code",
+                         code="booking_bad_phone",
                          field="contact_phone")
     _text(request.note, "note", 500, required=False)
     if session.status != "open":
-        raise RuleRefused(f"the session is cancelled: {session.cancel_reason}", field="session_id")
+        raise RuleRefused(f"the session is cancelled: {session.cancel_reason}", field="session_id",
+                          code="booking_session_cancelled", params={"reason": session.cancel_reason or ""})
     day = date.fromisoformat(session.date)
     opens, closes = day - timedelta(days=session.window_from_days), day - timedelta(days=session.window_to_days)
     if not opens <= today <= closes:
-        raise RuleRefused(f"this session takes bookings from {opens} to {closes}", field="session_id")
+        raise RuleRefused(f"this session takes bookings from {opens} to {closes}", field="session_id",
+                          code="booking_window", params={"opens": opens.isoformat(), "closes": closes.isoformat()})
     wrong = [g for g in grades if g not in session.grades]
     if wrong:
-        raise RuleRefused(f"this session is for grades {session.grades}, not {wrong}", field="grades")
+        raise RuleRefused(f"this session is for grades {session.grades}, not {wrong}", field="grades",
+                          code="booking_session_grades", params={"grades": session.grades, "wrong": wrong})
     filing = request.pupils + request.teachers >= rules.filing_headcount or request.unit == "grade"
     if filing and (day - today).days < rules.filing_days:
         raise RuleRefused(f"a trip of {rules.filing_headcount} people or more, or of a whole grade, is filed with "
-                          f"the education bureau at least {rules.filing_days} days ahead", field="session_id")
+                          f"the education bureau at least {rules.filing_days} days ahead", field="session_id",
+                          code="booking_filing_period",
+                          params={"headcount": rules.filing_headcount, "days": rules.filing_days})
     return filing
 
 
@@ -407,7 +425,7 @@ def book(store: Store, actor: Actor, request: Request, rules: Rules = Rules(), k
     another request is refused (422); keys are kept :data:`KEY_HOURS` hours.
     """
     if actor.role != "school" or actor.school is None:
-        raise NotFound("only a school books study tours", field="session_id")
+        raise NotFound("only a school books study tours", field="session_id", code="booking_schools_only")
     moment = moment or now_utc()
     stamp = _stamp(moment)
     if key is not None:
@@ -420,7 +438,8 @@ def book(store: Store, actor: Actor, request: Request, rules: Rules = Rules(), k
             if stored is not None:
                 body_hash, status, response = stored
                 if body_hash != request.body_hash():
-                    raise RuleRefused("this Idempotency-Key was used with another request", field="Idempotency-Key")
+                    raise RuleRefused("this Idempotency-Key was used with another request", field="Idempotency-Key",
+                                      code="booking_key_reused")
                 return Outcome(status, json.loads(response), replayed=True)
         outcome = _book(store, actor, request, rules, moment)
         if key is not None:
@@ -435,7 +454,8 @@ def _book(store: Store, actor: Actor, request: Request, rules: Rules, moment: da
         filing = _check_request(request, session, rules, today_china(moment))
         school_layer, school_id = actor.school
         if bookings.active_booking_of(session.id, school_layer, school_id) is not None:
-            raise RuleRefused("your school already has a booking for this session", field="session_id")
+            raise RuleRefused("your school already has a booking for this session", field="session_id",
+                              code="booking_duplicate")
         headcount = request.pupils + request.teachers
         if not bookings.take_places(session.id, headcount):
             raise TooFewPlaces(bookings.session(session.id).remaining, headcount)
@@ -462,10 +482,10 @@ def confirm(store: Store, actor: Actor, booking_id: int) -> Booking:
     with store.transaction():
         booking = _visible(store, actor, booking_id)
         if not may_manage(actor, _base_of(booking)):
-            raise Forbidden("only the base confirms a booking", field="id")
+            raise Forbidden("only the base confirms a booking", field="id", code="booking_base_answers")
         if booking.filing_required and not booking.filing_acknowledged:
             raise RuleRefused("this trip is filed with the education bureau (需备案) and waits for its "
-                              "acknowledgement", field="status")
+                              "acknowledgement", field="status", code="booking_waits_filing")
         return store.bookings.change_status(booking_id, ("requested",), "confirmed", None, actor.name,
                                             _stamp(now_utc()))
 
@@ -474,7 +494,7 @@ def decline(store: Store, actor: Actor, booking_id: int, reason: str) -> Booking
     with store.transaction():
         booking = _visible(store, actor, booking_id)
         if not may_manage(actor, _base_of(booking)):
-            raise Forbidden("only the base declines a booking", field="id")
+            raise Forbidden("only the base declines a booking", field="id", code="booking_base_answers")
         return store.bookings.change_status(booking_id, ("requested",), "declined", _text(reason, "reason", 200),
                                             actor.name, _stamp(now_utc()))
 
@@ -485,17 +505,18 @@ def cancel(store: Store, actor: Actor, booking_id: int, moment: datetime | None 
     with store.transaction():
         booking = _visible(store, actor, booking_id)
         if actor.school != (booking.school_layer, booking.school_id) and not actor.is_admin:
-            raise Forbidden("only the school cancels its booking", field="id")
+            raise Forbidden("only the school cancels its booking", field="id", code="booking_school_cancels")
         cutoff = date.fromisoformat(booking.session.date) - timedelta(days=booking.session.window_to_days)
         if today_china(moment) > cutoff:
-            raise RuleRefused(f"bookings of this session can be cancelled until {cutoff}", field="status")
+            raise RuleRefused(f"bookings of this session can be cancelled until {cutoff}", field="status",
+                              code="booking_cancel_cutoff", params={"cutoff": cutoff.isoformat()})
         return store.bookings.change_status(booking_id, ACTIVE, "cancelled", None, actor.name, _stamp(moment))
 
 
 def acknowledge_filing(store: Store, actor: Actor, booking_id: int) -> Booking:
     if not actor.is_admin:
         _visible(store, actor, booking_id)
-        raise Forbidden("the education bureau acknowledges a filing", field="id")
+        raise Forbidden("the education bureau acknowledges a filing", field="id", code="booking_bureau_only")
     with store.transaction():
         store.bookings.booking(booking_id)
         return store.bookings.acknowledge_filing(booking_id, actor.name, _stamp(now_utc()))
@@ -573,7 +594,8 @@ def listed_bookings(store: Store, actor: Actor, date_from=None, date_to=None, st
     if statuses:
         wrong = [s for s in statuses if s not in STATUSES]
         if wrong:
-            raise BadRequest(f"status must be one of {', '.join(STATUSES)}", field="status")
+            raise BadRequest(f"status must be one of {', '.join(STATUSES)}", field="status", code="not_one_of",
+                             params={"choices": list(STATUSES)})
         filters["statuses"] = list(statuses)
     found = visible_bookings(store, actor, **filters)
     if base is not None:
@@ -581,7 +603,8 @@ def listed_bookings(store: Store, actor: Actor, date_from=None, date_to=None, st
     if school is not None:
         found = [b for b in found if (b.school_layer, b.school_id) == tuple(school)]
     if len(found) > MAX_LISTED:
-        raise BadRequest(f"more than {MAX_LISTED} bookings match; choose a shorter date range", field="from")
+        raise BadRequest(f"more than {MAX_LISTED} bookings match; choose a shorter date range", field="from",
+                         code="booking_too_many_listed", params={"count": MAX_LISTED})
     return found
 
 
@@ -618,10 +641,11 @@ def schools_without_tours(store: Store, actor: Actor, date_from, date_to) -> lis
     """The bureau's question: the schools with no confirmed booking from ``date_from`` to
     ``date_to``, each with its district and place (``{layer, id, name, district, lon, lat}``)."""
     if not actor.is_admin:
-        raise Forbidden("the education bureau sees every school's study tours", field="from")
+        raise Forbidden("the education bureau sees every school's study tours", field="from",
+                        code="booking_bureau_only")
     first, last = _date(date_from, "from"), _date(date_to, "to")
     if last < first:
-        raise BadRequest("to is before from", field="to")
+        raise BadRequest("to is before from", field="to", code="booking_range_reversed")
     toured = {(b.school_layer, b.school_id) for b in
               store.bookings.bookings(statuses=["confirmed"], date_from=first.isoformat(), date_to=last.isoformat())}
     from . import planning  # the planner's cached district of every point
@@ -644,7 +668,8 @@ def parse_where(layer: Layer, text: str | None) -> dict[str, str]:
         attribute = next((a for a in layer.attributes if a.name == name and a.type in ("code", "codes")), None)
         if attribute is None or code not in (attribute.values or {}):
             codes = [a.name for a in layer.attributes if a.type in ("code", "codes")]
-            raise BadRequest(f"where takes attribute:code pairs of {', '.join(codes)}", field="where")
+            raise BadRequest(f"where takes attribute:code pairs of {', '.join(codes)}", field="where",
+                             code="booking_bad_where", params={"names": codes})
         out[name] = code
     return out
 
@@ -681,7 +706,7 @@ def find_bases(store: Store, actor: Actor, grade: int | None = None, date_from=N
     first = _date(date_from, "from") if date_from else today_china()
     last = _date(date_to, "to") if date_to else first + timedelta(days=WINDOW_FROM_DAYS)
     if last < first:
-        raise BadRequest("to is before from", field="to")
+        raise BadRequest("to is before from", field="to", code="booking_range_reversed")
     if grade is not None:
         _whole(grade, "grade", 1, 12)
     out = []
@@ -748,7 +773,8 @@ def export_file(store: Store, bookings: list[Booking], fmt: str, lang: str = "zh
         writer.writerows([[f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row] for row in rows])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
     if fmt != "xlsx":
-        raise BadRequest("format must be xlsx or csv", field="format")
+        raise BadRequest("format must be xlsx or csv", field="format", code="not_one_of",
+                         params={"choices": ["xlsx", "csv"]})
     import io
 
     from openpyxl import Workbook

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -88,7 +89,12 @@ def test_school_books_manager_confirms_and_everybody_sees_what_is_theirs(client,
     # School B asks for 10 of the 5 left: 409 saying how many remain.
     second = book(client, world, made["id"], "school1", pupils=10)
     assert second.status_code == 409 and second.json["error"]["remaining"] == 5
-    assert "5" in second.json["error"]["message"] and second.json["error"]["field"] == "pupils"
+    assert second.json["error"]["message"] == "此场次只剩 5 个名额，申请了 10 个"
+    assert second.json["error"]["field"] == "pupils" and second.json["error"]["code"] == "booking_too_few_places"
+    english = client.post("/api/bookings?lang=en", headers=auth(world, "school1"), json={
+        "session_id": made["id"], "pupils": 10, "grades": [5], "unit": "class", "contact_name": "王老师",
+        "contact_phone": "13812345678"})
+    assert english.json["error"]["message"] == "only 5 places remain in this session; 10 were asked for"
     assert client.get(f"/api/practice_bases/{world['base']}/sessions").json["sessions"][0]["remaining"] == 5
     booking_id = first.json["id"]
     # Another school's booking answers 404, as does the other base's manager; no token is a 401.
@@ -126,7 +132,10 @@ def test_rules_are_422s_naming_the_rule_and_bad_input_400s_naming_the_field(clie
     assert wrong_grade.status_code == 422 and wrong_grade.json["error"]["field"] == "grades"
     filing_soon = new_session(client, world, days=5, capacity=300)
     filed = book(client, world, filing_soon["id"], pupils=210)
-    assert filed.status_code == 422 and "7" in filed.json["error"]["message"]
+    assert filed.status_code == 422 and filed.json["error"]["message"].startswith("200 人及以上或整个年级的研学须提前 7 天")
+    # No English reaches a Chinese user: a rule, a bad value, a stale answer.
+    for answer in (wrong_grade, filed, book(client, world, made["id"], "school1", contact_phone="call me")):
+        assert not re.search("[A-Za-z]{4,}", answer.json["error"]["message"]), answer.json
     assert book(client, world, made["id"], pupils=10).status_code == 201
     duplicate = book(client, world, made["id"], pupils=10)
     assert duplicate.status_code == 422

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..errors import Conflict, MapserviceError, NotFound
+from ..i18n import LANGS, t
 
 #: Statuses of a booking; the first two hold places.
 ACTIVE = ("requested", "confirmed")
@@ -183,7 +184,8 @@ class BookingTables:
     def session(self, session_id: int) -> Session:
         rows = self._q(f"SELECT {_SESSION} FROM {{booking_sessions}} WHERE id = %s", (session_id,))
         if not rows:
-            raise NotFound(f"no session {session_id}", field="session_id")
+            raise NotFound(f"no session {session_id}", field="session_id", code="booking_session_not_found",
+                           params={"id": session_id})
         return _session(rows[0])
 
     def sessions(self, base_layer: str | None = None, base_ids=None, date_from: str | None = None,
@@ -215,7 +217,7 @@ class BookingTables:
                        "RETURNING id", (capacity, session_id, capacity))
         if not rows:
             raise Conflict(f"capacity {capacity} is below the {before.booked} places already booked",
-                           field="capacity")
+                           field="capacity", code="booking_capacity_below", params={"booked": before.booked})
         self._history("session", session_id, actor, now, {"capacity": [before.capacity, capacity]})
         return self.session(session_id)
 
@@ -224,7 +226,8 @@ class BookingTables:
         rows = self._q("UPDATE {booking_sessions} SET status = 'cancelled', cancel_reason = %s, booked = 0 "
                        "WHERE id = %s AND status = 'open' RETURNING id", (reason, session_id))
         if not rows:
-            raise Conflict("the session is already cancelled", field="session_id")
+            raise Conflict("the session is already cancelled", field="session_id",
+                           code="booking_session_cancelled_already")
         ids = [r[0] for r in self._q("UPDATE {bookings} SET status = 'cancelled_by_base', reason = %s "
                                      "WHERE session_id = %s AND status IN ('requested', 'confirmed') RETURNING id",
                                      (reason, session_id))]
@@ -244,7 +247,8 @@ class BookingTables:
         try:
             return self._insert_booking(values)
         except Conflict:  # bookings_one_active: another request of this school got there first
-            raise DuplicateBooking("your school already has a booking for this session", field="session_id") from None
+            raise DuplicateBooking("your school already has a booking for this session", field="session_id",
+                                   code="booking_duplicate") from None
 
     def _insert_booking(self, values: dict) -> int:
         (booking_id,), = self._q(
@@ -265,7 +269,7 @@ class BookingTables:
     def booking(self, booking_id: int) -> Booking:
         rows = self._q(f"SELECT {_BOOKING} FROM {{bookings}} WHERE id = %s", (booking_id,))
         if not rows:
-            raise NotFound(f"no booking {booking_id}", field="id")
+            raise NotFound(f"no booking {booking_id}", field="id", code="booking_not_found", params={"id": booking_id})
         booking = _booking(rows[0])
         booking.session = self.session(booking.session_id)
         return booking
@@ -320,7 +324,9 @@ class BookingTables:
                        (after, reason, booking_id, *before))
         if not rows:
             now_status = self.booking(booking_id).status
-            raise Conflict(f"the booking is {now_status} now, not {' or '.join(before)}", field="status")
+            raise Conflict(f"the booking is {now_status} now, not {' or '.join(before)}", field="status",
+                           code="booking_status_changed",
+                           params={"status": {lang: t(f"booking_status_{now_status}", lang) for lang in LANGS}})
         session_id, headcount = rows[0]
         if current.status in ACTIVE and after not in ACTIVE:
             self._q("UPDATE {booking_sessions} SET booked = booked - %s WHERE id = %s AND status = 'open'",
@@ -334,7 +340,8 @@ class BookingTables:
                        "AND filing_acknowledged = 0 AND status IN ('requested', 'confirmed') RETURNING id",
                        (booking_id,))
         if not rows:
-            raise Conflict("this booking needs no filing, or it is already acknowledged", field="status")
+            raise Conflict("this booking needs no filing, or it is already acknowledged", field="status",
+                           code="booking_no_filing")
         self._history("booking", booking_id, actor, now, {"filing_acknowledged": [False, True]})
         return self.booking(booking_id)
 

@@ -19,13 +19,14 @@ from ..errors import BadRequest, Forbidden
 from ..i18n import pick_lang, t
 from . import schemas, service, store
 from .auth import current_user
+from .mappage import ERROR_KEYS
 
 bp = APIBlueprint("booking_pages", __name__, enable_openapi=False)
 
 #: Catalogue keys the page script needs at run time.
 SCRIPT_KEYS = ("booking_sending", "booking_done", "booking_failed", "booking_reason_prompt",
                "booking_cancel_confirm", "booking_remaining", "booking_too_many", "booking_filing_rule",
-               "booking_capacity_prompt", "booking_session_cancel_prompt")
+               "booking_capacity_prompt", "booking_session_cancel_prompt", *ERROR_KEYS)
 
 
 @bp.app_template_filter("urlencode_clean")

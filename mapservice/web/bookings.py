@@ -9,7 +9,7 @@ from apiflask import APIBlueprint
 from flask import Response, jsonify, request
 
 from .. import auth, booking
-from ..errors import NotFound
+from ..errors import NotFound, wording
 from ..i18n import pick_lang
 from . import responses, service, store
 from .auth import current_user
@@ -45,6 +45,14 @@ def _answer(body: dict, status: int = 200, headers: dict | None = None) -> Respo
     response.status_code = status
     response.headers.update(headers or {})
     return response
+
+
+def _worded(body: dict) -> dict:
+    """A refusal kept with its idempotency key (in English, with its code), worded in the request's language."""
+    error = body["error"]
+    worded = wording(error.get("code") or "", pick_lang(request.args.get("lang")), error.get("field"),
+                     error.get("params"))
+    return {"error": {**error, "message": worded or error["message"]}}
 
 
 def _actor() -> booking.Actor:
@@ -154,7 +162,7 @@ def create_booking(body):
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     if outcome.status == 201:
         return _answer(_booking_out(store().bookings.booking(outcome.body["id"])), 201, headers)
-    return _answer(outcome.body, outcome.status, headers)
+    return _answer(_worded(outcome.body), outcome.status, headers)
 
 
 def _listed(query) -> list:

@@ -6,7 +6,7 @@
  * places left, and the bureau's filing period.
  */
 import { el } from "../shared/dom.js";
-import { getJSON, sendJSON } from "../shared/api.js";
+import { errorText, getJSON, sendJSON } from "../shared/api.js";
 import { formatter } from "../shared/strings.js";
 import { drawBoundaries } from "../shared/boundaries.js";
 
@@ -14,6 +14,9 @@ const configNode = document.getElementById("bk-config");
 const cfg = configNode ? JSON.parse(configNode.textContent) : { api: "/api", strings: {} };
 const fmt = formatter(cfg.strings);
 const statusLine = document.getElementById("bk-status");
+/** The API in the page's language (its refusals are worded in it). */
+const send = (method, path, body, headers) => sendJSON(cfg.api, method,
+  cfg.lang === "en" ? `${path}?lang=en` : path, body, null, headers);
 
 function say(text) {
   if (statusLine) statusLine.textContent = text;
@@ -28,27 +31,27 @@ async function act(button, work) {
     say(fmt("booking_done"));
     window.location.reload();
   } catch (err) {
-    say(fmt("booking_failed", { message: err.message }));
+    say(fmt("booking_failed", { message: errorText(err, fmt) }));
     if (button) button.disabled = false;
   }
 }
 
 const ACTIONS = {
-  confirm: (id) => sendJSON(cfg.api, "POST", `/bookings/${id}/confirm`),
-  "acknowledge-filing": (id) => sendJSON(cfg.api, "POST", `/bookings/${id}/acknowledge-filing`),
+  confirm: (id) => send("POST", `/bookings/${id}/confirm`),
+  "acknowledge-filing": (id) => send("POST", `/bookings/${id}/acknowledge-filing`),
   decline: (id) => {
     const reason = window.prompt(fmt("booking_reason_prompt"));
-    return reason === null ? null : sendJSON(cfg.api, "POST", `/bookings/${id}/decline`, { reason });
+    return reason === null ? null : send("POST", `/bookings/${id}/decline`, { reason });
   },
   cancel: (id) => (window.confirm(fmt("booking_cancel_confirm"))
-    ? sendJSON(cfg.api, "POST", `/bookings/${id}/cancel`) : null),
+    ? send("POST", `/bookings/${id}/cancel`) : null),
   capacity: (id, button) => {
     const value = window.prompt(fmt("booking_capacity_prompt"), button.dataset.booked || "");
-    return value === null ? null : sendJSON(cfg.api, "PATCH", `/sessions/${id}`, { capacity: Number(value) });
+    return value === null ? null : send("PATCH", `/sessions/${id}`, { capacity: Number(value) });
   },
   "cancel-session": (id) => {
     const reason = window.prompt(fmt("booking_session_cancel_prompt"));
-    return reason === null ? null : sendJSON(cfg.api, "POST", `/sessions/${id}/cancel`, { reason });
+    return reason === null ? null : send("POST", `/sessions/${id}/cancel`, { reason });
   },
 };
 
@@ -69,7 +72,7 @@ document.addEventListener("click", (event) => {
 
 function showError(form, box, err) {
   for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
-  box.textContent = err.message;
+  box.textContent = errorText(err, fmt);
   box.hidden = false;
   const at = err.field && form.querySelector(`[data-field="${CSS.escape(err.field)}"]`);
   if (at) {
@@ -105,9 +108,9 @@ for (const form of document.querySelectorAll(".bk-session-form")) {
       window_to_days: Number(f.window_to_days.value) };
     const path = `/${encodeURIComponent(layer)}/${id}/sessions`;
     const request = kind.value === "pattern"
-      ? sendJSON(cfg.api, "POST", `${path}/pattern`, Object.assign(body, { date_from: f.date_from.value,
+      ? send("POST", `${path}/pattern`, Object.assign(body, { date_from: f.date_from.value,
         date_to: f.date_to.value, weekdays: checked(form, "weekdays") }))
-      : sendJSON(cfg.api, "POST", path, Object.assign(body, { date: f.date.value }));
+      : send("POST", path, Object.assign(body, { date: f.date.value }));
     const button = form.querySelector("[type=submit]");
     button.disabled = true;
     request.then(() => window.location.reload(), (err) => {
@@ -121,7 +124,7 @@ for (const form of document.querySelectorAll(".bk-expire")) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const [layer, id] = form.dataset.base.split(":");
-    sendJSON(cfg.api, "PUT", `/${encodeURIComponent(layer)}/${id}/booking-settings`,
+    send("PUT", `/${encodeURIComponent(layer)}/${id}/booking-settings`,
       { expire_days: Number(form.elements.expire_days.value) })
       .then(() => window.location.reload(), (err) => showError(form, form.querySelector(".bk-form-error"), err));
   });
@@ -149,7 +152,7 @@ if (dialog) {
   const live = document.getElementById("bk-live");
   const rule = document.getElementById("bk-rule");
   const errorBox = document.getElementById("bk-error");
-  const send = document.getElementById("bk-send");
+  const sendButton = document.getElementById("bk-send");
   const filing = { headcount: Number(form.dataset.filingHeadcount), days: Number(form.dataset.filingDays) };
   let chosen = null;
   let key = null;
@@ -169,7 +172,7 @@ if (dialog) {
     const refused = refusal();
     rule.textContent = refused || "";
     rule.classList.toggle("ym-error", Boolean(refused));
-    send.disabled = Boolean(refused);
+    sendButton.disabled = Boolean(refused);
     key = null; // a changed request is a new request
   };
   const refresh = async () => {
@@ -182,7 +185,7 @@ if (dialog) {
       live.textContent = fmt("booking_remaining", { count: chosen.remaining });
       check();
     } catch (err) {
-      live.textContent = fmt("booking_failed", { message: err.message });
+      live.textContent = fmt("booking_failed", { message: errorText(err, fmt) });
     }
   };
 
@@ -216,13 +219,13 @@ if (dialog) {
     const body = { session_id: chosen.id, pupils: Number(f.pupils.value || 0), teachers: Number(f.teachers.value || 0),
       grades: [...f.grades.selectedOptions].map((o) => Number(o.value)), unit: f.unit.value,
       contact_name: f.contact_name.value, contact_phone: f.contact_phone.value, note: f.note.value };
-    send.disabled = true;
-    sendJSON(cfg.api, "POST", "/bookings", body, null, { "Idempotency-Key": key }).then(() => {
+    sendButton.disabled = true;
+    send("POST", "/bookings", body, { "Idempotency-Key": key }).then(() => {
       dialog.close();
       window.location.reload();
     }, (err) => {
       showError(form, errorBox, err);
-      send.disabled = false;
+      sendButton.disabled = false;
       refresh();
     });
   });
@@ -240,6 +243,6 @@ if (mapNode && window.L && (cfg.points || []).length) {
   map.fitBounds(L.featureGroup(markers).getBounds(), { padding: [24, 24], maxZoom: 14 });
   if ((cfg.boundaries || []).length) {
     drawBoundaries(map, cfg.api, cfg.boundaries, { style: { color: "#64748b", weight: 1, fill: false },
-      attribution: cfg.attribution }).catch((err) => say(fmt("booking_failed", { message: err.message })));
+      attribution: cfg.attribution }).catch((err) => say(fmt("booking_failed", { message: errorText(err, fmt) })));
   }
 }
