@@ -744,6 +744,22 @@ def status_text(status: str, lang: str = "zh") -> str:
     return i18n.t(f"booking_status_{status}", lang)
 
 
+def history_lines(store: Store, booking_id: int, lang: str = "zh") -> list[str]:
+    """A booking's history in words: when (China time), who, and its status from what to what."""
+    lines = []
+    for entry in store.bookings.history("booking", booking_id):
+        at = datetime.fromisoformat(entry["at"]).astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+        change = entry["change"]
+        if "status" in change:
+            before, after = change["status"]
+            what = i18n.t("booking_history_status", lang, before=status_text(before, lang) if before else "—",
+                          after=status_text(after, lang))
+        else:
+            what = i18n.t("booking_history_filing", lang) if "filing_acknowledged" in change else ", ".join(change)
+        lines.append(f"{at} · {entry['actor']} · {what}")
+    return lines
+
+
 def export_table(store: Store, bookings: list[Booking], lang: str = "zh") -> tuple[list[str], list[list]]:
     """The bookings as a table with headers in ``lang`` (Chinese by default), for XLSX and CSV."""
     names = feature_names(store, [p for b in bookings for p in (_base_of(b), (b.school_layer, b.school_id))])

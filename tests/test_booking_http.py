@@ -245,6 +245,7 @@ def test_pages_for_each_role(client, world):
         assert answer.status_code == 302 and "/login" in answer.headers["Location"]
     page = client.get("/school", headers=auth(world, "school0")).get_data(as_text=True)
     assert "红色教育基地" in page and "剩余 38 个名额" in page and "我的预约" in page and "待确认" in page
+    assert "school0 · — → 待确认" in page  # the booking's history
     assert client.get("/school?lang=en", headers=auth(world, "school0")).get_data(as_text=True).count("My bookings")
     base = client.get(f"/base?start={made['date']}", headers=auth(world, "manager")).get_data(as_text=True)
     assert "12/50" in base and "学校0" in base and "确认" in base

@@ -122,7 +122,8 @@ def school(query):
     return _page("school.html", points=points, lang=lang, actor=actor, school_name=school_name, bases=bases, mine=mine,
                  base_names=names, query=query, filters=_code_filters(lang), grades=range(1, 13),
                  rules={"headcount": settings.filing_headcount, "days": settings.filing_days},
-                 distance=lambda m: distance_text(m, lang))
+                 distance=lambda m: distance_text(m, lang),
+                 history=lambda booking_id: booking.history_lines(store(), booking_id, lang))
 
 
 @bp.get("/bookings/<int:booking_id>/print")
