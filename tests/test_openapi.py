@@ -11,7 +11,7 @@ OPERATIONS = ["/api/layers", "/api/layers/{layer_id}/features", "/api/layers/{la
               "/api/coverage/suggestions", "/api/coverage/export"]
 #: The accounts' operations (tests/test_auth.py checks their answers; they take no parameters to refuse).
 ACCOUNT_OPERATIONS = ["/api/me", "/api/layers/{layer_id}/features/{fid}/changes", "/api/reports",
-                      "/api/reports/{report_id}/close"]
+                      "/api/reports/{report_id}/close", "/api/hours"]
 
 
 @pytest.fixture(scope="module")

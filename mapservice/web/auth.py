@@ -100,7 +100,19 @@ def script_account(layers, lang: str) -> dict:
     """What a page's script needs to know of its user: ``me`` (None for a visitor) and, for a signed-in
     browser, the session's CSRF token (a visitor gets none, so no cookie is made for them)."""
     user = signed_in_user()
-    return {"me": user.to_dict() if user else None, "csrf": csrf_token() if user else None}
+    if user is None:
+        return {"me": None, "csrf": None, "schema": {}}
+    editable = [layer for layer in layers if user.is_admin or any(layer.id == lid for lid, _ in user.features)]
+    return {"me": {**user.to_dict(), "is_admin": user.is_admin}, "csrf": csrf_token(),
+            "schema": {layer.id: edit_schema(layer, lang) for layer in editable} if user.role != "school" else {}}
+
+
+def edit_schema(layer, lang: str) -> dict:
+    """What the map's edit form is built from: the layer file's attributes, labelled in ``lang``."""
+    return {"point": layer.is_point, "attributes": [
+        {"name": a.name, "type": a.type, "label": a.label(lang), "required": a.required, "min": a.min, "max": a.max,
+         "values": [[code, labels.get(lang, labels.get("zh", code))] for code, labels in a.values.items()]}
+        for a in layer.attributes]}
 
 
 def sign_in(user: User) -> None:

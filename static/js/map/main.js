@@ -17,7 +17,7 @@ import { renderLocate, wireLocate } from "./locate.js";
 import { renderPanel, wirePanel } from "./panel.js";
 import { renderPlaces, wirePlaces } from "./places.js";
 import { wirePresets } from "./presets.js";
-import { reportForm } from "./report.js";
+import { extendPopup, wireEditing } from "./edit.js";
 import { renderSearch, runSearch, wireSearch } from "./search.js";
 import { createState } from "./state.js";
 import { renderToast, showToast } from "./toast.js";
@@ -65,8 +65,7 @@ function createPage(cfg) {
     views: { markers: new Map() },
     render: () => render(page),
   };
-  // What every feature's popup gets besides its facts: the error-report form.
-  page.popupExtend = (node, layer, feature) => node.append(reportForm(page, layer, feature));
+  page.popupExtend = (node, layer, feature, marker) => extendPopup(page, node, layer, feature, marker);
   return page;
 }
 
@@ -88,6 +87,7 @@ function start() {
   wireLocate(page);
   wirePresets(page);
   wirePlaces(page);
+  wireEditing(page);
   page.render();
 
   drawBoundaries(map, cfg.api, cfg.layers.filter((l) => l.kind === "boundary").map((l) => l.id), {
