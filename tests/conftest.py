@@ -95,23 +95,28 @@ def demo_client(demo_app):
 
 # ---------- browser tests (test_browser.py, test_planner_page.py): one server and browser per session ----------
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """Base URL of the app serving the demo region from a real HTTP server in a thread."""
+def serve_in_thread(app):
+    """A generator yielding the base URL of ``app`` served by a real HTTP server in a thread, until closed."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     class QuietHandler(WSGIRequestHandler):
         def log_request(self, *args, **kwargs):
             pass
 
+    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Base URL of the app serving the demo region from a real HTTP server in a thread."""
     need_browser()
     for app in _demo_app(tmp_path_factory):
-        httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{httpd.server_port}"
-        httpd.shutdown()
-        thread.join(5)
+        yield from serve_in_thread(app)
 
 
 @pytest.fixture(scope="session")

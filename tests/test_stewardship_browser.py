@@ -3,10 +3,9 @@ in, edits a venue's opening hours and drags it 200 m, and sees both in the chang
 a problem and the admin closes the report."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from browsing import need_browser, opener
+from conftest import serve_in_thread
 from shapely.geometry import Point
 
 from mapservice import geo
@@ -21,41 +20,21 @@ VENUE = (119.42, 32.39)
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A live server over a small store: one venue, one admin. Yields (base URL, store, venue id)."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_request(self, *args, **kwargs):
-            pass
-
     need_browser()
     app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("edit") / "edit.gpkg"), load_demo=False))
     store = app.extensions["mapservice"].store
     venue = store.create("venues", {"name": "东关图书馆", "category": "library", "free": True,
                                     "opening_hours": "Tu-Su 09:00-17:00"}, Point(*VENUE))
     Accounts(store).add_user("admin", "admin", PASSWORD)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}", store, venue.id
-    httpd.shutdown()
-    thread.join(5)
+    for url in serve_in_thread(app):
+        yield url, store, venue.id
     store.close()
 
 
-@pytest.fixture(scope="module")
-def chromium(site):
-    from browsing import CHROMIUM, CHROMIUM_ARGS
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def open_page(chromium, site):
-    yield from opener(chromium, site[0], "/", "document.querySelectorAll('.ym-pin').length >= 1")
+def open_page(browser, site):
+    # conftest's browser (one per session; it starts with the demo server the map tests share).
+    yield from opener(browser, site[0], "/", "document.querySelectorAll('.ym-pin').length >= 1")
 
 
 MAP = "window[JSON.parse(document.getElementById('ym-config').textContent).map]"
