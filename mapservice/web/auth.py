@@ -97,11 +97,11 @@ def open_reports() -> int | None:
 
 
 def script_account(layers, lang: str) -> dict:
-    """What a page's script needs to know of its user: ``me`` (None for a visitor) and, for a signed-in
-    browser, the session's CSRF token (a visitor gets none, so no cookie is made for them)."""
+    """What a page's script needs to know of its user: ``me`` (None for a visitor), the session's CSRF token
+    (none is made for a visitor without a session, so no cookie is set for them) and the edit forms' schema."""
     user = signed_in_user()
-    if user is None:
-        return {"me": None, "csrf": None, "schema": {}}
+    if user is None:  # a visitor whose browser holds a session (from /login) sends its token too
+        return {"me": None, "csrf": session.get("csrf"), "schema": {}}
     editable = [layer for layer in layers if user.is_admin or any(layer.id == lid for lid, _ in user.features)]
     return {"me": {**user.to_dict(), "is_admin": user.is_admin}, "csrf": csrf_token(),
             "schema": {layer.id: edit_schema(layer, lang) for layer in editable} if user.role != "school" else {}}
