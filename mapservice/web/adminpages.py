@@ -95,7 +95,11 @@ def _change_filters() -> dict:
     if layer is not None:
         store().layers.require(layer)
     until = _day("to")
-    return {"layer": layer, "actor": (request.args.get("user") or "").strip()[:80] or None,
+    try:
+        actor = parsing.text((request.args.get("user") or "").strip(), 80) or None
+    except ValueError as exc:
+        raise BadRequest(f"user {exc}", field="user") from None
+    return {"layer": layer, "actor": actor,
             "since": _day("from"),
             "until": (date.fromisoformat(until) + timedelta(days=1)).isoformat() if until else None}
 

@@ -89,7 +89,7 @@ def feature_changes(layer_id: str, fid: str):
 def hours_text(query):
     """Opening hours (OSM `opening_hours`) in words, in `lang`: the edit form's preview."""
     try:
-        hours.parse(query["value"])
+        hours.parse(parsing.text(query["value"]))
     except ValueError as exc:
         raise BadRequest(f"value: {exc}", field="value") from None
     return jsonify(text=hours.describe(query["value"], pick_lang(query["lang"])))
