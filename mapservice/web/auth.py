@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 
 from apiflask import HTTPTokenAuth
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -139,8 +139,6 @@ def check_csrf() -> None:
     """Refuse a state-changing request that carries the session cookie without this session's token."""
     if request.method in _SAFE or "Authorization" in request.headers:
         return
-    from flask import current_app
-
     if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies and request.path.startswith("/api/"):
         return
     sent = request.headers.get(CSRF_HEADER) or (request.form.get(CSRF_FIELD) if request.form else None)
@@ -150,8 +148,8 @@ def check_csrf() -> None:
 
 
 def init_app(app: Flask) -> None:
-    settings = service_settings = app.extensions["mapservice"].settings
-    app.secret_key = auth.secret_key(service_settings)
+    settings = app.extensions["mapservice"].settings
+    app.secret_key = auth.secret_key(settings)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="yuren_session",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours))
