@@ -19,6 +19,7 @@ class ErrorDetail(Schema):
     status = Integer(required=True, metadata={"description": "the HTTP status"})
     message = String(required=True, metadata={"description": "what is wrong and what to do"})
     field = String(required=True, allow_none=True, metadata={"description": "the parameter at fault, or null"})
+    fields = Dict(metadata={"description": "an edit's every field at fault, with the reason (editing API)"})
 
 
 class Error(Schema):
