@@ -203,7 +203,8 @@ class Accounts:
         return _user(row)
 
     def by_username(self, username: str) -> User:
-        row = self.tables.user_row(username=username) if isinstance(username, str) else None
+        row = self.tables.user_row(username=username) if isinstance(username, str) and _USERNAME.match(username) \
+            else None
         if row is None:
             raise _error(NotFound, "auth_no_user", "username", username=str(username)[:40])
         return _user(row)
@@ -251,7 +252,7 @@ class Accounts:
                 for tid, name, created, used in self.tables.tokens(user.id)]
 
     def revoke_token(self, user: User, name: str) -> None:
-        if not self.tables.delete_token(user.id, name):
+        if not isinstance(name, str) or not _TOKEN_NAME.match(name) or not self.tables.delete_token(user.id, name):
             raise _error(NotFound, "auth_no_token", "name", name=str(name)[:40])
 
     def by_token(self, token: str) -> User | None:

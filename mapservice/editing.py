@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from . import geo
 from .auth import User, authorize, now_text, translated
 from .errors import BadRequest, Conflict, MapserviceError
-from .i18n import t
+from .i18n import distance, t
 from .store.base import Feature, Row, Store, check_geometry, geojson_geometry, layer_values
 
 
@@ -218,3 +218,28 @@ def log_import(store: Store, report, actor: str, file_name: str) -> None:
         store.stewardship.log(report.layer, None, "import", actor, now, {
             "file": file_name, "rows": report.total, "inserted": report.inserted, "updated": report.updated,
             "rejected": report.rejected})
+
+
+def describe_change(layers, entry: dict, lang: str = "zh") -> list[str]:
+    """A change-log entry in words, one line each: ``label: old → new``, the move with its distance, or an
+    import's counts (what the popup's history and /admin/changes show)."""
+    change = entry["change"]
+    if entry["action"] == "import":
+        return [t("admin_import_line", lang, **{k: change.get(k, "") for k in
+                                                 ("file", "rows", "inserted", "updated", "rejected")})]
+    layer = layers.get(entry["layer"])
+    lines = []
+    for name, (old, new) in change.get("properties", {}).items():
+        attribute = layer.attribute(name) if layer else None
+        label = attribute.label(lang) if attribute else name
+        lines.append(f"{label}: {_shown(old)} → {_shown(new)}")
+    geometry = change.get("geometry") or {}
+    if geometry.get("distance_m") is not None:
+        lines.append(t("admin_moved_line", lang, distance=distance(geometry["distance_m"], lang)))
+    return lines
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "—"
+    return "、".join(map(str, value)) if isinstance(value, list) else str(value)

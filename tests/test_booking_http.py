@@ -242,7 +242,7 @@ def test_pages_for_each_role(client, world):
     # Not signed in: to the sign-in page and back.
     for path in ("/school", "/base", "/admin/bookings"):
         answer = client.get(path)
-        assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+        assert answer.status_code == 303 and "/login" in answer.headers["Location"]
     page = client.get("/school", headers=auth(world, "school0")).get_data(as_text=True)
     assert "红色教育基地" in page and "剩余 38 个名额" in page and "我的预约" in page and "待确认" in page
     assert "school0 · — → 待确认" in page  # the booking's history

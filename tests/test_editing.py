@@ -139,3 +139,37 @@ def test_concurrent_first_edits_one_wins(people):
     first = store.stewardship.advance("venues", feature.id, 1, "a", "2026-12-02T08:00:00Z")
     second = store.stewardship.advance("venues", feature.id, 1, "b", "2026-12-02T08:00:01Z")
     assert (first, second) == (2, None)
+
+
+def test_no_input_gives_a_server_error(client, people):
+    admin = people["admin"]
+    fid = client.post("/api/layers/venues/features", json=VENUE, headers=admin).get_json()["id"]
+    nul, huge = "a\x00b", 2**64 - 1  # past every 64-bit signed id (and what orjson still writes)
+    requests = [
+        ("patch", f"/api/layers/venues/features/{fid}", {"properties": {"name": nul}, "version": 1}),
+        ("patch", f"/api/layers/venues/features/{fid}", {"properties": {nul: 1}, "version": 1}),
+        ("patch", f"/api/layers/venues/features/{huge}", {"properties": {}, "version": 1}),
+        ("patch", f"/api/layers/{nul}/features/1", {"properties": {}, "version": 1}),
+        ("patch", f"/api/layers/venues/features/{fid}", {"geometry": {"type": "Point", "coordinates": [1e400, 0]},
+                                                          "version": 1}),
+        ("patch", f"/api/layers/venues/features/{fid}", {"properties": [], "version": 1}),
+        ("patch", f"/api/layers/venues/features/{fid}", {"version": huge}),
+        ("post", "/api/layers/venues/features", {"type": "Feature", "geometry": {"type": "Point"}, "properties": {}}),
+        ("post", "/api/layers/venues/features", {"type": "Feature", "geometry": {}, "properties": {"name": [1]}}),
+        ("post", "/api/reports", {"layer": "venues", "fid": huge, "kind": "other", "text": "x"}),
+        ("post", "/api/reports", {"layer": nul, "fid": 1, "kind": "other", "text": "x"}),
+        ("post", "/api/reports", {"layer": "venues", "fid": fid, "kind": "other", "text": "x", "contact": nul}),
+        ("post", f"/api/reports/{huge}/close", {"outcome": "fixed"}),
+        ("post", "/api/reports/1/close", {"outcome": "fixed", "note": nul}),
+        ("get", f"/api/hours?value={nul}", None), ("get", f"/api/layers/venues/features/{huge}/changes", None),
+        ("get", "/admin/changes?user=a%00b", None), ("get", "/admin/changes?from=2026-13-01", None),
+        ("get", f"/admin/changes?layer={nul}", None),
+    ]
+    for method, url, body in requests:
+        answer = getattr(client, method)(url, json=body, headers=admin)
+        assert 400 <= answer.status_code < 500, (method, url, body, answer.status_code)
+    for form in [{"action": "revoke", "username": "admin", "name": nul}, {"action": "add", "username": nul},
+                 {"action": "password", "username": nul}, {"action": nul}, {"action": "token", "username": "admin",
+                                                                            "name": nul}]:
+        answer = client.post("/admin/users", data=form, headers=admin)
+        assert 400 <= answer.status_code < 500, (form, answer.status_code)

@@ -11,7 +11,7 @@ OPERATIONS = ["/api/layers", "/api/layers/{layer_id}/features", "/api/layers/{la
               "/api/coverage/suggestions", "/api/coverage/export"]
 #: The accounts' operations (tests/test_auth.py checks their answers; they take no parameters to refuse).
 ACCOUNT_OPERATIONS = ["/api/me", "/api/layers/{layer_id}/features/{fid}/changes", "/api/reports",
-                      "/api/reports/{report_id}/close"]
+                      "/api/reports/{report_id}/close", "/api/hours"]
 #: The study-tour booking's operations (tests/test_booking_http.py checks their answers).
 BOOKING_OPERATIONS = ["/api/{base_layer}/{base_id}/sessions", "/api/{base_layer}/{base_id}/sessions/pattern",
                       "/api/{base_layer}/{base_id}/day", "/api/{base_layer}/{base_id}/booking-settings",

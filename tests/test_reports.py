@@ -86,3 +86,16 @@ def test_the_hour_passes(store):
     assert reports.submit(store, "venues", feature.id, "wrong_phone", "", None, "1.2.3.4",
                           now + timedelta(minutes=61))["status"] == "open"
     assert "1.2.3.4" not in repr(store._run("SELECT * FROM {throttle_events}", []))
+
+
+def test_a_visitor_with_a_session_sends_its_csrf_token(client, venue):
+    import json
+    import re
+
+    client.get("/login")  # a visitor who once opened the sign-in page holds a session cookie
+    assert client.post("/api/reports", json=_report(venue)).status_code == 400
+    page = client.get("/").get_data(as_text=True)
+    config = json.loads(re.search(r'<script id="ym-config" type="application/json">(.*?)</script>', page, re.S)[1])
+    assert config["me"] is None and config["schema"] == {} and config["csrf"]
+    sent = client.post("/api/reports", json=_report(venue), headers={"X-CSRF-Token": config["csrf"]})
+    assert sent.status_code == 201

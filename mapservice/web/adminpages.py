@@ -10,10 +10,10 @@ from datetime import date, timedelta
 from apiflask import APIBlueprint
 from flask import Response, redirect, render_template, request, url_for
 
-from .. import parsing, reports
+from .. import editing, parsing, reports
 from ..auth import Accounts, Unauthorized, User, authorize
 from ..errors import BadRequest, MapserviceError
-from ..i18n import distance, pick_lang, t
+from ..i18n import pick_lang, t
 from . import auth, store
 
 bp = APIBlueprint("admin", __name__, url_prefix="/admin", enable_openapi=False)
@@ -95,7 +95,11 @@ def _change_filters() -> dict:
     if layer is not None:
         store().layers.require(layer)
     until = _day("to")
-    return {"layer": layer, "actor": (request.args.get("user") or "").strip()[:80] or None,
+    try:
+        actor = parsing.text((request.args.get("user") or "").strip(), 80) or None
+    except ValueError as exc:
+        raise BadRequest(f"user {exc}", field="user") from None
+    return {"layer": layer, "actor": actor,
             "since": _day("from"),
             "until": (date.fromisoformat(until) + timedelta(days=1)).isoformat() if until else None}
 
@@ -120,25 +124,8 @@ def changes():
     found = store().stewardship.changes(**filters, limit=CHANGES_SHOWN)
     layers = store().layers
     return render_template("admin_changes.html", lang=lang, changes=found, layers=list(layers.values()),
-                           args=request.args, shown=CHANGES_SHOWN, describe=_describe_change)
-
-
-def _describe_change(entry: dict, lang: str) -> list[str]:
-    """An entry's change as lines of text: ``name: old → new``, the move with its distance, or an import's counts."""
-    change = entry["change"]
-    if entry["action"] == "import":
-        return [t("admin_import_line", lang, **{k: change.get(k, "") for k in
-                                                 ("file", "rows", "inserted", "updated", "rejected")})]
-    layer = store().layers.get(entry["layer"])
-    lines = []
-    for name, (old, new) in change.get("properties", {}).items():
-        attribute = layer.attribute(name) if layer else None
-        label = attribute.label(lang) if attribute else name
-        lines.append(f"{label}: {'—' if old is None else old} → {'—' if new is None else new}")
-    geometry = change.get("geometry")
-    if geometry and geometry.get("distance_m") is not None:
-        lines.append(t("admin_moved_line", lang, distance=distance(geometry["distance_m"], lang)))
-    return lines
+                           args=request.args, shown=CHANGES_SHOWN,
+                           describe=lambda entry, lang: editing.describe_change(layers, entry, lang))
 
 
 @bp.get("/reports")

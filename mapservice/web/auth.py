@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 
 from apiflask import HTTPTokenAuth
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -97,10 +97,22 @@ def open_reports() -> int | None:
 
 
 def script_account(layers, lang: str) -> dict:
-    """What a page's script needs to know of its user: ``me`` (None for a visitor) and, for a signed-in
-    browser, the session's CSRF token (a visitor gets none, so no cookie is made for them)."""
+    """What a page's script needs to know of its user: ``me`` (None for a visitor), the session's CSRF token
+    (none is made for a visitor without a session, so no cookie is set for them) and the edit forms' schema."""
     user = signed_in_user()
-    return {"me": user.to_dict() if user else None, "csrf": csrf_token() if user else None}
+    if user is None:  # a visitor whose browser holds a session (from /login) sends its token too
+        return {"me": None, "csrf": session.get("csrf"), "schema": {}}
+    editable = [layer for layer in layers if user.is_admin or any(layer.id == lid for lid, _ in user.features)]
+    return {"me": {**user.to_dict(), "is_admin": user.is_admin}, "csrf": csrf_token(),
+            "schema": {layer.id: edit_schema(layer, lang) for layer in editable} if user.role != "school" else {}}
+
+
+def edit_schema(layer, lang: str) -> dict:
+    """What the map's edit form is built from: the layer file's attributes, labelled in ``lang``."""
+    return {"point": layer.is_point, "attributes": [
+        {"name": a.name, "type": a.type, "label": a.label(lang), "required": a.required, "min": a.min, "max": a.max,
+         "values": [[code, labels.get(lang, labels.get("zh", code))] for code, labels in a.values.items()]}
+        for a in layer.attributes]}
 
 
 def sign_in(user: User) -> None:
@@ -127,8 +139,6 @@ def check_csrf() -> None:
     """Refuse a state-changing request that carries the session cookie without this session's token."""
     if request.method in _SAFE or "Authorization" in request.headers:
         return
-    from flask import current_app
-
     if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies and request.path.startswith("/api/"):
         return
     sent = request.headers.get(CSRF_HEADER) or (request.form.get(CSRF_FIELD) if request.form else None)
@@ -138,8 +148,8 @@ def check_csrf() -> None:
 
 
 def init_app(app: Flask) -> None:
-    settings = service_settings = app.extensions["mapservice"].settings
-    app.secret_key = auth.secret_key(service_settings)
+    settings = app.extensions["mapservice"].settings
+    app.secret_key = auth.secret_key(settings)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="yuren_session",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours))

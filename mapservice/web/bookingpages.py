@@ -53,7 +53,7 @@ def _actor(role: str | None = None):
 
 
 def _sign_in():
-    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")), 303)
 
 
 def _page(template: str, points=(), **context):

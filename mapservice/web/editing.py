@@ -6,11 +6,12 @@ from apiflask import APIBlueprint
 from flask import jsonify, request
 from marshmallow import RAISE
 
-from .. import editing, parsing
+from .. import editing, hours, i18n, parsing
 from ..errors import BadRequest
+from ..i18n import pick_lang
 from ..store.base import Feature
 from . import auth, store
-from .editschemas import Changes, EditedFeature, FeatureIn, FeaturePatch
+from .editschemas import Changes, EditedFeature, FeatureIn, FeaturePatch, HoursArgs, HoursText
 
 bp = APIBlueprint("editing", __name__, url_prefix="/api")
 ERRORS = {400: "a value does not fit the layer: `field` names it (`fields` names every one)",
@@ -30,6 +31,7 @@ def _answer(edited: editing.Edited, status: int = 200):
     body = {**feature.to_geojson(), "version": edited.version}
     if edited.moved_m is not None:
         body["moved_m"] = edited.moved_m
+        body["moved_text"] = i18n.distance(edited.moved_m, pick_lang(request.args.get("lang")))
     response = jsonify(body)  # a Response, so that the output schema describes it and does not re-dump it
     response.status_code = status
     response.headers["ETag"] = f'"{edited.version}"'
@@ -75,4 +77,19 @@ def delete_feature(layer_id: str, fid: str):
 def feature_changes(layer_id: str, fid: str):
     """The feature's current `version` and its change log, newest first (admins)."""
     version, found = editing.changes(store(), auth.current_user(), layer_id, _fid(fid))
-    return jsonify(version=version, changes=found)
+    lang = pick_lang(request.args.get("lang"))
+    return jsonify(version=version, changes=[{**entry, "lines": editing.describe_change(store().layers, entry, lang)}
+                                             for entry in found])
+
+
+@bp.get("/hours")
+@bp.input(HoursArgs, location="query", arg_name="query", unknown=RAISE)
+@bp.output(HoursText)
+@bp.doc(responses={400: "not opening hours: `field` is value"})
+def hours_text(query):
+    """Opening hours (OSM `opening_hours`) in words, in `lang`: the edit form's preview."""
+    try:
+        hours.parse(parsing.text(query["value"]))
+    except ValueError as exc:
+        raise BadRequest(f"value: {exc}", field="value") from None
+    return jsonify(text=hours.describe(query["value"], pick_lang(query["lang"])))

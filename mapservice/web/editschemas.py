@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Dict, Float, Integer, List, Nested, String
-from apiflask.validators import OneOf, Range
+from apiflask.validators import Length, OneOf, Range
 
 
 class FeatureIn(Schema):
@@ -26,6 +26,7 @@ class EditedFeature(Schema):
     properties = Dict(required=True)
     version = Integer(required=True, metadata={"description": "the feature's version now"})
     moved_m = Float(metadata={"description": "geodesic metres the point moved"})
+    moved_text = String(metadata={"description": "the same in words, in `lang`"})
 
 
 class Change(Schema):
@@ -38,6 +39,16 @@ class Change(Schema):
     change = Dict(required=True, metadata={"description": "properties: {name: [old, new]}; geometry: from, to, "
                                                           "distance_m; for an import: file, rows, inserted, "
                                                           "updated, rejected"})
+    lines = List(String(), required=True, metadata={"description": "the change in words, in `lang`"})
+
+
+class HoursArgs(Schema):
+    value = String(required=True, validate=Length(1, 500))
+    lang = String(load_default="zh", validate=OneOf(["zh", "en"]))
+
+
+class HoursText(Schema):
+    text = String(required=True)
 
 
 class Changes(Schema):

@@ -43,6 +43,10 @@ SCRIPT_KEYS = (
     "report_link", "report_kind_label", "report_kind_closed_permanently", "report_kind_wrong_place",
     "report_kind_wrong_hours", "report_kind_wrong_phone", "report_kind_other", "report_text_label",
     "report_contact_label", "report_send", "report_sent", "report_failed",
+    # An editor's buttons and form (static/js/map/edit.js).
+    "yes", "no", "edit_unset", "edit_button", "edit_save", "edit_saved", "edit_failed", "edit_move", "edit_move_hint",
+    "edit_moved", "edit_undo", "edit_undone", "edit_delete", "edit_delete_confirm", "edit_deleted", "edit_history",
+    "edit_history_none", "edit_add", "edit_add_layer", "edit_add_hint", "edit_added",
 )
 
 

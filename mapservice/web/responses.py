@@ -23,6 +23,7 @@ class ErrorDetail(Schema):
     code = String(required=True, metadata={"description": "what is wrong, stable across languages: the page words "
                                                           "it from the catalogue key error_<code>"})
     params = Dict(metadata={"description": "the values the wording of `code` names (min, max, choices...)"})
+    fields = Dict(metadata={"description": "an edit's every field at fault, with the reason (editing API)"})
 
 
 class Error(Schema):

@@ -20,7 +20,7 @@ import { renderLocate, wireLocate } from "./locate.js";
 import { renderPanel, wirePanel } from "./panel.js";
 import { renderPlaces, wirePlaces } from "./places.js";
 import { renderPresets, wirePresets } from "./presets.js";
-import { reportForm } from "./report.js";
+import { extendPopup, wireEditing } from "./edit.js";
 import { renderSearch, runSearch, wireSearch } from "./search.js";
 import { createState } from "./state.js";
 import { renderToast, showToast } from "./toast.js";
@@ -74,8 +74,7 @@ function createPage(cfg) {
     render: () => render(page),
     saveAddress: (options) => saveAddress(page, options),
   };
-  // What every feature's popup gets besides its facts: the error-report form.
-  page.popupExtend = (node, layer, feature) => node.append(reportForm(page, layer, feature));
+  page.popupExtend = (node, layer, feature, marker) => extendPopup(page, node, layer, feature, marker);
   return page;
 }
 
@@ -125,6 +124,7 @@ function start() {
     if (event.key === "Escape") map.closePopup();
   });
   wireAddress(page);
+  wireEditing(page);
   page.render();
   if (window.location.search) applyAddress(page);
 

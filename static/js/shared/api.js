@@ -31,10 +31,10 @@ export function queryString(params) {
 }
 
 /**
- * fetch(url, init) and its JSON answer (null for 204); rejects with an ApiError carrying the API's
+ * fetch(url, init) and its JSON answer (null for 204; with ``withVersion``, {body, version}); rejects with an ApiError carrying the API's
  * message, ``field``, ``fields`` (every bad field, when it named them) and ``status``.
  */
-async function answerOf(url, init) {
+async function answerOf(url, init, withVersion) {
   let response;
   try {
     response = await fetch(url, init);
@@ -57,7 +57,12 @@ async function answerOf(url, init) {
     failure.fields = error.fields || {};
     throw failure;
   }
-  return body;
+  return withVersion ? { body, version: (response.headers.get("ETag") || "").replace(/"/g, "") } : body;
+}
+
+/** GET base + path like getJSON, resolving to {body, version}: the version an edit names (the ETag). */
+export async function getVersioned(base, path, params) {
+  return answerOf(`${base}${path}?${queryString(params)}`, { headers: { Accept: "application/json" } }, true);
 }
 
 /** GET base + path with query params; resolves to JSON, rejects with an ApiError. */
