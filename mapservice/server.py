@@ -15,6 +15,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors, wsgi
 from gunicorn.workers.gthread import ThreadWorker
 
+from .errors import MapserviceError
+
 #: The longest request line (method, address, version) gunicorn reads, in bytes: its default.
 MAX_REQUEST_LINE = 4094
 _REFUSED = {
@@ -42,7 +44,9 @@ class Worker(ThreadWorker):
         if refused is None:
             return super().handle_error(req, client, addr, exc)
         status, reason, message = refused
-        body = json.dumps({"error": {"status": status, "message": message, "field": None}}).encode()
+        # The address was not read, so neither was its lang: the house language, Chinese (with the code).
+        body = json.dumps(MapserviceError(message, status=status, code=f"http_{status}").to_dict("zh"),
+                          ensure_ascii=False).encode()
         head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\nX-Content-Type-Options: nosniff\r\n\r\n").encode("latin-1")
         try:

@@ -139,3 +139,4 @@ def test_an_address_too_long_is_a_json_414(served):
     response, body = get(served, "/api/places?q=" + "x" * 5000)
     assert response.status == 414 and response.getheader("Content-Type") == "application/json"
     assert json.loads(body)["error"]["status"] == 414 and response.getheader("Server") is None
+    assert json.loads(body)["error"]["code"] == "http_414" and json.loads(body)["error"]["message"] == "网址过长，请减少条件。"
