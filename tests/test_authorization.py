@@ -98,21 +98,21 @@ def _booking_rows(world) -> dict:
     answer = lambda own, school=404: {"school": school, "manager_own": own, "manager_other": 404}  # noqa: E731
     range_ = f"from={today}&to={today + timedelta(days=90)}"
     return {
-        ("POST", "/api/<base_layer>/<int:base_id>/sessions"): [(post(lambda: f"/api/practice_bases/{base}/sessions", {
+        ("POST", "/api/<base_layer>/<id:base_id>/sessions"): [(post(lambda: f"/api/practice_bases/{base}/sessions", {
             **spec, "date": (today + timedelta(days=30)).isoformat()}), _expect(201, **answer(201)))],
-        ("POST", "/api/<base_layer>/<int:base_id>/sessions/pattern"): [(post(
+        ("POST", "/api/<base_layer>/<id:base_id>/sessions/pattern"): [(post(
             lambda: f"/api/practice_bases/{base}/sessions/pattern",
             {**spec, "date_from": (today + timedelta(days=30)).isoformat(),
              "date_to": (today + timedelta(days=37)).isoformat(), "weekdays": [3]}), _expect(201, **answer(201)))],
-        ("GET", "/api/<base_layer>/<int:base_id>/sessions"): [(get(f"/api/practice_bases/{base}/sessions"), PUBLIC)],
-        ("GET", "/api/<base_layer>/<int:base_id>/day"): [(get(f"/api/practice_bases/{base}/day?date={today}"),
+        ("GET", "/api/<base_layer>/<id:base_id>/sessions"): [(get(f"/api/practice_bases/{base}/sessions"), PUBLIC)],
+        ("GET", "/api/<base_layer>/<id:base_id>/day"): [(get(f"/api/practice_bases/{base}/day?date={today}"),
                                                           _expect(200, **answer(200)))],
-        ("PUT", "/api/<base_layer>/<int:base_id>/booking-settings"): [(lambda c, h: c.put(
+        ("PUT", "/api/<base_layer>/<id:base_id>/booking-settings"): [(lambda c, h: c.put(
             f"/api/practice_bases/{base}/booking-settings", json={"expire_days": 5}, headers=h),
             _expect(200, **answer(200)))],
-        ("PATCH", "/api/sessions/<int:session_id>"): [(lambda c, h: c.patch(
+        ("PATCH", "/api/sessions/<id:session_id>"): [(lambda c, h: c.patch(
             f"/api/sessions/{_session(world)}", json={"capacity": 600}, headers=h), _expect(200, **answer(200)))],
-        ("POST", "/api/sessions/<int:session_id>/cancel"): [(post(lambda: f"/api/sessions/{_session(world)}/cancel",
+        ("POST", "/api/sessions/<id:session_id>/cancel"): [(post(lambda: f"/api/sessions/{_session(world)}/cancel",
                                                                   {"reason": "检修"}), _expect(200, **answer(200)))],
         # only a school books; for anybody else there is nothing to book as
         ("POST", "/api/bookings"): [(lambda c, h: c.post("/api/bookings", json={
@@ -120,16 +120,16 @@ def _booking_rows(world) -> dict:
             "contact_phone": "13812345678"}, headers=h), _expect(404, school=201, manager_own=404, manager_other=404))],
         ("GET", "/api/bookings"): [(get("/api/bookings"), _expect(200, 200, 200, 200))],
         ("GET", "/api/bookings/export"): [(get("/api/bookings/export?format=csv"), _expect(200, 200, 200, 200))],
-        ("GET", "/api/bookings/<int:booking_id>"): [(lambda c, h: c.get(f"/api/bookings/{_booking(world)}", headers=h),
+        ("GET", "/api/bookings/<id:booking_id>"): [(lambda c, h: c.get(f"/api/bookings/{_booking(world)}", headers=h),
                                                      _expect(200, school=200, manager_own=200, manager_other=404))],
-        ("POST", "/api/bookings/<int:booking_id>/confirm"): [(post(lambda: f"/api/bookings/{_booking(world)}/confirm"),
+        ("POST", "/api/bookings/<id:booking_id>/confirm"): [(post(lambda: f"/api/bookings/{_booking(world)}/confirm"),
                                                               _expect(200, **answer(200, school=403)))],
-        ("POST", "/api/bookings/<int:booking_id>/decline"): [(post(
+        ("POST", "/api/bookings/<id:booking_id>/decline"): [(post(
             lambda: f"/api/bookings/{_booking(world)}/decline", {"reason": "满了"}),
             _expect(200, **answer(200, school=403)))],
-        ("POST", "/api/bookings/<int:booking_id>/cancel"): [(post(lambda: f"/api/bookings/{_booking(world)}/cancel"),
+        ("POST", "/api/bookings/<id:booking_id>/cancel"): [(post(lambda: f"/api/bookings/{_booking(world)}/cancel"),
                                                              _expect(200, **answer(403, school=200)))],
-        ("POST", "/api/bookings/<int:booking_id>/acknowledge-filing"): [(post(
+        ("POST", "/api/bookings/<id:booking_id>/acknowledge-filing"): [(post(
             lambda: f"/api/bookings/{_booking(world, unit='grade')}/acknowledge-filing"),
             _expect(200, **answer(403, school=403)))],
         ("GET", "/api/school/bases"): [(get("/api/school/bases"), _expect(200, 200, 200, 200))],
@@ -140,7 +140,7 @@ def _booking_rows(world) -> dict:
         ("GET", "/base/day"): [(get(f"/base/day?base=practice_bases:{base}&date={today}"),
                                 _expect(200, manager_own=200, manager_other=404, nobody=303))],
         ("GET", "/admin/bookings"): [(get("/admin/bookings"), _expect(200, nobody=303))],
-        ("GET", "/bookings/<int:booking_id>/print"): [(lambda c, h: c.get(f"/bookings/{_booking(world)}/print",
+        ("GET", "/bookings/<id:booking_id>/print"): [(lambda c, h: c.get(f"/bookings/{_booking(world)}/print",
                                                                           headers=h),
                                                        _expect(200, school=200, manager_own=200, manager_other=404,
                                                                nobody=303))],

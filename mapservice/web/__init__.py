@@ -5,8 +5,9 @@ import functools
 
 from apiflask import APIFlask
 from flask import current_app, jsonify, render_template, request
+from werkzeug.routing import IntegerConverter
 
-from .. import budget
+from .. import budget, parsing
 from ..errors import MapserviceError, Reason, field_label
 from ..i18n import pick_lang
 from ..service import Service
@@ -81,6 +82,13 @@ def schema_error(status: int, detail: dict | None, message: str) -> MapserviceEr
 _STORELESS = ("static", "openapi.spec", "api_docs.docs", "pages.favicon")
 
 
+class IdConverter(IntegerConverter):
+    """``<id:name>``: an object id in a path, a whole number of 64 bits (a larger one matches no route: 404)."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=0, max=parsing.INT64_MAX)
+
+
 def init_app(app: APIFlask) -> None:
     from . import auth, security
     from .accountpages import api_bp as accounts_api_bp
@@ -94,6 +102,7 @@ def init_app(app: APIFlask) -> None:
     from .pages import bp as pages_bp
     from .reportsapi import bp as reports_bp
 
+    app.url_map.converters["id"] = IdConverter
     app.extensions["mapservice_gate"] = budget.Gate(service_of(app).settings.analysis_concurrency)
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)

@@ -126,7 +126,7 @@ def school(query):
                  history=lambda booking_id: booking.history_lines(store(), booking_id, lang))
 
 
-@bp.get("/bookings/<int:booking_id>/print")
+@bp.get("/bookings/<id:booking_id>/print")
 def booking_print(booking_id: int):
     """A confirmed booking on paper, for the school's own records (and the base's)."""
     actor = _actor()

@@ -85,7 +85,7 @@ def _booking_out(b) -> dict:
 
 # -- sessions ---------------------------------------------------------------------------------
 
-@bp.post("/<base_layer>/<int:base_id>/sessions")
+@bp.post("/<base_layer>/<id:base_id>/sessions")
 @bp.input(SessionBody, location="json", arg_name="body")
 @bp.output(responses.BookingSession, status_code=201)
 @bp.doc(summary="Offer one session of a base (its manager, or the bureau)", responses=ERRORS)
@@ -95,7 +95,7 @@ def add_session(base_layer: str, base_id: int, body):
     return _answer(booking.session_dict(session), 201)
 
 
-@bp.post("/<base_layer>/<int:base_id>/sessions/pattern")
+@bp.post("/<base_layer>/<id:base_id>/sessions/pattern")
 @bp.input(PatternBody, location="json", arg_name="body")
 @bp.output(responses.SessionPattern, status_code=201)
 @bp.doc(summary="Offer sessions on weekdays over a date range, skipping China's public holidays",
@@ -108,7 +108,7 @@ def add_pattern(base_layer: str, base_id: int, body):
                     "skipped_holidays": made.skipped_holidays}, 201)
 
 
-@bp.get("/<base_layer>/<int:base_id>/sessions")
+@bp.get("/<base_layer>/<id:base_id>/sessions")
 @bp.input(SessionsArgs, location="query", arg_name="query")
 @bp.output(responses.BookingSessions)
 @bp.doc(summary="A base's open sessions with their remaining places (public: no school names)",
@@ -119,7 +119,7 @@ def sessions(base_layer: str, base_id: int, query):
     return jsonify({"sessions": found})
 
 
-@bp.put("/<base_layer>/<int:base_id>/booking-settings")
+@bp.put("/<base_layer>/<id:base_id>/booking-settings")
 @bp.input(BaseSettingsBody, location="json", arg_name="body")
 @bp.output(responses.BaseSettings)
 @bp.doc(summary="A base's booking settings: days an unanswered request waits before it expires", responses=ERRORS)
@@ -129,7 +129,7 @@ def base_settings(base_layer: str, base_id: int, body):
                                                            body["expire_days"])})
 
 
-@bp.patch("/sessions/<int:session_id>")
+@bp.patch("/sessions/<id:session_id>")
 @bp.input(SessionCapacityBody, location="json", arg_name="body")
 @bp.output(responses.BookingSession)
 @bp.doc(summary="Change a session's capacity (never below what is booked)", responses=ERRORS)
@@ -137,7 +137,7 @@ def set_capacity(session_id: int, body):
     return jsonify(booking.session_dict(booking.set_capacity(store(), _actor(), session_id, body["capacity"])))
 
 
-@bp.post("/sessions/<int:session_id>/cancel")
+@bp.post("/sessions/<id:session_id>/cancel")
 @bp.input(SessionCancelBody, location="json", arg_name="body")
 @bp.output(responses.CancelledSession)
 @bp.doc(summary="Cancel a session with a reason: its bookings become cancelled_by_base", responses=ERRORS)
@@ -189,16 +189,18 @@ def list_bookings(query):
 @bp.input(ExportBookingsArgs, location="query", arg_name="query")
 @bp.output(responses.Download, content_type=responses.XLSX, description="format=xlsx or csv, Chinese headers "
            "(English with lang=en)")
-@bp.doc(responses=ERRORS)
+@bp.doc(responses={**ERRORS, 200: {"description": "the download", "content": {
+    responses.XLSX: {"schema": {"type": "string", "format": "binary"}},
+    "text/csv": {"schema": {"type": "string"}}}}})
 def export_bookings(query):
     lang = pick_lang(query.get("lang"))
     data = booking.export_file(store(), _listed(query), query["format"], lang)
-    kind = "text/csv; charset=utf-8" if query["format"] == "csv" else responses.XLSX
+    kind = "text/csv" if query["format"] == "csv" else responses.XLSX
     name = f"bookings-{query.get('from_') or 'all'}-{query.get('to') or 'all'}.{query['format']}"
     return Response(data, mimetype=kind, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@bp.get("/bookings/<int:booking_id>")
+@bp.get("/bookings/<id:booking_id>")
 @bp.input(BookingArgs, location="query", arg_name="query")
 @bp.output(responses.BookingOut)
 @bp.doc(summary="One booking with its history (another school's answers 404)", responses=ERRORS)
@@ -206,7 +208,7 @@ def get_booking(booking_id: int, query):
     return jsonify(_booking_out(booking.visible_booking(store(), _actor(), booking_id)))
 
 
-@bp.post("/bookings/<int:booking_id>/confirm")
+@bp.post("/bookings/<id:booking_id>/confirm")
 @bp.output(responses.BookingOut)
 @bp.doc(summary="The base confirms a request (a filed trip after the bureau's acknowledgement)",
         responses=ERRORS)
@@ -214,7 +216,7 @@ def confirm(booking_id: int):
     return jsonify(_booking_out(booking.confirm(store(), _actor(), booking_id)))
 
 
-@bp.post("/bookings/<int:booking_id>/decline")
+@bp.post("/bookings/<id:booking_id>/decline")
 @bp.input(DeclineBody, location="json", arg_name="body")
 @bp.output(responses.BookingOut)
 @bp.doc(summary="The base declines a request with a reason the school sees", responses=ERRORS)
@@ -222,21 +224,21 @@ def decline(booking_id: int, body):
     return jsonify(_booking_out(booking.decline(store(), _actor(), booking_id, body["reason"])))
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
+@bp.post("/bookings/<id:booking_id>/cancel")
 @bp.output(responses.BookingOut)
 @bp.doc(summary="The school cancels its booking, until the session's cut-off", responses=ERRORS)
 def cancel(booking_id: int):
     return jsonify(_booking_out(booking.cancel(store(), _actor(), booking_id)))
 
 
-@bp.post("/bookings/<int:booking_id>/acknowledge-filing")
+@bp.post("/bookings/<id:booking_id>/acknowledge-filing")
 @bp.output(responses.BookingOut)
 @bp.doc(summary="The bureau acknowledges a trip filed with it (需备案)", responses=ERRORS)
 def acknowledge_filing(booking_id: int):
     return jsonify(_booking_out(booking.acknowledge_filing(store(), _actor(), booking_id)))
 
 
-@bp.get("/<base_layer>/<int:base_id>/day")
+@bp.get("/<base_layer>/<id:base_id>/day")
 @bp.input(DayArgs, location="query", arg_name="query")
 @bp.output(responses.DayList)
 @bp.doc(summary="A base's day: the schools coming, their headcounts, contacts and notes (its manager)",

@@ -262,6 +262,8 @@ def describe(spec: dict, layer_ids: list[str], bookable_ids: list[str] = ()) -> 
                     parameter["schema"] = {"type": "string", "enum": list(layer_ids)}
                 elif parameter.get("in") == "path" and parameter["name"] == "base_layer":
                     parameter["schema"] = {"type": "string", "enum": list(bookable_ids)}
+                elif parameter.get("in") == "path" and parameter["name"] in ("base_id", "session_id", "booking_id"):
+                    parameter["schema"] = {"type": "integer", "minimum": 0, "maximum": parsing.INT64_MAX}
                 elif parameter.get("in") == "path" and parameter["name"] == "fid":
                     parameter["schema"] = {"type": "integer", "minimum": parsing.INT64_MIN,
                                            "maximum": parsing.INT64_MAX}
