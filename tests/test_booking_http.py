@@ -149,6 +149,7 @@ def test_rules_are_422s_naming_the_rule_and_bad_input_400s_naming_the_field(clie
     for path in ("/api/bookings/76011372780691000393728/confirm", "/api/sessions/99999999999999999999/cancel"):
         assert client.post(path, headers=auth(world, "manager"), json={"reason": "x"}).status_code == 404
     assert client.get(f"/api/bookings/{2**63 - 1}", headers=auth(world, "manager")).status_code == 404
+    assert client.get(f"/api/practice_bases/{2**63}/sessions").status_code == 404
     assert client.post("/api/bookings", headers=auth(world, "school1"), data="not json",
                        content_type="application/json").status_code == 400
     bad_date = client.post(f"/api/practice_bases/{world['base']}/sessions", headers=auth(world, "manager"),

@@ -83,10 +83,13 @@ _STORELESS = ("static", "openapi.spec", "api_docs.docs", "pages.favicon")
 
 
 class IdConverter(IntegerConverter):
-    """``<id:name>``: an object id in a path, a whole number of 64 bits (a larger one matches no route: 404)."""
+    """``<id:name>``: an object id in a path, a whole number. One beyond 64 bits names no object: it
+    comes in as 0, which no object has, so its view answers 404 (a converter that refused it would
+    let werkzeug answer 405 for a sibling route's method instead)."""
 
-    def __init__(self, url_map):
-        super().__init__(url_map, min=0, max=parsing.INT64_MAX)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= parsing.INT64_MAX else 0
 
 
 def init_app(app: APIFlask) -> None:
