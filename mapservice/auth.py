@@ -17,9 +17,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
-
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import BadRequest, Conflict, Forbidden, MapserviceError, NotFound
 from .i18n import t
@@ -170,12 +169,26 @@ def check_role(role, features, layers) -> tuple[str, tuple[tuple[str, int], ...]
     return role, pairs
 
 
+# werkzeug is imported where a password is hashed or checked: importing it loads its web half too, which
+# the core (the importer records its imports through this module) keeps out.
 def hash_password(password: str) -> str:
+    """werkzeug's default hash: scrypt with a random salt."""
+    from werkzeug.security import generate_password_hash
+
     return generate_password_hash(password)
 
 
-# Checked against when the username is unknown, so that the answer takes as long as for a wrong password.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+def _password_matches(hashed: str | None, password: str) -> bool:
+    """Whether ``password`` is the one of ``hashed``; with no hash (an unknown username) one made up is
+    checked, so that the answer takes as long as for a wrong password."""
+    from werkzeug.security import check_password_hash
+
+    return check_password_hash(hashed or _dummy_hash(), password)
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_hex(16))
 
 
 class Accounts:
@@ -293,7 +306,7 @@ class Accounts:
         if count >= MAX_FAILURES:
             raise too_many(oldest, FAILURE_WINDOW, now, "auth_throttled", "username")
         row = self.tables.user_row(username=username) if _USERNAME.match(username) else None
-        good = check_password_hash(row[6] if row else _DUMMY_HASH, password)
+        good = _password_matches(row[6] if row else None, password)
         user = _user(row) if row else None
         if not good or user is None or user.disabled:
             self.tables.add_event("login", key, now_text(now))
