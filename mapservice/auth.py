@@ -11,13 +11,13 @@ processes and restarts. Nothing here logs a password, a token or a hash.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 from .errors import BadRequest, Conflict, Forbidden, MapserviceError, NotFound, Unauthorized
@@ -164,16 +164,25 @@ def check_role(role, features, layers) -> tuple[str, tuple[tuple[str, int], ...]
     return role, pairs
 
 
+# werkzeug is imported where a password is hashed or checked: importing it loads its web half too, which
+# the core (the importer records its imports through this module) keeps out.
 def hash_password(password: str) -> str:
-    from werkzeug.security import generate_password_hash  # here: the core loads no web stack until it hashes
+    """werkzeug's default hash: scrypt with a random salt."""
+    from werkzeug.security import generate_password_hash
 
     return generate_password_hash(password)
 
 
-# Checked against when the username is unknown, so that the answer takes as long as for a wrong password.
-@functools.cache
+def _password_matches(hashed: str | None, password: str) -> bool:
+    """Whether ``password`` is the one of ``hashed``; with no hash (an unknown username) one made up is
+    checked, so that the answer takes as long as for a wrong password."""
+    from werkzeug.security import check_password_hash
+
+    return check_password_hash(hashed or _dummy_hash(), password)
+
+
+@cache
 def _dummy_hash() -> str:
-    """A hash to check a password against when the username is unknown (the same work as a wrong password)."""
     return hash_password(secrets.token_hex(16))
 
 
@@ -292,9 +301,7 @@ class Accounts:
         if count >= MAX_FAILURES:
             raise too_many(oldest, FAILURE_WINDOW, now, "auth_throttled", "username")
         row = self.tables.user_row(username=username) if _USERNAME.match(username) else None
-        from werkzeug.security import check_password_hash
-
-        good = check_password_hash(row[6] if row else _dummy_hash(), password)
+        good = _password_matches(row[6] if row else None, password)
         user = _user(row) if row else None
         if not good or user is None or user.disabled:
             self.tables.add_event("login", key, now_text(now))
