@@ -76,6 +76,8 @@ class Settings:
     analysis_seconds: float = field(default=10.0, metadata=_positive())
     #: Analysis requests one server process runs at once; more are answered 503 with Retry-After.
     analysis_concurrency: int = field(default=2, metadata=_positive())
+    #: PostgreSQL streaming replicas for reads, comma-separated ``postgresql://`` URLs (empty: none).
+    database_read_urls: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -118,9 +120,18 @@ class Settings:
                                 field=variable("database_schema"))
         if self.layers_dir and not Path(self.layers_dir).is_dir():
             raise SettingsError(f"{variable('layers_dir')}: no folder {self.layers_dir}", field=variable("layers_dir"))
+        if self.read_urls and not (self.uses_postgis and all(
+                url.startswith(("postgresql://", "postgres://")) for url in self.read_urls)):
+            raise SettingsError(f"{variable('database_read_urls')} takes postgresql:// URLs of replicas of the "
+                                f"PostGIS database in {variable('database_url')}", field=variable("database_read_urls"))
         if any(host in self.tile_url for host in _GCJ02_TILE_HOSTS) and self.tile_crs != "gcj02":
             raise SettingsError(f"Amap/Tencent tiles are GCJ-02: set {variable('tile_crs')}=gcj02 so features are "
                                 "shifted onto them", field=variable("tile_crs"))
+
+    @property
+    def read_urls(self) -> list[str]:
+        """The read replicas' URLs (``database_read_urls`` split at commas)."""
+        return [url.strip() for url in self.database_read_urls.split(",") if url.strip()]
 
     @property
     def uses_postgis(self) -> bool:

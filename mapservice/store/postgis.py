@@ -7,10 +7,12 @@ then re-ranks by ``ST_Distance`` on the WGS 84 spheroid, the distance that is re
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from importlib import resources
 
@@ -20,6 +22,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 from shapely.geometry.base import BaseGeometry
 
+from .. import tiles
 from ..errors import Conflict, Unavailable
 from ..layers import Layer, LayerRegistry
 from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
@@ -31,6 +34,8 @@ _COLUMN_TYPES = {"text": "text", "integer": "bigint", "number": "double precisio
                  "code": "text", "codes": "text", "opening_hours": "text"}
 # <-> ranks on the sphere; take this many extra rows before re-ranking on the spheroid.
 _RERANK_MARGIN = 16
+#: The statement trigger on every layer table that bumps the layer's change counter.
+_VERSION_TRIGGER = "mapservice_layer_version"
 
 
 def _statements() -> dict[str, str]:
@@ -113,17 +118,29 @@ class Pool:
 
 
 def _read(method):
-    """A read: when the server dropped the connection under it (a restart), the pool's idle connections
-    are checked (the others are stale too) and the read runs once more, on a fresh one."""
+    """A read: on a read replica when there are any (the next one in turn, the others and then the
+    primary when it is away), else on the primary. When the server dropped the connection under it (a
+    restart), the pool's idle connections are checked (the others are stale too) and the read runs once
+    more, on a fresh one. Inside a transaction it runs on the transaction's connection (the primary)."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        if getattr(self._local, "conn", None) is not None:  # part of a transaction: not ours to repeat
-            return method(self, *args, **kwargs)
-        try:
-            return method(self, *args, **kwargs)
-        except _Dropped:
-            self._pool.check()
-            return method(self, *args, **kwargs)
+        if getattr(self._local, "conn", None) is not None or getattr(self._local, "pool", None) is not None:
+            return method(self, *args, **kwargs)  # part of a transaction or of another read: not ours to repeat
+        pools = self._read_pools()
+        for pool in pools:
+            self._local.pool = pool
+            try:
+                try:
+                    return method(self, *args, **kwargs)
+                except _Dropped:
+                    pool.check()
+                    return method(self, *args, **kwargs)
+            except Unavailable:
+                if pool is pools[-1]:
+                    raise
+                log.warning("a read replica is not answering; reading elsewhere")
+            finally:
+                self._local.pool = None
 
     return wrapper
 
@@ -133,10 +150,14 @@ class PostGISStore(Store):
 
     name = "postgis"
 
-    def __init__(self, url: str, layers: LayerRegistry, schema: str = "public", pool_size: int = 8):
+    def __init__(self, url: str, layers: LayerRegistry, schema: str = "public", pool_size: int = 8,
+                 read_urls: Sequence[str] = ()):
         super().__init__(layers)
         self.schema = schema
         self._pool = Pool(url, pool_size)
+        #: Streaming replicas that take the reads (features, nearby, tiles, OGC, coverage), in turn.
+        self._replicas = [Pool(read_url, pool_size) for read_url in read_urls]
+        self._turn = itertools.count()
         self._local = threading.local()
         self.bookings = BookingTables(self)
         self._booking_names = {name: sql.Identifier(schema, name).as_string(None) for name in BOOKING_TABLES}
@@ -144,13 +165,21 @@ class PostGISStore(Store):
     def _t(self, layer_id: str) -> sql.Identifier:
         return sql.Identifier(self.schema, layer_id)
 
+    def _read_pools(self) -> list[Pool]:
+        """Where a read may run, in the order to try: the replicas starting from the next in turn, then
+        the primary (the primary alone without replicas)."""
+        if not self._replicas:
+            return [self._pool]
+        start = next(self._turn) % len(self._replicas)
+        return [*self._replicas[start:], *self._replicas[:start], self._pool]
+
     @contextmanager
     def _connection(self):
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             yield conn
             return
-        with self._pool.connection() as conn:
+        with (getattr(self._local, "pool", None) or self._pool).connection() as conn:
             yield conn
 
     @contextmanager
@@ -166,7 +195,8 @@ class PostGISStore(Store):
                 self._local.conn = None
 
     def close(self) -> None:
-        self._pool.close()
+        for pool in (self._pool, *self._replicas):
+            pool.close()
 
     def _execute(self, query, params=None) -> list[tuple]:
         with self._connection() as conn, conn.cursor() as cur:
@@ -182,6 +212,9 @@ class PostGISStore(Store):
             if not self._execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'"):
                 self._execute(statements["extension"])
             self._execute(sql.SQL(statements["schema"]).format(schema=sql.Identifier(self.schema)))
+            names = {"versions": sql.Identifier(self.schema, "mapservice_layer_version"),
+                     "bump": sql.Identifier(self.schema, "mapservice_bump_layer_version")}
+            self._execute(sql.SQL(statements["layer_versions"]).format(**names))
             for layer in self.layers.values():
                 columns = sql.SQL("").join(
                     sql.SQL(", {} {}{}").format(
@@ -195,6 +228,9 @@ class PostGISStore(Store):
                 for attribute in layer.attributes:  # a layer file may have gained attributes
                     self._execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
                         self._t(layer.id), sql.Identifier(attribute.name), sql.SQL(_COLUMN_TYPES[attribute.type])))
+                self._execute(sql.SQL(statements["layer_version_trigger"]).format(
+                    **names, table=self._t(layer.id), layer_id=sql.Literal(layer.id),
+                    trigger=sql.Identifier(_VERSION_TRIGGER)))
             self.bookings.init()
 
     # -- the tables that are not layers (bookings) --------------------------------------------
@@ -216,9 +252,15 @@ class PostGISStore(Store):
         have: dict[str, set] = {}
         for table, name in rows:
             have.setdefault(table, set()).add(name)
+        triggers = {row[0] for row in self._execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = %s AND t.tgname = %s", [self.schema, _VERSION_TRIGGER])}
+        versions = {row[0] for row in self._execute(sql.SQL("SELECT layer_id FROM {}").format(
+            sql.Identifier(self.schema, "mapservice_layer_version")))} if "mapservice_layer_version" in have else set()
         return all({"fid", "source_id", "generated", "geom", f"{layer.id}_geom_gist", f"{layer.id}_geom_geometry_gist",
                     *layer.attribute_names} <= have.get(layer.id, set()) for layer in self.layers.values()) \
-            and all(table in have for table in BOOKING_TABLES)
+            and all(table in have for table in BOOKING_TABLES) \
+            and set(self.layers) <= triggers and set(self.layers) <= versions
 
     # -- reads -------------------------------------------------------------------------
     @_read
@@ -227,6 +269,35 @@ class PostGISStore(Store):
             sql.SQL("SELECT {}, count(*) FROM {}").format(sql.Literal(lid), self._t(lid)) for lid in self.layers)
         found = dict(self._execute(query))
         return {lid: found[lid] for lid in self.layers}
+
+    @_read
+    def layer_versions(self) -> dict[str, int]:
+        rows = self._execute(sql.SQL("SELECT layer_id, version FROM {}").format(
+            sql.Identifier(self.schema, "mapservice_layer_version")))
+        return {layer_id: int(version) for layer_id, version in rows}
+
+    @_read
+    def _extent(self, layer) -> tuple[float, float, float, float] | None:
+        row = self._execute(sql.SQL(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom::geometry) AS e "
+            "FROM {}) extent").format(self._t(layer.id)))[0]
+        return None if row[0] is None else tuple(float(v) for v in row)
+
+    @_read
+    def _tile(self, layer, z, x, y) -> bytes:
+        # ST_AsMVTGeom clips to the tile and its buffer and snaps to the grid; the && on the
+        # geometry index finds the candidates (the same lon/lat box the embedded store reads).
+        attributes = sql.SQL("").join(
+            sql.SQL(", {}").format(sql.Identifier(a.name)) for a in layer.attributes)
+        minx, miny, maxx, maxy = tiles.query_box(z, x, y)
+        query = sql.SQL(
+            "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'fid') FROM ("
+            "SELECT fid, ST_AsMVTGeom(ST_Transform(geom::geometry, 3857), ST_TileEnvelope(%s, %s, %s), "
+            "{extent}, {buffer}, true) AS geom, generated{attributes} FROM {table} "
+            "WHERE geom::geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326) ORDER BY fid LIMIT {most}) t"
+        ).format(name=sql.Literal(layer.id), extent=sql.Literal(tiles.EXTENT), buffer=sql.Literal(tiles.BUFFER),
+                 attributes=attributes, table=self._t(layer.id), most=sql.Literal(tiles.MAX_FEATURES))
+        return bytes(self._execute(query, [z, x, y, minx, miny, maxx, maxy])[0][0] or b"")
 
     def _columns(self, layer: Layer) -> sql.Composable:
         return sql.SQL(", ").join([sql.SQL("fid, ST_AsBinary(geom), source_id, generated"),

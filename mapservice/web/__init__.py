@@ -40,6 +40,13 @@ def heavy(view):
 
 
 def wants_json() -> bool:
+    if request.path.startswith(("/ogc/", "/tiles/")) or request.path == "/ogc":
+        from .ogc import rendered_format
+
+        try:
+            return rendered_format() == "json"
+        except MapserviceError:
+            return True  # a bad f= is itself answered in JSON
     return request.path.startswith("/api/") or request.path == "/api"
 
 
@@ -60,12 +67,16 @@ def init_app(app: APIFlask) -> None:
     from . import security
     from .api import bp as api_bp
     from .docs import bp as docs_bp
+    from .ogc import bp as ogc_bp
     from .pages import bp as pages_bp
+    from .tiles import bp as tiles_bp
 
     app.extensions["mapservice_gate"] = budget.Gate(service_of(app).settings.analysis_concurrency)
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(docs_bp)
+    app.register_blueprint(ogc_bp)
+    app.register_blueprint(tiles_bp)
     app.register_error_handler(MapserviceError, render_error)
     security.init_app(app)
 
