@@ -151,7 +151,7 @@ class TileCache:
 def etag(layer_id: str, version: int | None, z: int, x: int, y: int) -> str | None:
     """The tile's entity tag: the layer's change counter is part of it, so an edit changes it (None
     when the store keeps no counter: then no tag is promised)."""
-    return None if version is None else f'"{layer_id}-{version}-{z}-{x}-{y}"'
+    return None if version is None else f"{layer_id}-{version}-{z}-{x}-{y}"
 
 
 def tilejson(layer: Layer, tile_url: str, bounds: tuple[float, float, float, float] | None, lang: str) -> dict:

@@ -40,8 +40,8 @@ def tile(layer_id: str, z: str, x: str, y: str):
     address = tiles.check_tile(_whole(z, "z"), _whole(x, "x"), _whole(y, "y"))
     version = (store().layer_versions() or {}).get(layer.id)
     tag = tiles.etag(layer.id, version, *address)
-    headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding", **({"ETag": tag} if tag else {})}
-    if tag and tag in request.if_none_match:
+    headers = {"Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding", **({"ETag": f'"{tag}"'} if tag else {})}
+    if tag and request.if_none_match.contains(tag):
         return "", 304, headers
     key = (layer.id, version, *address)
     data = _cache().get(key) if version is not None else None
