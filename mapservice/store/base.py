@@ -365,6 +365,12 @@ class Store(ABC):
         """All store calls inside the block share one transaction (nested blocks join it)."""
 
     @contextmanager
+    def on_primary(self) -> Iterator[Store]:
+        """Reads inside the block see the primary database (read-your-writes; what a booking is decided
+        on), not a read replica; a store without replicas has nothing to do."""
+        yield self
+
+    @contextmanager
     def writing(self, on_wait: Callable[[], None] | None = None, wait: bool = True) -> Iterator[Store]:
         """A transaction for a long write (an import), entered before the work that fills it, so that
         a writer that cannot get in finds out before doing that work. A store whose writers exclude

@@ -59,6 +59,8 @@ RETRY_AFTER_S = 2
 #: While the database is known to be away, one request per this many seconds waits for a connection (and
 #: so makes the pool try again); the others are answered 503 at once instead of each waiting POOL_WAIT_S.
 PROBE_S = 0.5
+#: ... and for a read replica, whose reads go elsewhere meanwhile: one probe per this many seconds.
+REPLICA_PROBE_S = 5.0
 
 
 class _Dropped(Unavailable):
@@ -75,7 +77,8 @@ class Pool:
     at once for all but one request per :data:`PROBE_S` while it stays away. One per database; a
     read replica would get its own."""
 
-    def __init__(self, url: str, size: int):
+    def __init__(self, url: str, size: int, probe_s: float = PROBE_S):
+        self._probe_s = probe_s
         self._pool = ConnectionPool(url, min_size=1, max_size=size, open=True, timeout=POOL_WAIT_S,
                                     reconnect_timeout=RECONNECT_S,
                                     kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S})
@@ -88,7 +91,7 @@ class Pool:
             return
         with self._lock:
             now = time.monotonic()
-            if now - self._probed < PROBE_S:
+            if now - self._probed < self._probe_s:
                 raise _away()
             self._probed = now
 
@@ -103,6 +106,7 @@ class Pool:
                 yield conn
         except PoolTimeout:
             self._away = True
+            self._probed = time.monotonic()  # the next probe waits its interval from this failure
             log.warning("no PostgreSQL connection within %.1f s", POOL_WAIT_S)
             raise _away() from None
         except psycopg.OperationalError as exc:
@@ -156,7 +160,7 @@ class PostGISStore(Store):
         self.schema = schema
         self._pool = Pool(url, pool_size)
         #: Streaming replicas that take the reads (features, nearby, tiles, OGC, coverage), in turn.
-        self._replicas = [Pool(read_url, pool_size) for read_url in read_urls]
+        self._replicas = [Pool(read_url, pool_size, REPLICA_PROBE_S) for read_url in read_urls]
         self._turn = itertools.count()
         self._local = threading.local()
         self.bookings = BookingTables(self)
@@ -194,6 +198,17 @@ class PostGISStore(Store):
             finally:
                 self._local.conn = None
 
+    @contextmanager
+    def on_primary(self):
+        if getattr(self._local, "conn", None) is not None or getattr(self._local, "pool", None) is not None:
+            yield self  # in a transaction (the primary already) or inside a read
+            return
+        self._local.pool = self._pool
+        try:
+            yield self
+        finally:
+            self._local.pool = None
+
     def close(self) -> None:
         for pool in (self._pool, *self._replicas):
             pool.close()
@@ -228,6 +243,9 @@ class PostGISStore(Store):
                 for attribute in layer.attributes:  # a layer file may have gained attributes
                     self._execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
                         self._t(layer.id), sql.Identifier(attribute.name), sql.SQL(_COLUMN_TYPES[attribute.type])))
+                if layer.is_point:
+                    self._execute(sql.SQL(statements["point_column"]).format(
+                        table=self._t(layer.id), index=sql.Identifier(f"{layer.id}_lonlat_gist")))
                 self._execute(sql.SQL(statements["layer_version_trigger"]).format(
                     **names, table=self._t(layer.id), layer_id=sql.Literal(layer.id),
                     trigger=sql.Identifier(_VERSION_TRIGGER)))
@@ -258,7 +276,8 @@ class PostGISStore(Store):
         versions = {row[0] for row in self._execute(sql.SQL("SELECT layer_id FROM {}").format(
             sql.Identifier(self.schema, "mapservice_layer_version")))} if "mapservice_layer_version" in have else set()
         return all({"fid", "source_id", "generated", "geom", f"{layer.id}_geom_gist", f"{layer.id}_geom_geometry_gist",
-                    *layer.attribute_names} <= have.get(layer.id, set()) for layer in self.layers.values()) \
+                    *layer.attribute_names, *((["lonlat", f"{layer.id}_lonlat_gist"]) if layer.is_point else [])}
+                   <= have.get(layer.id, set()) for layer in self.layers.values()) \
             and all(table in have for table in BOOKING_TABLES) \
             and set(self.layers) <= triggers and set(self.layers) <= versions
 
@@ -332,6 +351,8 @@ class PostGISStore(Store):
 
     @_read
     def _features(self, layer, bbox, filters, limit, offset) -> Page:
+        if bbox and layer.is_point and not filters:
+            return self._points_in_box(layer, bbox, limit, offset)
         clauses, params = self._where(filters)
         if bbox:
             box, box_params = self._box_clause(bbox)
@@ -344,6 +365,23 @@ class PostGISStore(Store):
             rows = conn.execute(sql.SQL("SELECT {} FROM {}{} ORDER BY fid LIMIT %s OFFSET %s").format(
                 self._columns(layer), self._t(layer.id), where), [*params, limit, offset]).fetchall()
         return Page(self._to_features(layer, rows), matched)
+
+    def _points_in_box(self, layer: Layer, bbox, limit: int, offset: int) -> Page:
+        """A box over a point layer from the ``lonlat`` index alone: the matches counted and the page's
+        ids picked by an index-only scan (the box test made exact in double precision, edges included,
+        as the GeoPackage's), then only the page's rows read."""
+        minx, miny, maxx, maxy = bbox
+        where = sql.SQL(
+            " FROM {} WHERE lonlat <@ box(point(%s, %s), point(%s, %s)) AND lonlat[0] >= %s AND lonlat[0] <= %s "
+            "AND lonlat[1] >= %s AND lonlat[1] <= %s").format(self._t(layer.id))
+        params = [minx, miny, maxx, maxy, minx, maxx, miny, maxy]
+        rows = self._execute(sql.SQL("SELECT fid, count(*) OVER ()") + where
+                             + sql.SQL(" ORDER BY fid LIMIT %s OFFSET %s"), [*params, limit, offset])
+        if rows:
+            matched = rows[0][1]
+        else:
+            matched = self._execute(sql.SQL("SELECT count(*)") + where, params)[0][0] if offset else 0
+        return Page(self._get_many(layer, [r[0] for r in rows]), matched)
 
     def _get_many_sql(self, layer: Layer) -> sql.Composable:
         return sql.SQL("SELECT {} FROM {} WHERE fid = ANY(%s)").format(self._columns(layer), self._t(layer.id))
