@@ -19,7 +19,6 @@ pygeoapi 0.21 121-131 req/s on its GeoPackage provider (1.4-1.6% HTTP 500), 40-4
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import signal
 import subprocess
@@ -30,17 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from http_nearby import (
-    HOST,
-    READY_TIMEOUT_S,
-    TRIVIAL,
-    _get,
-    _stop,
-    free_port,
-    load_series,
-    prepare_region,
-    request_paths,
-)
+from http_nearby import HOST, _stop, free_port, load_series, prepare_region, request_paths, wait_until_answering
 
 from mapservice.layers import load_layers
 from mapservice.store.geopackage import GeoPackageStore
@@ -94,20 +83,7 @@ def serving(database_url: str, log_dir: Path):
     proc = subprocess.Popen([*mapservice_command(), "serve", "--host", HOST, "--port", str(port)], env=env,
                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"the server did not come up:\n{log.read()[-3000:].decode('utf-8', 'replace')}")
-            conn = http.client.HTTPConnection(HOST, port, timeout=5)
-            try:
-                if _get(conn, TRIVIAL)[0] == 200:
-                    break
-            except (OSError, http.client.HTTPException):
-                pass
-            finally:
-                conn.close()
-            time.sleep(0.2)
+        wait_until_answering("mapservice serve", proc, port, log)
         yield port, proc.pid
     finally:
         _stop(proc)

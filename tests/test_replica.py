@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from ogc_data import fill
 from shapely.geometry import Point
-from test_outage import PGBIN, Cluster, free_port
+from test_outage import PGBIN, Cluster, free_port, need_postgres
 
 from mapservice import booking
 from mapservice.booking import Actor, Request, SessionSpec
@@ -51,11 +51,7 @@ def wait_for(check, seconds: float = 20.0) -> None:
 @pytest.fixture(scope="module")
 def clusters():
     """(primary, replica): the replica streaming from the primary, both answering."""
-    if not (PGBIN / "pg_basebackup").exists() or (os.geteuid() == 0 and shutil.which("runuser") is None):
-        message = f"the replica test needs PostgreSQL 15 at {PGBIN} (apt-get install postgresql-15-postgis-3)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    need_postgres("replica", "pg_basebackup")
     root = Path(tempfile.mkdtemp(prefix="yuren-replica-"))
     primary_dir, replica_dir = root / "primary", root / "replica"
     primary_dir.mkdir()
@@ -65,12 +61,7 @@ def clusters():
         if os.geteuid() == 0:
             shutil.chown(root, "postgres")
             shutil.chown(replica_dir, "postgres")
-        primary.init()
-        primary.pg_ctl("start")
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{primary.port}/postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE outage")
-        with psycopg.connect(primary.url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION postgis")
+        primary.create()
         store = PostGISStore(primary.url, load_layers())
         store.init()
         fill(store, 2000)

@@ -375,13 +375,16 @@ class PostGISStore(Store):
             " FROM {} WHERE lonlat <@ box(point(%s, %s), point(%s, %s)) AND lonlat[0] >= %s AND lonlat[0] <= %s "
             "AND lonlat[1] >= %s AND lonlat[1] <= %s").format(self._t(layer.id))
         params = [minx, miny, maxx, maxy, minx, maxx, miny, maxy]
-        rows = self._execute(sql.SQL("SELECT fid, count(*) OVER ()") + where
-                             + sql.SQL(" ORDER BY fid LIMIT %s OFFSET %s"), [*params, limit, offset])
+        # One round trip: the page's ids and the count from the index, then those rows by key.
+        rows = self._execute(
+            sql.SQL("WITH page AS (SELECT fid AS page_fid, count(*) OVER () AS matched") + where
+            + sql.SQL(" ORDER BY fid LIMIT %s OFFSET %s) SELECT {}, page.matched FROM page JOIN {} ON fid = page_fid "
+                      "ORDER BY fid").format(self._columns(layer), self._t(layer.id)), [*params, limit, offset])
         if rows:
-            matched = rows[0][1]
+            matched = rows[0][-1]
         else:
             matched = self._execute(sql.SQL("SELECT count(*)") + where, params)[0][0] if offset else 0
-        return Page(self._get_many(layer, [r[0] for r in rows]), matched)
+        return Page(self._to_features(layer, [r[:-1] for r in rows]), matched)
 
     def _get_many_sql(self, layer: Layer) -> sql.Composable:
         return sql.SQL("SELECT {} FROM {} WHERE fid = ANY(%s)").format(self._columns(layer), self._t(layer.id))
