@@ -116,3 +116,15 @@ def test_tilejson_names_the_tiles_and_fields(client):
     assert document["vector_layers"][0]["id"] == "venues" and "category" in document["vector_layers"][0]["fields"]
     assert client.get("/tiles/nowhere.json").status_code == 404
     assert client.get("/tiles/nowhere/1/0/0.mvt").status_code == 404
+
+
+def test_an_outline_reaching_the_pole_is_cut_at_web_mercators_edge(stores):
+    from shapely.geometry import MultiPolygon, box
+
+    for store in stores:
+        polar = store.create("districts", {"name": "极地", "adcode": "999999"},
+                             MultiPolygon([box(100.0, 80.0, 120.0, 90.0)]))
+        try:
+            assert polar.id in decoded(store.tile("districts", 0, 0, 0), "districts")
+        finally:
+            store.delete("districts", polar.id)

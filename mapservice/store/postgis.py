@@ -170,11 +170,14 @@ class PostGISStore(Store):
         return sql.Identifier(self.schema, layer_id)
 
     def _read_pools(self) -> list[Pool]:
-        """Where a read may run, in the order to try: the replicas starting from the next in turn, then
-        the primary (the primary alone without replicas)."""
+        """Where a read may run, in the order to try: this thread's replica, the other replicas, then the
+        primary (the primary alone without replicas). Threads are dealt replicas in turn and keep theirs,
+        so one request's reads (a change counter, then the rows it keys) see one replica's replay."""
         if not self._replicas:
             return [self._pool]
-        start = next(self._turn) % len(self._replicas)
+        start = getattr(self._local, "replica", None)
+        if start is None:
+            start = self._local.replica = next(self._turn) % len(self._replicas)
         return [*self._replicas[start:], *self._replicas[:start], self._pool]
 
     @contextmanager
@@ -308,14 +311,19 @@ class PostGISStore(Store):
         # geometry index finds the candidates (the same lon/lat box the embedded store reads).
         attributes = sql.SQL("").join(
             sql.SQL(", {}").format(sql.Identifier(a.name)) for a in layer.attributes)
+        # Web Mercator ends at ~85.05 degrees: an outline reaching a pole is cut there before projecting.
+        geometry = sql.SQL("geom::geometry" if layer.is_point else
+                           f"ST_ClipByBox2D(geom::geometry, ST_MakeEnvelope(-180, {-tiles.MAX_LAT}, 180, "
+                           f"{tiles.MAX_LAT}, 4326))")
         minx, miny, maxx, maxy = tiles.query_box(z, x, y)
         query = sql.SQL(
             "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'fid') FROM ("
-            "SELECT fid, ST_AsMVTGeom(ST_Transform(geom::geometry, 3857), ST_TileEnvelope(%s, %s, %s), "
+            "SELECT fid, ST_AsMVTGeom(ST_Transform({geometry}, 3857), ST_TileEnvelope(%s, %s, %s), "
             "{extent}, {buffer}, true) AS geom, generated{attributes} FROM {table} "
             "WHERE geom::geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326) ORDER BY fid LIMIT {most}) t"
-        ).format(name=sql.Literal(layer.id), extent=sql.Literal(tiles.EXTENT), buffer=sql.Literal(tiles.BUFFER),
-                 attributes=attributes, table=self._t(layer.id), most=sql.Literal(tiles.MAX_FEATURES))
+        ).format(geometry=geometry, name=sql.Literal(layer.id), extent=sql.Literal(tiles.EXTENT),
+                 buffer=sql.Literal(tiles.BUFFER), attributes=attributes, table=self._t(layer.id),
+                 most=sql.Literal(tiles.MAX_FEATURES))
         return bytes(self._execute(query, [z, x, y, minx, miny, maxx, maxy])[0][0] or b"")
 
     def _columns(self, layer: Layer) -> sql.Composable:

@@ -16,6 +16,8 @@ from . import service, store
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 _MEDIA = {"json": ogc.JSON, "html": ogc.HTML}
+#: Without f=, the format follows the Accept header: caches must key on it.
+VARY = {"Vary": "Accept"}
 
 
 def rendered_format() -> str:
@@ -41,10 +43,10 @@ def _check(*extra: str) -> str:
 
 def _render(document: dict, rendered: str, page: str, json_type: str = ogc.JSON, **context):
     if rendered == "json":
-        headers = {"Content-Crs": f"<{ogc.CRS84}>"} if json_type == ogc.GEOJSON else {}
+        headers = {"Content-Crs": f"<{ogc.CRS84}>", **VARY} if json_type == ogc.GEOJSON else VARY
         return current_app.response_class(current_app.json.dumps(document), mimetype=json_type, headers=headers)
     lang = pick_lang(request.args.get("lang"))
-    return render_template("ogc.html", doc=document, page=page, lang=lang, **context)
+    return render_template("ogc.html", doc=document, page=page, lang=lang, **context), VARY
 
 
 @bp.get("")
