@@ -232,25 +232,31 @@ def running_server(kind: str, gpkg: Path, load_demo: bool, args, log_dir: Path):
     proc = subprocess.Popen(server_command(kind, port, args), env=server_env(gpkg, load_demo), stdin=subprocess.DEVNULL,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{kind} exited with {proc.returncode} before answering:\n{_tail(log)}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{kind} did not answer {TRIVIAL} within {READY_TIMEOUT_S} s:\n{_tail(log)}")
-            conn = http.client.HTTPConnection(HOST, port, timeout=5)
-            try:
-                if _get(conn, TRIVIAL)[0] == 200:
-                    break
-            except (OSError, http.client.HTTPException):
-                pass
-            finally:
-                conn.close()
-            time.sleep(0.2)
+        wait_until_answering(kind, proc, port, log)
         yield port, proc.pid
     finally:
         _stop(proc)
         log.close()
+
+
+def wait_until_answering(kind: str, proc: subprocess.Popen, port: int, log) -> None:
+    """Return once the server answers TRIVIAL with a 200; RuntimeError (with the log's tail) when it
+    exits first or takes longer than READY_TIMEOUT_S."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} exited with {proc.returncode} before answering:\n{_tail(log)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{kind} did not answer {TRIVIAL} within {READY_TIMEOUT_S} s:\n{_tail(log)}")
+        conn = http.client.HTTPConnection(HOST, port, timeout=5)
+        try:
+            if _get(conn, TRIVIAL)[0] == 200:
+                return
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.2)
 
 
 def _tail(log, size: int = 3000) -> str:

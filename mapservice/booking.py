@@ -111,7 +111,8 @@ def base_feature(store: Store, base_layer: str, base_id: int):
     if layer is None or layer not in bookable_layers(store):
         raise NotFound(f"{base_layer} takes no bookings", field="layer", code="booking_layer_not_bookable",
                        params={"layer": base_layer})
-    feature = store.get(base_layer, base_id)
+    with store.on_primary():  # a booking is decided on what the primary holds, never on a lagging replica
+        feature = store.get(base_layer, base_id)
     if not feature.properties.get(layer.role(Role.BOOKABLE).name):
         raise RuleRefused(f"{feature.properties['name']} takes no bookings", field="base", code="booking_base_closed",
                           params={"name": feature.properties["name"]})

@@ -22,7 +22,7 @@ KINDS = ("supply", "demand", "boundary")
 GEOMETRY_TYPES = ("Point", "MultiPolygon")
 ATTRIBUTE_TYPES = ("text", "integer", "number", "boolean", "code", "codes", "opening_hours")
 # Columns every layer table has besides its attributes; attribute names may not take them.
-SYSTEM_COLUMNS = ("fid", "source_id", "generated", "geom")
+SYSTEM_COLUMNS = ("fid", "source_id", "generated", "geom", "lonlat")
 LIST_SEPARATOR = ";"
 #: The layer-file keys the loader accepts, at the top of a layer file and in each ``[[attributes]]``.
 LAYER_KEYS = ("id", "title", "kind", "geometry", "style", "radius_m", "radius_basis", "weight", "candidate_sites",

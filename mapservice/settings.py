@@ -87,6 +87,8 @@ class Settings:
     trust_proxy: bool = False
     #: Hours a sign-in lasts before the user signs in again.
     session_hours: float = field(default=12.0, metadata=_positive())
+    #: PostgreSQL streaming replicas for reads, comma-separated ``postgresql://`` URLs (empty: none).
+    database_read_urls: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -132,9 +134,18 @@ class Settings:
         if self.basemap == "tianditu" and not self.tianditu_key and not self.tile_url:
             raise SettingsError(f"{variable('basemap')}=tianditu needs {variable('tianditu_key')} (a key from "
                                 "lbs.tianditu.gov.cn)", field=variable("tianditu_key"))
+        if self.read_urls and not (self.uses_postgis and all(
+                url.startswith(("postgresql://", "postgres://")) for url in self.read_urls)):
+            raise SettingsError(f"{variable('database_read_urls')} takes postgresql:// URLs of replicas of the "
+                                f"PostGIS database in {variable('database_url')}", field=variable("database_read_urls"))
         if any(host in self.tile_url for host in _GCJ02_TILE_HOSTS) and self.tile_crs != "gcj02":
             raise SettingsError(f"Amap/Tencent tiles are GCJ-02: set {variable('tile_crs')}=gcj02 so features are "
                                 "shifted onto them", field=variable("tile_crs"))
+
+    @property
+    def read_urls(self) -> list[str]:
+        """The read replicas' URLs (``database_read_urls`` split at commas)."""
+        return [url.strip() for url in self.database_read_urls.split(",") if url.strip()]
 
     @property
     def uses_postgis(self) -> bool:

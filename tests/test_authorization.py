@@ -156,6 +156,15 @@ def rows(world) -> dict:
         ("GET", "/"): [(get("/"), PUBLIC)],
         ("GET", "/layers"): [(get("/layers"), PUBLIC)],
         ("GET", "/favicon.ico"): [(get("/favicon.ico"), PUBLIC)],
+        # OGC API - Features and vector tiles: public data, the same for everybody
+        **{("GET", rule): [(get(url), PUBLIC)] for rule, url in (
+            ("/ogc", "/ogc"), ("/ogc/", "/ogc/"), ("/ogc/conformance", "/ogc/conformance"), ("/ogc/api", "/ogc/api"),
+            ("/ogc/api.html", "/ogc/api.html"), ("/ogc/collections", "/ogc/collections"),
+            ("/ogc/collections/<layer_id>", "/ogc/collections/venues"),
+            ("/ogc/collections/<layer_id>/items", "/ogc/collections/venues/items"),
+            ("/ogc/collections/<layer_id>/items/<fid>", f"/ogc/collections/practice_bases/items/{base}"),
+            ("/tiles/<layer_id>/<z>/<x>/<y>.mvt", "/tiles/venues/12/3414/1657.mvt"),
+            ("/tiles/<layer_id>.json", "/tiles/venues.json"))},
         ("GET", "/planner"): [(get("/planner"), PUBLIC)],
         ("GET", "/planner/report"): [(get(f"/planner/report?{analysis}"), PUBLIC)],
         ("GET", "/api/docs"): [(get("/api/docs"), PUBLIC)],

@@ -65,6 +65,15 @@ class Cluster:
         self.run(str(PGBIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "-o", options,
                  action, *extra)
 
+    def create(self) -> None:
+        """initdb, start, and the database of ``url`` with PostGIS in it."""
+        self.init()
+        self.pg_ctl("start")
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
+            conn.execute("CREATE DATABASE outage")
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION postgis")
+
     def accepting(self) -> bool:
         try:
             psycopg.connect(self.url, connect_timeout=1).close()
@@ -73,22 +82,22 @@ class Cluster:
             return False
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    if not (PGBIN / "initdb").exists() or (os.geteuid() == 0 and shutil.which("runuser") is None):
-        message = f"the outage test needs PostgreSQL 15 at {PGBIN} (apt-get install postgresql-15-postgis-3)"
+def need_postgres(test: str, program: str = "initdb") -> None:
+    """Skip ``test`` without PostgreSQL 15's ``program`` (or, as root, runuser); in CI, fail instead."""
+    if not (PGBIN / program).exists() or (os.geteuid() == 0 and shutil.which("runuser") is None):
+        message = f"the {test} test needs PostgreSQL 15 at {PGBIN} (apt-get install postgresql-15-postgis-3)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    need_postgres("outage")
     # Not under pytest's tmp_path: the postgres user must be able to reach the folder.
     cluster = Cluster(Path(tempfile.mkdtemp(prefix="yuren-outage-")), free_port())
     try:
-        cluster.init()
-        cluster.pg_ctl("start")
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{cluster.port}/postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE outage")
-        with psycopg.connect(cluster.url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION postgis")
+        cluster.create()
         yield cluster
     finally:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []

@@ -13,7 +13,8 @@ def open_store(settings: Settings, layers: LayerRegistry) -> Store:
     if settings.uses_postgis:
         from .postgis import PostGISStore
 
-        return PostGISStore(settings.database_url, layers, schema=settings.database_schema)
+        return PostGISStore(settings.database_url, layers, schema=settings.database_schema,
+                            read_urls=settings.read_urls)
     from .geopackage import GeoPackageStore
 
     return GeoPackageStore(settings.database_url, layers)

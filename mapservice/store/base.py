@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
-from .. import parsing
+from .. import parsing, tiles
 from ..errors import BadRequest, Conflict, NotFound
 from ..layers import Layer, LayerRegistry
 from ..parsing import INT64_MAX, INT64_MIN
@@ -232,6 +232,18 @@ class Store(ABC):
         limit, offset = check_paging(limit, offset)
         return self._features(layer, check_bbox(bbox), parse_filters(layer, filters), limit, offset)
 
+    def extent(self, layer_id: str) -> tuple[float, float, float, float] | None:
+        """(minlon, minlat, maxlon, maxlat) of every feature of the layer, None when it is empty
+        (the bounds may be rounded outwards by up to a float32 step, as the spatial indexes keep them)."""
+        return self._extent(self.layers.require(layer_id))
+
+    def tile(self, layer_id: str, z: Any, x: Any, y: Any) -> bytes:
+        """The layer's Mapbox Vector Tile at ``z/x/y`` (see :mod:`mapservice.tiles`): public attributes
+        only, at most :data:`~mapservice.tiles.MAX_FEATURES` features (the lowest ids); empty bytes
+        when no feature reaches the tile."""
+        layer = self.layers.require(layer_id)
+        return self._tile(layer, *tiles.check_tile(z, x, y))
+
     def get(self, layer_id: str, fid: Any) -> Feature:
         """One feature by id; NotFound when absent."""
         layer = self.layers.require(layer_id)
@@ -361,6 +373,12 @@ class Store(ABC):
         """All store calls inside the block share one transaction (nested blocks join it)."""
 
     @contextmanager
+    def on_primary(self) -> Iterator[Store]:
+        """Reads inside the block see the primary database (read-your-writes; what a booking is decided
+        on), not a read replica; a store without replicas has nothing to do."""
+        yield self
+
+    @contextmanager
     def writing(self, on_wait: Callable[[], None] | None = None, wait: bool = True) -> Iterator[Store]:
         """A transaction for a long write (an import), entered before the work that fills it, so that
         a writer that cannot get in finds out before doing that work. A store whose writers exclude
@@ -373,6 +391,20 @@ class Store(ABC):
     # -- what implementations provide --------------------------------------------------
     @abstractmethod
     def _features(self, layer: Layer, bbox, filters: list[Filter], limit: int, offset: int) -> Page: ...
+
+    @abstractmethod
+    def _extent(self, layer: Layer) -> tuple[float, float, float, float] | None: ...
+
+    def _tile(self, layer: Layer, z: int, x: int, y: int) -> bytes:
+        """The tile encoded here from the features that meet its box, page by page."""
+        box = tiles.query_box(z, x, y)
+        features: list[Feature] = []
+        while len(features) < tiles.MAX_FEATURES:
+            page = self._features(layer, box, [], min(MAX_LIMIT, tiles.MAX_FEATURES - len(features)), len(features))
+            features += page.features
+            if not page.features or len(features) >= page.number_matched:
+                break
+        return tiles.encode(layer, features, z, x, y)
 
     @abstractmethod
     def _get_many(self, layer: Layer, fids: list[int]) -> list[Feature]:

@@ -408,6 +408,12 @@ class GeoPackageStore(Store):
             features += self._to_features(layer, [rows[k][1:] for k in mine], [geometries[k] for k in mine])
         return features
 
+    def _extent(self, layer) -> tuple[float, float, float, float] | None:
+        # The R-tree's boxes (float32, rounded outwards): no geometry is read.
+        row = self._conn().execute(
+            f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM rtree_{layer.id}_geom").fetchone()
+        return None if row[0] is None else tuple(float(v) for v in row)
+
     def _versions(self) -> dict[str, int]:
         """Every layer's change counter, in one query."""
         return dict(self._conn().execute("SELECT layer_id, version FROM mapservice_layer_version").fetchall())

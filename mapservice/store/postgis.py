@@ -7,10 +7,12 @@ then re-ranks by ``ST_Distance`` on the WGS 84 spheroid, the distance that is re
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from importlib import resources
 
@@ -20,6 +22,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 from shapely.geometry.base import BaseGeometry
 
+from .. import tiles
 from ..errors import Conflict, Unavailable
 from ..layers import Layer, LayerRegistry
 from .accounts import TABLES as ACCOUNT_TABLES
@@ -35,6 +38,8 @@ _COLUMN_TYPES = {"text": "text", "integer": "bigint", "number": "double precisio
                  "code": "text", "codes": "text", "opening_hours": "text"}
 # <-> ranks on the sphere; take this many extra rows before re-ranking on the spheroid.
 _RERANK_MARGIN = 16
+#: The statement trigger on every layer table that bumps the layer's change counter.
+_VERSION_TRIGGER = "mapservice_layer_version"
 
 
 def _statements() -> dict[str, str]:
@@ -58,6 +63,8 @@ RETRY_AFTER_S = 2
 #: While the database is known to be away, one request per this many seconds waits for a connection (and
 #: so makes the pool try again); the others are answered 503 at once instead of each waiting POOL_WAIT_S.
 PROBE_S = 0.5
+#: ... and for a read replica, whose reads go elsewhere meanwhile: one probe per this many seconds.
+REPLICA_PROBE_S = 5.0
 
 
 class _Dropped(Unavailable):
@@ -74,7 +81,8 @@ class Pool:
     at once for all but one request per :data:`PROBE_S` while it stays away. One per database; a
     read replica would get its own."""
 
-    def __init__(self, url: str, size: int):
+    def __init__(self, url: str, size: int, probe_s: float = PROBE_S):
+        self._probe_s = probe_s
         self._pool = ConnectionPool(url, min_size=1, max_size=size, open=True, timeout=POOL_WAIT_S,
                                     reconnect_timeout=RECONNECT_S,
                                     kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S})
@@ -87,7 +95,7 @@ class Pool:
             return
         with self._lock:
             now = time.monotonic()
-            if now - self._probed < PROBE_S:
+            if now - self._probed < self._probe_s:
                 raise _away()
             self._probed = now
 
@@ -102,6 +110,7 @@ class Pool:
                 yield conn
         except PoolTimeout:
             self._away = True
+            self._probed = time.monotonic()  # the next probe waits its interval from this failure
             log.warning("no PostgreSQL connection within %.1f s", POOL_WAIT_S)
             raise _away() from None
         except psycopg.OperationalError as exc:
@@ -117,17 +126,29 @@ class Pool:
 
 
 def _read(method):
-    """A read: when the server dropped the connection under it (a restart), the pool's idle connections
-    are checked (the others are stale too) and the read runs once more, on a fresh one."""
+    """A read: on a read replica when there are any (the next one in turn, the others and then the
+    primary when it is away), else on the primary. When the server dropped the connection under it (a
+    restart), the pool's idle connections are checked (the others are stale too) and the read runs once
+    more, on a fresh one. Inside a transaction it runs on the transaction's connection (the primary)."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        if getattr(self._local, "conn", None) is not None:  # part of a transaction: not ours to repeat
-            return method(self, *args, **kwargs)
-        try:
-            return method(self, *args, **kwargs)
-        except _Dropped:
-            self._pool.check()
-            return method(self, *args, **kwargs)
+        if getattr(self._local, "conn", None) is not None or getattr(self._local, "pool", None) is not None:
+            return method(self, *args, **kwargs)  # part of a transaction or of another read: not ours to repeat
+        pools = self._read_pools()
+        for pool in pools:
+            self._local.pool = pool
+            try:
+                try:
+                    return method(self, *args, **kwargs)
+                except _Dropped:
+                    pool.check()
+                    return method(self, *args, **kwargs)
+            except Unavailable:
+                if pool is pools[-1]:
+                    raise
+                log.warning("a read replica is not answering; reading elsewhere")
+            finally:
+                self._local.pool = None
 
     return wrapper
 
@@ -137,10 +158,14 @@ class PostGISStore(Store):
 
     name = "postgis"
 
-    def __init__(self, url: str, layers: LayerRegistry, schema: str = "public", pool_size: int = 8):
+    def __init__(self, url: str, layers: LayerRegistry, schema: str = "public", pool_size: int = 8,
+                 read_urls: Sequence[str] = ()):
         super().__init__(layers)
         self.schema = schema
         self._pool = Pool(url, pool_size)
+        #: Streaming replicas that take the reads (features, nearby, tiles, OGC, coverage), in turn.
+        self._replicas = [Pool(read_url, pool_size, REPLICA_PROBE_S) for read_url in read_urls]
+        self._turn = itertools.count()
         self._local = threading.local()
         self.bookings = BookingTables(self)
         self.accounts = AccountTables(self)
@@ -151,13 +176,24 @@ class PostGISStore(Store):
     def _t(self, layer_id: str) -> sql.Identifier:
         return sql.Identifier(self.schema, layer_id)
 
+    def _read_pools(self) -> list[Pool]:
+        """Where a read may run, in the order to try: this thread's replica, the other replicas, then the
+        primary (the primary alone without replicas). Threads are dealt replicas in turn and keep theirs,
+        so one request's reads (a change counter, then the rows it keys) see one replica's replay."""
+        if not self._replicas:
+            return [self._pool]
+        start = getattr(self._local, "replica", None)
+        if start is None:
+            start = self._local.replica = next(self._turn) % len(self._replicas)
+        return [*self._replicas[start:], *self._replicas[:start], self._pool]
+
     @contextmanager
     def _connection(self):
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             yield conn
             return
-        with self._pool.connection() as conn:
+        with (getattr(self._local, "pool", None) or self._pool).connection() as conn:
             yield conn
 
     @contextmanager
@@ -172,8 +208,20 @@ class PostGISStore(Store):
             finally:
                 self._local.conn = None
 
+    @contextmanager
+    def on_primary(self):
+        if getattr(self._local, "conn", None) is not None or getattr(self._local, "pool", None) is not None:
+            yield self  # in a transaction (the primary already) or inside a read
+            return
+        self._local.pool = self._pool
+        try:
+            yield self
+        finally:
+            self._local.pool = None
+
     def close(self) -> None:
-        self._pool.close()
+        for pool in (self._pool, *self._replicas):
+            pool.close()
 
     def _execute(self, query, params=None) -> list[tuple]:
         with self._connection() as conn, conn.cursor() as cur:
@@ -189,6 +237,9 @@ class PostGISStore(Store):
             if not self._execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'"):
                 self._execute(statements["extension"])
             self._execute(sql.SQL(statements["schema"]).format(schema=sql.Identifier(self.schema)))
+            names = {"versions": sql.Identifier(self.schema, "mapservice_layer_version"),
+                     "bump": sql.Identifier(self.schema, "mapservice_bump_layer_version")}
+            self._execute(sql.SQL(statements["layer_versions"]).format(**names))
             for layer in self.layers.values():
                 columns = sql.SQL("").join(
                     sql.SQL(", {} {}{}").format(
@@ -202,6 +253,12 @@ class PostGISStore(Store):
                 for attribute in layer.attributes:  # a layer file may have gained attributes
                     self._execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
                         self._t(layer.id), sql.Identifier(attribute.name), sql.SQL(_COLUMN_TYPES[attribute.type])))
+                if layer.is_point:
+                    self._execute(sql.SQL(statements["point_column"]).format(
+                        table=self._t(layer.id), index=sql.Identifier(f"{layer.id}_lonlat_gist")))
+                self._execute(sql.SQL(statements["layer_version_trigger"]).format(
+                    **names, table=self._t(layer.id), layer_id=sql.Literal(layer.id),
+                    trigger=sql.Identifier(_VERSION_TRIGGER)))
             self.bookings.init()
             self.accounts.init()
             self.stewardship.init()
@@ -225,9 +282,16 @@ class PostGISStore(Store):
         have: dict[str, set] = {}
         for table, name in rows:
             have.setdefault(table, set()).add(name)
+        triggers = {row[0] for row in self._execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = %s AND t.tgname = %s", [self.schema, _VERSION_TRIGGER])}
+        versions = {row[0] for row in self._execute(sql.SQL("SELECT layer_id FROM {}").format(
+            sql.Identifier(self.schema, "mapservice_layer_version")))} if "mapservice_layer_version" in have else set()
         return all({"fid", "source_id", "generated", "geom", f"{layer.id}_geom_gist", f"{layer.id}_geom_geometry_gist",
-                    *layer.attribute_names} <= have.get(layer.id, set()) for layer in self.layers.values()) \
-            and all(table in have for table in (*BOOKING_TABLES, *ACCOUNT_TABLES, *STEWARDSHIP_TABLES))
+                    *layer.attribute_names, *((["lonlat", f"{layer.id}_lonlat_gist"]) if layer.is_point else [])}
+                   <= have.get(layer.id, set()) for layer in self.layers.values()) \
+            and all(table in have for table in (*BOOKING_TABLES, *ACCOUNT_TABLES, *STEWARDSHIP_TABLES)) \
+            and set(self.layers) <= triggers and set(self.layers) <= versions
 
     # -- reads -------------------------------------------------------------------------
     @_read
@@ -236,6 +300,40 @@ class PostGISStore(Store):
             sql.SQL("SELECT {}, count(*) FROM {}").format(sql.Literal(lid), self._t(lid)) for lid in self.layers)
         found = dict(self._execute(query))
         return {lid: found[lid] for lid in self.layers}
+
+    @_read
+    def layer_versions(self) -> dict[str, int]:
+        rows = self._execute(sql.SQL("SELECT layer_id, version FROM {}").format(
+            sql.Identifier(self.schema, "mapservice_layer_version")))
+        return {layer_id: int(version) for layer_id, version in rows}
+
+    @_read
+    def _extent(self, layer) -> tuple[float, float, float, float] | None:
+        row = self._execute(sql.SQL(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom::geometry) AS e "
+            "FROM {}) extent").format(self._t(layer.id)))[0]
+        return None if row[0] is None else tuple(float(v) for v in row)
+
+    @_read
+    def _tile(self, layer, z, x, y) -> bytes:
+        # ST_AsMVTGeom clips to the tile and its buffer and snaps to the grid; the && on the
+        # geometry index finds the candidates (the same lon/lat box the embedded store reads).
+        attributes = sql.SQL("").join(
+            sql.SQL(", {}").format(sql.Identifier(a.name)) for a in layer.attributes)
+        # Web Mercator ends at ~85.05 degrees: an outline reaching a pole is cut there before projecting.
+        geometry = sql.SQL("geom::geometry" if layer.is_point else
+                           f"ST_ClipByBox2D(geom::geometry, ST_MakeEnvelope(-180, {-tiles.MAX_LAT}, 180, "
+                           f"{tiles.MAX_LAT}, 4326))")
+        minx, miny, maxx, maxy = tiles.query_box(z, x, y)
+        query = sql.SQL(
+            "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'fid') FROM ("
+            "SELECT fid, ST_AsMVTGeom(ST_Transform({geometry}, 3857), ST_TileEnvelope(%s, %s, %s), "
+            "{extent}, {buffer}, true) AS geom, generated{attributes} FROM {table} "
+            "WHERE geom::geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326) ORDER BY fid LIMIT {most}) t"
+        ).format(geometry=geometry, name=sql.Literal(layer.id), extent=sql.Literal(tiles.EXTENT),
+                 buffer=sql.Literal(tiles.BUFFER), attributes=attributes, table=self._t(layer.id),
+                 most=sql.Literal(tiles.MAX_FEATURES))
+        return bytes(self._execute(query, [z, x, y, minx, miny, maxx, maxy])[0][0] or b"")
 
     def _columns(self, layer: Layer) -> sql.Composable:
         return sql.SQL(", ").join([sql.SQL("fid, ST_AsBinary(geom), source_id, generated"),
@@ -270,6 +368,8 @@ class PostGISStore(Store):
 
     @_read
     def _features(self, layer, bbox, filters, limit, offset) -> Page:
+        if bbox and layer.is_point and not filters:
+            return self._points_in_box(layer, bbox, limit, offset)
         clauses, params = self._where(filters)
         if bbox:
             box, box_params = self._box_clause(bbox)
@@ -282,6 +382,26 @@ class PostGISStore(Store):
             rows = conn.execute(sql.SQL("SELECT {} FROM {}{} ORDER BY fid LIMIT %s OFFSET %s").format(
                 self._columns(layer), self._t(layer.id), where), [*params, limit, offset]).fetchall()
         return Page(self._to_features(layer, rows), matched)
+
+    def _points_in_box(self, layer: Layer, bbox, limit: int, offset: int) -> Page:
+        """A box over a point layer from the ``lonlat`` index alone: the matches counted and the page's
+        ids picked by an index-only scan (the box test made exact in double precision, edges included,
+        as the GeoPackage's), then only the page's rows read."""
+        minx, miny, maxx, maxy = bbox
+        where = sql.SQL(
+            " FROM {} WHERE lonlat <@ box(point(%s, %s), point(%s, %s)) AND lonlat[0] >= %s AND lonlat[0] <= %s "
+            "AND lonlat[1] >= %s AND lonlat[1] <= %s").format(self._t(layer.id))
+        params = [minx, miny, maxx, maxy, minx, maxx, miny, maxy]
+        # One round trip: the page's ids and the count from the index, then those rows by key.
+        rows = self._execute(
+            sql.SQL("WITH page AS (SELECT fid AS page_fid, count(*) OVER () AS matched") + where
+            + sql.SQL(" ORDER BY fid LIMIT %s OFFSET %s) SELECT {}, page.matched FROM page JOIN {} ON fid = page_fid "
+                      "ORDER BY fid").format(self._columns(layer), self._t(layer.id)), [*params, limit, offset])
+        if rows:
+            matched = rows[0][-1]
+        else:
+            matched = self._execute(sql.SQL("SELECT count(*)") + where, params)[0][0] if offset else 0
+        return Page(self._to_features(layer, [r[:-1] for r in rows]), matched)
 
     def _get_many_sql(self, layer: Layer) -> sql.Composable:
         return sql.SQL("SELECT {} FROM {} WHERE fid = ANY(%s)").format(self._columns(layer), self._t(layer.id))

@@ -19,3 +19,26 @@ CREATE TABLE IF NOT EXISTS {table} (
 );
 CREATE INDEX IF NOT EXISTS {geography_index} ON {table} USING gist (geom);
 CREATE INDEX IF NOT EXISTS {geometry_index} ON {table} USING gist ((geom::geometry));
+
+-- name: layer_versions
+-- A change counter per layer, bumped once per statement that changes the layer (any process, any
+-- client): what caches of a layer's contents (the planner's frames, tiles' ETags) are keyed by.
+CREATE TABLE IF NOT EXISTS {versions} (layer_id text PRIMARY KEY, version bigint NOT NULL DEFAULT 0);
+CREATE OR REPLACE FUNCTION {bump}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE {versions} SET version = version + 1 WHERE layer_id = TG_ARGV[0];
+    RETURN NULL;
+END $$;
+
+-- name: layer_version_trigger
+INSERT INTO {versions} (layer_id) VALUES ({layer_id}) ON CONFLICT (layer_id) DO NOTHING;
+CREATE OR REPLACE TRIGGER {trigger} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION {bump}({layer_id});
+
+-- name: point_column
+-- Point layers: the longitude/latitude as a plain point, kept by the database, on a GiST index that
+-- holds the id too, so that a box query counts and pages its matches from the index alone
+-- (index-only scan) instead of visiting every matching row.
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS lonlat point
+    GENERATED ALWAYS AS (point(ST_X(geom::geometry), ST_Y(geom::geometry))) STORED;
+CREATE INDEX IF NOT EXISTS {index} ON {table} USING gist (lonlat) INCLUDE (fid);

@@ -41,6 +41,13 @@ def heavy(view):
 
 
 def wants_json() -> bool:
+    if request.path.startswith(("/ogc/", "/tiles/")) or request.path == "/ogc":
+        from .ogc import rendered_format
+
+        try:
+            return rendered_format() == "json"
+        except MapserviceError:
+            return True  # a bad f= is itself answered in JSON
     return request.path.startswith("/api/") or request.path == "/api"
 
 
@@ -102,8 +109,10 @@ def init_app(app: APIFlask) -> None:
     from .bookings import bp as bookings_bp
     from .docs import bp as docs_bp
     from .editing import bp as editing_bp
+    from .ogc import bp as ogc_bp
     from .pages import bp as pages_bp
     from .reportsapi import bp as reports_bp
+    from .tiles import bp as tiles_bp
 
     app.url_map.converters["id"] = IdConverter
     app.extensions["mapservice_gate"] = budget.Gate(service_of(app).settings.analysis_concurrency)
@@ -118,6 +127,8 @@ def init_app(app: APIFlask) -> None:
     app.register_blueprint(bookings_bp)
     app.register_blueprint(booking_pages_bp)
     auth.init_app(app)
+    app.register_blueprint(ogc_bp)
+    app.register_blueprint(tiles_bp)
     app.register_error_handler(MapserviceError, render_error)
     security.init_app(app)
 

@@ -1,0 +1,130 @@
+"""Vector tiles: the same features and attributes from both stores (decoded and compared), the layers'
+change counters that key them, ETags that follow edits, 304s, TileJSON, and bad addresses as 400s."""
+from __future__ import annotations
+
+import uuid
+
+import mapbox_vector_tile
+import psycopg
+import pytest
+from conftest import _postgis_url
+from ogc_data import fill
+from shapely.geometry import Point
+
+from mapservice import tiles
+from mapservice.app import create_app
+from mapservice.settings import Settings
+from mapservice.store import open_store
+
+VENUES = 3000
+#: Tiles over the test region from region-wide to street level, and one outside it.
+ADDRESSES = [(6, 53, 25), (8, 213, 103), (10, 851, 414), (12, 3405, 1656), (14, 13620, 6625), (3, 0, 0)]
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory, layers):
+    """A GeoPackage and a PostGIS store holding the same region."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    url = _postgis_url()
+    made = [open_store(Settings(database_url=str(tmp_path_factory.mktemp("tiles") / "t.gpkg"), load_demo=False),
+                       layers),
+            open_store(Settings(database_url=url, database_schema=schema, load_demo=False), layers)]
+    for store in made:
+        store.init()
+        fill(store, VENUES)
+    yield made
+    for store in made:
+        store.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def decoded(data: bytes, layer_id: str) -> dict[int, tuple]:
+    """{feature id: (geometry type, coordinates, properties)} of a tile."""
+    if not data:
+        return {}
+    layer = mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})[layer_id]
+    assert layer["extent"] == tiles.EXTENT
+    return {f["id"]: (f["geometry"]["type"], f["geometry"]["coordinates"], f["properties"])
+            for f in layer["features"]}
+
+
+@pytest.mark.parametrize("z, x, y", ADDRESSES)
+def test_both_stores_make_the_same_point_tiles(stores, z, x, y):
+    gpkg, postgis = (decoded(store.tile("venues", z, x, y), "venues") for store in stores)
+    assert gpkg.keys() == postgis.keys()
+    if (z, x, y) != (3, 0, 0):
+        assert gpkg
+    for fid, (kind, coords, properties) in gpkg.items():
+        other_kind, other_coords, other_properties = postgis[fid]
+        assert kind == other_kind == "Point" and properties == other_properties
+        assert abs(coords[0] - other_coords[0]) <= 1 and abs(coords[1] - other_coords[1]) <= 1
+        assert -tiles.BUFFER <= coords[0] <= tiles.EXTENT + tiles.BUFFER
+    some = next(iter(gpkg.values()), None)
+    if some:
+        assert set(some[2]) <= {"generated", *stores[0].layers["venues"].attribute_names}
+        assert "source_id" not in some[2]
+
+
+def test_both_stores_tile_the_same_polygons(stores):
+    gpkg, postgis = (decoded(store.tile("districts", 10, 851, 414), "districts") for store in stores)
+    assert gpkg.keys() == postgis.keys() and gpkg
+    assert {fid: p for fid, (_, _, p) in gpkg.items()} == {fid: p for fid, (_, _, p) in postgis.items()}
+    assert {kind for kind, _, _ in gpkg.values()} <= {"Polygon", "MultiPolygon"}
+
+
+def test_change_counters_move_with_every_write(stores):
+    for store in stores:
+        before = store.layer_versions()
+        assert set(before) == set(store.layers)
+        feature = store.create("venues", {"name": "新馆", "category": "museum", "free": True}, Point(119.45, 32.41))
+        after_create = store.layer_versions()
+        assert after_create["venues"] > before["venues"] and after_create["districts"] == before["districts"]
+        store.delete("venues", feature.id)
+        assert store.layer_versions()["venues"] > after_create["venues"]
+
+
+def test_tiles_carry_etags_that_follow_edits(tmp_path):
+    app = create_app(Settings(database_url=str(tmp_path / "e.gpkg"), load_demo=False))
+    store = app.extensions["mapservice"].store
+    fill(store, 200)
+    client = app.test_client()
+    first = client.get("/tiles/venues/8/213/103.mvt")
+    assert first.status_code == 200 and first.content_type == "application/vnd.mapbox-vector-tile"
+    assert first.headers["ETag"] and "max-age" in first.headers["Cache-Control"]
+    assert client.get("/tiles/venues/8/213/103.mvt", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    store.create("venues", {"name": "新馆", "category": "museum", "free": True}, Point(119.7, 32.6))
+    second = client.get("/tiles/venues/8/213/103.mvt", headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
+    assert len(decoded(second.data, "venues")) == len(decoded(first.data, "venues")) + 1
+    empty = client.get("/tiles/venues/3/0/0.mvt")
+    assert empty.status_code == 200 and empty.data == b""
+
+
+@pytest.mark.parametrize("path, field", [("/tiles/venues/8/256/103.mvt", "x"), ("/tiles/venues/8/1/-1.mvt", "y"),
+                                         ("/tiles/venues/23/0/0.mvt", "z"), ("/tiles/venues/a/0/0.mvt", "z"),
+                                         ("/tiles/venues/99999999999999999999/0/0.mvt", "z"),
+                                         ("/tiles/venues/1/0/0.mvt?x=1", "x")])
+def test_bad_tile_addresses_are_400(client, path, field):
+    response = client.get(path)
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == field
+
+
+def test_tilejson_names_the_tiles_and_fields(client):
+    document = client.get("/tiles/venues.json?lang=en").get_json()
+    assert document["tilejson"] == "3.0.0" and document["tiles"][0].endswith("/tiles/venues/{z}/{x}/{y}.mvt")
+    assert document["vector_layers"][0]["id"] == "venues" and "category" in document["vector_layers"][0]["fields"]
+    assert client.get("/tiles/nowhere.json").status_code == 404
+    assert client.get("/tiles/nowhere/1/0/0.mvt").status_code == 404
+
+
+def test_an_outline_reaching_the_pole_is_cut_at_web_mercators_edge(stores):
+    from shapely.geometry import MultiPolygon, box
+
+    for store in stores:
+        polar = store.create("districts", {"name": "极地", "adcode": "999999"},
+                             MultiPolygon([box(100.0, 80.0, 120.0, 90.0)]))
+        try:
+            assert polar.id in decoded(store.tile("districts", 0, 0, 0), "districts")
+        finally:
+            store.delete("districts", polar.id)
