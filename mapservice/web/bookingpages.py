@@ -48,7 +48,7 @@ def _actor(role: str | None = None):
         return None
     actor = booking.actor_for(user, store())
     if role is not None and actor.role != role and not actor.is_admin:
-        raise Forbidden(t("booking_wrong_role", _lang()), field="role")
+        raise Forbidden("this page is not for your account's role", field="role", code="booking_wrong_role")
     return actor
 
 
@@ -104,7 +104,7 @@ def school(query):
     known = {"grade", "from", "to", "where", "lang"} | {f["name"] for f in _code_filters(lang)}
     unknown = sorted(set(request.args) - known)
     if unknown:
-        raise BadRequest(t("booking_unknown_param", lang, name=unknown[0]), field=unknown[0])
+        raise BadRequest(f"unknown parameter {unknown[0]}", field=unknown[0], code="unknown_parameter")
     where = ",".join(f"{f['name']}:{request.args[f['name']]}" for f in _code_filters(lang)
                      if request.args.get(f["name"]))
     bases = booking.find_bases(store(), actor, query.get("grade"), query.get("from_"), query.get("to"),
@@ -204,7 +204,7 @@ def base_day(query):
         return _sign_in()
     layer, _, fid = query["base"].partition(":")
     if not fid.isdigit():
-        raise BadRequest(t("booking_base_param", _lang()), field="base")
+        raise BadRequest("base must be layer:id", field="base", code="booking_base_param")
     feature, found = booking.day_list(store(), actor, layer, int(fid), query["date"])
     names = booking.feature_names(store(), [(b.school_layer, b.school_id) for b in found])
     return _page("base_day.html", base_name=feature.properties.get("name"), day=query["date"], bookings=found,
@@ -220,7 +220,7 @@ def admin_bookings(query):
     if actor is None:
         return _sign_in()
     if not actor.is_admin:
-        raise Forbidden(t("booking_wrong_role", _lang()), field="role")
+        raise Forbidden("this page is not for your account's role", field="role", code="booking_wrong_role")
     lang, today = _lang(), booking.today_china()
     term_from, term_to = _term(today)
     first, last = query.get("from_") or term_from, query.get("to") or term_to
