@@ -602,3 +602,18 @@ def test_tiles_that_do_not_load_fall_back_to_the_offline_base_and_say_so(browser
     problems = [p for p in watched.problems if "404" not in p and "Failed to load resource" not in p]
     context.close()
     assert problems == []
+
+
+def test_typing_pinyin_initials_finds_the_street_and_searches_there(open_page):
+    """Done means: a parent types dgjd and taps 东关街道."""
+    page = open_page("/", viewport=PHONE, is_mobile=True, has_touch=True)
+    page.locator("#ym-panel-toggle").tap()
+    page.fill("#ym-place", "dgjd")
+    page.wait_for_selector("#ym-place-list .ym-place")
+    assert page.locator("#ym-place-list .ym-place-group").first.inner_text() == "乡镇/街道"
+    first = page.locator("#ym-place-list .ym-place").first
+    assert first.locator(".ym-place-name").inner_text() == "东关街道"
+    first.tap()
+    wait_for_results(page)
+    assert page.locator("#ym-status").inner_text().startswith("东关街道")
+    assert "near=" in page.url
