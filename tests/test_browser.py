@@ -617,3 +617,33 @@ def test_typing_pinyin_initials_finds_the_street_and_searches_there(open_page):
     wait_for_results(page)
     assert page.locator("#ym-status").inner_text().startswith("东关街道")
     assert "near=" in page.url
+
+
+def test_more_results_beyond_the_first_fifty(open_page):
+    page = open_page("/?r=5000&lat=32.394&lon=119.425")
+    rows = wait_for_results(page)
+    assert len(rows) == 50 and "只列出最近的 50 处" in page.locator("#ym-status").inner_text()
+    more = page.locator("#ym-more")
+    assert more.inner_text() == "再显示 50 处"
+    last = float(rows[-1].get_attribute("data-distance"))
+    more.click()
+    page.wait_for_function("document.querySelectorAll('#ym-results li').length > 50")
+    rows = page.locator("#ym-results li").all()
+    distances = [float(row.get_attribute("data-distance")) for row in rows]
+    assert distances == sorted(distances) and distances[50] >= last and len(rows) <= 100
+    page.select_option("select[name=radius]", "1000")  # another question starts at its first page again
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    assert page.locator("#ym-results li").count() <= 50
+
+
+def test_a_preschool_choice_beside_the_grades(open_page):
+    page = open_page("/")
+    asked = []
+    page.on("request", lambda request: "/api/nearby?" in request.url and asked.append(request.url))
+    click_map(page, *CITY_CENTRE)
+    wait_for_results(page)
+    page.select_option("select[name=grade]", "preschool")
+    page.wait_for_function("location.search.includes('grade=preschool')")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    query = parse_qs(urlsplit(asked[-1]).query)
+    assert query["preschool"] == ["true"] and "grade" not in query
