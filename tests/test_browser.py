@@ -647,3 +647,38 @@ def test_a_preschool_choice_beside_the_grades(open_page):
     page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
     query = parse_qs(urlsplit(asked[-1]).query)
     assert query["preschool"] == ["true"] and "grade" not in query
+
+
+def test_done_means_on_a_phone_from_dgjd_to_a_shared_place_page(open_page, browser):
+    """The issue's "done means": 375 px, Chinese: dgjd, 东关街道, the museum preset, the answer in view,
+    the first result's page, call, walk there in Amap, and the page's link opens the same place."""
+    page = open_page("/", viewport=PHONE, is_mobile=True, has_touch=True)
+    page.locator("#ym-panel-toggle").tap()
+    page.fill("#ym-place", "dgjd")
+    page.wait_for_selector("#ym-place-list .ym-place")
+    page.locator("#ym-place-list .ym-place").first.tap()
+    wait_for_results(page)
+    page.locator("#ym-preset-museum_saturday").tap()
+    page.wait_for_function("document.getElementById('ym-preset-museum_saturday').getAttribute('aria-pressed') === 'true'")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    page.wait_for_timeout(600)
+    in_view(page, "#ym-status")
+    first = page.locator("#ym-results li").first
+    name = first.locator(".ym-result-name").inner_text()
+    first.locator(".ym-result-page").tap()
+    page.wait_for_selector(".ym-place-article h1")
+    assert page.locator("h1").inner_text() == name
+    assert "/place/venues/" in page.url and "from=" in page.url
+    assert page.locator("a[href^='tel:']").count() >= 1
+    walk = page.locator("#ym-walk-amap").get_attribute("href")
+    assert walk.startswith("https://uri.amap.com/navigation?") and "mode=walk" in walk and "from=" in walk
+    assert page.locator("meta[property='og:title']").get_attribute("content") == name
+    ld = json.loads(page.locator("script[type='application/ld+json']").inner_text())
+    assert ld["name"] == name and ld["@type"] in ("Museum", "Place")
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    friend = context.new_page()
+    open_page.watch(friend)
+    friend.goto(page.url)
+    assert friend.locator("h1").inner_text() == name
+    friend.wait_for_selector(".ym-place-map .leaflet-interactive")  # the small map marks the place
+    context.close()

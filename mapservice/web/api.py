@@ -7,7 +7,7 @@ from pathlib import Path
 
 import shapely
 from apiflask import APIBlueprint
-from flask import jsonify, send_file
+from flask import jsonify, send_file, url_for
 from marshmallow import INCLUDE, RAISE
 
 from .. import geo, i18n, nearby, parsing, placeindex, planning
@@ -44,9 +44,13 @@ def _geojson(feature: Feature, query: dict, extra: dict | None = None, popup: bo
     if query["crs"] == "gcj02":
         out["geometry"] = shapely.geometry.mapping(shapely.transform(
             feature.geometry, lambda xy: geo.np.column_stack(geo.wgs84_to_gcj02(xy[:, 0], xy[:, 1]))))
+    lang = pick_lang(query["lang"])
+    if popup or extra is not None:  # a popup's or a search result's: their place's own page links to it
+        out["properties"]["page"] = url_for("pages.place", layer_id=feature.layer, fid=feature.id,
+                                            lang="en" if lang == "en" else None)
     if popup:
         layer = store().layers[feature.layer]
-        out["properties"]["popup"] = describe(layer, feature, pick_lang(query["lang"]))
+        out["properties"]["popup"] = {**describe(layer, feature, lang), "page": out["properties"]["page"]}
     return out
 
 

@@ -38,7 +38,7 @@ SCRIPT_KEYS = (
     "results_none", "results_prompt", "load_failed", "loading", "boundaries_attribution", "legend", "panel_open",
     "panel_close", "panel_open_short", "panel_close_short", "search_from_place", "search_from_click",
     "search_from_location", "locate_denied", "locate_unavailable", "locate_timeout", "cluster_near",
-    "cluster_count", "share_copied", "share_manual", "basemap_offline", "results_more",
+    "cluster_count", "share_copied", "share_manual", "basemap_offline", "results_more", "place_details",
     *ERROR_KEYS,
 )
 

@@ -53,7 +53,8 @@ class Feature(Schema):
     id = Integer(required=True)
     geometry = Dict(required=True, metadata={"description": "GeoJSON geometry, WGS 84 (or GCJ-02 with crs=gcj02)"})
     properties = Dict(required=True, metadata={"description": "the layer's attributes, source_id, generated "
-                                                             "(and popup, nearby's distance fields)"})
+                                                             "(and popup, nearby's distance fields, and page: "
+                                                             "the place's own page, with a popup or in a search)"})
 
 
 class _Collection(Schema):

@@ -174,7 +174,12 @@ function resultRow(page, feature, index) {
     el("span", { class: "ym-result-distance" },
       el("strong", { class: "ym-distance" }, props.distance_text),
       el("span", { class: "ym-walk" }, props.walk_text)));
-  return el("li", { "data-distance": props.distance_m }, button);
+  // The place's own page, with the search point for walking directions from it (WGS 84 only).
+  const centre = page.state.search.center;
+  const joiner = props.page.includes("?") ? "&" : "?";
+  const from = centre && !page.cfg.crs ? `${joiner}from=${centre.lat.toFixed(6)},${centre.lng.toFixed(6)}` : "";
+  return el("li", { "data-distance": props.distance_m }, button,
+    el("a", { class: "ym-result-page", href: `${props.page}${from}` }, page.strings.place_details));
 }
 
 /** A numbered marker and a row for each result, each highlighting the other. */
