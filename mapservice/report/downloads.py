@@ -47,7 +47,8 @@ def check_suffix(path: str | Path) -> str:
     """The output's suffix, or a BadRequest listing the formats (before any work is done)."""
     suffix = Path(path).suffix.lower()
     if suffix not in SUFFIXES:
-        raise BadRequest(f"output must end in {', '.join(SUFFIXES)}, not {suffix or 'nothing'}", field="output")
+        raise BadRequest(f"output must end in {', '.join(SUFFIXES)}, not {suffix or 'nothing'}", field="output",
+                         code="unknown_format", params={"formats": ", ".join(SUFFIXES), "suffix": suffix or "—"})
     return suffix
 
 
