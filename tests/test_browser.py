@@ -200,13 +200,19 @@ def test_a_filter_that_the_chosen_layers_lack_is_disabled_never_an_error(open_pa
     assert page.locator("select[name=category]").is_enabled()
 
 
-def test_a_preset_sets_every_filter_and_shows_it_is_active(open_page):
-    """Defect 6: a one-tap search does not inherit a grade, radius or category from before."""
+def searched_at_the_centre(open_page):
+    """A page that searched from the city centre, and the list of /api/nearby URLs it asks from then on."""
     page = open_page("/")
     asked = []
     page.on("request", lambda request: "/api/nearby?" in request.url and asked.append(request.url))
     click_map(page, *CITY_CENTRE)
     wait_for_results(page)
+    return page, asked
+
+
+def test_a_preset_sets_every_filter_and_shows_it_is_active(open_page):
+    """Defect 6: a one-tap search does not inherit a grade, radius or category from before."""
+    page, asked = searched_at_the_centre(open_page)
     page.click("#ym-preset-museum_saturday")
     page.wait_for_function("document.getElementById('ym-preset-museum_saturday').getAttribute('aria-pressed') === 'true'")
     page.select_option("select[name=grade]", "5")
@@ -293,13 +299,19 @@ def in_view(page, selector: str) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"] + 1, (selector, box, size)
 
 
-def test_choosing_a_place_on_a_phone_ends_with_the_answer_in_view(open_page):
+def place_chosen_on_a_phone(open_page, text: str):
+    """A 375 px page on which ``text`` was typed in the place search and the first place tapped."""
     page = open_page("/", viewport=PHONE, is_mobile=True, has_touch=True)
     page.locator("#ym-panel-toggle").tap()
-    page.fill("#ym-place", "东关")
+    page.fill("#ym-place", text)
     page.wait_for_selector("#ym-place-list .ym-place")
     page.locator("#ym-place-list .ym-place").first.tap()
     wait_for_results(page)
+    return page
+
+
+def test_choosing_a_place_on_a_phone_ends_with_the_answer_in_view(open_page):
+    page = place_chosen_on_a_phone(open_page, "东关")
     page.wait_for_timeout(600)
     in_view(page, "#ym-status")
     in_view(page, "#ym-results li:first-child")
@@ -637,11 +649,7 @@ def test_more_results_beyond_the_first_fifty(open_page):
 
 
 def test_a_preschool_choice_beside_the_grades(open_page):
-    page = open_page("/")
-    asked = []
-    page.on("request", lambda request: "/api/nearby?" in request.url and asked.append(request.url))
-    click_map(page, *CITY_CENTRE)
-    wait_for_results(page)
+    page, asked = searched_at_the_centre(open_page)
     page.select_option("select[name=grade]", "preschool")
     page.wait_for_function("location.search.includes('grade=preschool')")
     page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
@@ -652,12 +660,7 @@ def test_a_preschool_choice_beside_the_grades(open_page):
 def test_done_means_on_a_phone_from_dgjd_to_a_shared_place_page(open_page, browser):
     """The issue's "done means": 375 px, Chinese: dgjd, 东关街道, the museum preset, the answer in view,
     the first result's page, call, walk there in Amap, and the page's link opens the same place."""
-    page = open_page("/", viewport=PHONE, is_mobile=True, has_touch=True)
-    page.locator("#ym-panel-toggle").tap()
-    page.fill("#ym-place", "dgjd")
-    page.wait_for_selector("#ym-place-list .ym-place")
-    page.locator("#ym-place-list .ym-place").first.tap()
-    wait_for_results(page)
+    page = place_chosen_on_a_phone(open_page, "dgjd")
     page.locator("#ym-preset-museum_saturday").tap()
     page.wait_for_function("document.getElementById('ym-preset-museum_saturday').getAttribute('aria-pressed') === 'true'")
     page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
