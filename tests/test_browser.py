@@ -685,3 +685,15 @@ def test_done_means_on_a_phone_from_dgjd_to_a_shared_place_page(open_page, brows
     assert friend.locator("h1").inner_text() == name
     friend.wait_for_selector(".ym-place-map .leaflet-interactive")  # the small map marks the place
     context.close()
+
+
+def test_enter_on_the_focused_map_searches_from_its_centre(open_page):
+    page = open_page("/")
+    page.evaluate(f"{MAP_OF}.setView([{CITY_CENTRE[0]}, {CITY_CENTRE[1]}], 14, {{animate: false}})")
+    page.focus(".folium-map")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    wait_for_results(page)
+    centre = page.evaluate(f"(() => {{ const c = {MAP_OF}.getCenter(); return [c.lat, c.lng]; }})()")
+    query = parse_qs(urlsplit(page.url).query)
+    assert abs(float(query["lat"][0]) - centre[0]) < 0.01 and abs(float(query["lon"][0]) - centre[1]) < 0.01

@@ -92,6 +92,13 @@ export function wireSearch(page) {
   });
   map.on("preclick", () => { closingPopup = state.openPopups > 0; });
   map.on("zoomend", () => spreadPins(page));
+  // Keyboard: with the map focused, the arrows move it and Enter searches from its centre.
+  map.getContainer().addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target === map.getContainer()) {
+      event.preventDefault();
+      setCentre(page, map.getCenter(), page.strings.search_from_click);
+    }
+  });
   map.on("click", (event) => {
     if (closingPopup) {
       closingPopup = false;
