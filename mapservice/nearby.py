@@ -26,6 +26,8 @@ MAX_LIMIT = 500
 MAX_FETCH = 10_000
 # A pupil in grade g is about g + 6 years old (school starts at six in China).
 GRADE_AGE_OFFSET = 6
+#: The ages of a preschool child (幼儿园, 3 to 6), youngest and oldest.
+PRESCHOOL_AGES = (3, 6)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class NearbyQuery:
     grade: int | None = None
     age: int | None = None
     open_at: datetime | None = None
+    #: True: for a preschool child (学前, ages :data:`PRESCHOOL_AGES`): places whose ages overlap them.
+    preschool: bool | None = None
 
 
 #: The filters of a :class:`NearbyQuery` (the fields after ``limit``), which the API takes under the same names.
@@ -67,13 +71,13 @@ def age_range(layer: Layer, props: dict) -> tuple[int | None, int | None] | None
     return tuple(v + offset if v is not None else None for v in values)
 
 
-def _fits_age(layer: Layer, props: dict, age: int) -> bool:
-    """Within the feature's age or grade range; a feature without one suits every age."""
+def _fits_age(layer: Layer, props: dict, youngest: int, oldest: int) -> bool:
+    """The feature's age or grade range overlaps ``youngest..oldest``; a feature without one suits every age."""
     ages = age_range(layer, props)
     if ages is None:
         return True
     low, high = ages
-    return (low is None or low <= age) and (high is None or age <= high)
+    return (low is None or low <= oldest) and (high is None or youngest <= high)
 
 
 def _layer_filters(layer: Layer, query: NearbyQuery) -> dict | None:
@@ -108,12 +112,13 @@ def search(store: Store, query: NearbyQuery) -> list[Nearby]:
     if query.age is not None and not 0 <= query.age <= 18:
         raise BadRequest("age must be from 0 to 18", field="age", code="out_of_range", params={"min": 0, "max": 18})
     age = query.age if query.age is not None else (query.grade + GRADE_AGE_OFFSET if query.grade else None)
+    ages = PRESCHOOL_AGES if query.preschool else (age, age) if age is not None else None
     layers = _search_layers(store, query.layers)
     if query.category is not None and not any(layer.role(Role.CATEGORY) for layer in layers):
         # A filter that none of the chosen layers has does not apply to them: it is ignored.
         query = replace(query, category=None)
     chosen = [(layer, filters) for layer in layers if (filters := _layer_filters(layer, query)) is not None]
-    if age is None and query.open_at is None:
+    if ages is None and query.open_at is None:
         return store.nearest_per_layer(query.lon, query.lat, [(lay.id, f) for lay, f in chosen],
                                        query.radius_m, query.limit)
     found: list[Nearby] = []
@@ -123,7 +128,7 @@ def search(store: Store, query: NearbyQuery) -> list[Nearby]:
 
         def keep(hit: Nearby, layer=layer, hours_attribute=hours_attribute) -> bool:
             props = hit.feature.properties
-            return ((age is None or _fits_age(layer, props, age))
+            return ((ages is None or _fits_age(layer, props, *ages))
                     and (query.open_at is None or hours.is_open(props.get(hours_attribute.name), query.open_at)))
 
         fetch = min(max(4 * query.limit, 100), MAX_FETCH)

@@ -200,13 +200,19 @@ def test_a_filter_that_the_chosen_layers_lack_is_disabled_never_an_error(open_pa
     assert page.locator("select[name=category]").is_enabled()
 
 
-def test_a_preset_sets_every_filter_and_shows_it_is_active(open_page):
-    """Defect 6: a one-tap search does not inherit a grade, radius or category from before."""
+def searched_at_the_centre(open_page):
+    """A page that searched from the city centre, and the list of /api/nearby URLs it asks from then on."""
     page = open_page("/")
     asked = []
     page.on("request", lambda request: "/api/nearby?" in request.url and asked.append(request.url))
     click_map(page, *CITY_CENTRE)
     wait_for_results(page)
+    return page, asked
+
+
+def test_a_preset_sets_every_filter_and_shows_it_is_active(open_page):
+    """Defect 6: a one-tap search does not inherit a grade, radius or category from before."""
+    page, asked = searched_at_the_centre(open_page)
     page.click("#ym-preset-museum_saturday")
     page.wait_for_function("document.getElementById('ym-preset-museum_saturday').getAttribute('aria-pressed') === 'true'")
     page.select_option("select[name=grade]", "5")
@@ -293,13 +299,19 @@ def in_view(page, selector: str) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= size["width"] + 1, (selector, box, size)
 
 
-def test_choosing_a_place_on_a_phone_ends_with_the_answer_in_view(open_page):
+def place_chosen_on_a_phone(open_page, text: str):
+    """A 375 px page on which ``text`` was typed in the place search and the first place tapped."""
     page = open_page("/", viewport=PHONE, is_mobile=True, has_touch=True)
     page.locator("#ym-panel-toggle").tap()
-    page.fill("#ym-place", "东关")
+    page.fill("#ym-place", text)
     page.wait_for_selector("#ym-place-list .ym-place")
     page.locator("#ym-place-list .ym-place").first.tap()
     wait_for_results(page)
+    return page
+
+
+def test_choosing_a_place_on_a_phone_ends_with_the_answer_in_view(open_page):
+    page = place_chosen_on_a_phone(open_page, "东关")
     page.wait_for_timeout(600)
     in_view(page, "#ym-status")
     in_view(page, "#ym-results li:first-child")
@@ -602,3 +614,86 @@ def test_tiles_that_do_not_load_fall_back_to_the_offline_base_and_say_so(browser
     problems = [p for p in watched.problems if "404" not in p and "Failed to load resource" not in p]
     context.close()
     assert problems == []
+
+
+def test_typing_pinyin_initials_finds_the_street_and_searches_there(open_page):
+    """Done means: a parent types dgjd and taps 东关街道."""
+    page = open_page("/", viewport=PHONE, is_mobile=True, has_touch=True)
+    page.locator("#ym-panel-toggle").tap()
+    page.fill("#ym-place", "dgjd")
+    page.wait_for_selector("#ym-place-list .ym-place")
+    assert page.locator("#ym-place-list .ym-place-group").first.inner_text() == "乡镇/街道"
+    first = page.locator("#ym-place-list .ym-place").first
+    assert first.locator(".ym-place-name").inner_text() == "东关街道"
+    first.tap()
+    wait_for_results(page)
+    assert page.locator("#ym-status").inner_text().startswith("东关街道")
+    assert "near=" in page.url
+
+
+def test_more_results_beyond_the_first_fifty(open_page):
+    page = open_page("/?r=5000&lat=32.394&lon=119.425")
+    rows = wait_for_results(page)
+    assert len(rows) == 50 and "只列出最近的 50 处" in page.locator("#ym-status").inner_text()
+    more = page.locator("#ym-more")
+    assert more.inner_text() == "再显示 50 处"
+    last = float(rows[-1].get_attribute("data-distance"))
+    more.click()
+    page.wait_for_function("document.querySelectorAll('#ym-results li').length > 50")
+    rows = page.locator("#ym-results li").all()
+    distances = [float(row.get_attribute("data-distance")) for row in rows]
+    assert distances == sorted(distances) and distances[50] >= last and len(rows) <= 100
+    page.select_option("select[name=radius]", "1000")  # another question starts at its first page again
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    assert page.locator("#ym-results li").count() <= 50
+
+
+def test_a_preschool_choice_beside_the_grades(open_page):
+    page, asked = searched_at_the_centre(open_page)
+    page.select_option("select[name=grade]", "preschool")
+    page.wait_for_function("location.search.includes('grade=preschool')")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    query = parse_qs(urlsplit(asked[-1]).query)
+    assert query["preschool"] == ["true"] and "grade" not in query
+
+
+def test_done_means_on_a_phone_from_dgjd_to_a_shared_place_page(open_page, browser):
+    """The issue's "done means": 375 px, Chinese: dgjd, 东关街道, the museum preset, the answer in view,
+    the first result's page, call, walk there in Amap, and the page's link opens the same place."""
+    page = place_chosen_on_a_phone(open_page, "dgjd")
+    page.locator("#ym-preset-museum_saturday").tap()
+    page.wait_for_function("document.getElementById('ym-preset-museum_saturday').getAttribute('aria-pressed') === 'true'")
+    page.wait_for_function("!document.getElementById('ym-results').hasAttribute('aria-busy')")
+    page.wait_for_timeout(600)
+    in_view(page, "#ym-status")
+    first = page.locator("#ym-results li").first
+    name = first.locator(".ym-result-name").inner_text()
+    first.locator(".ym-result-page").tap()
+    page.wait_for_selector(".ym-place-article h1")
+    assert page.locator("h1").inner_text() == name
+    assert "/place/venues/" in page.url and "from=" in page.url
+    assert page.locator("a[href^='tel:']").count() >= 1
+    walk = page.locator("#ym-walk-amap").get_attribute("href")
+    assert walk.startswith("https://uri.amap.com/navigation?") and "mode=walk" in walk and "from=" in walk
+    assert page.locator("meta[property='og:title']").get_attribute("content") == name
+    ld = json.loads(page.locator("script[type='application/ld+json']").inner_text())
+    assert ld["name"] == name and ld["@type"] in ("Museum", "Place")
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    friend = context.new_page()
+    open_page.watch(friend)
+    friend.goto(page.url)
+    assert friend.locator("h1").inner_text() == name
+    friend.wait_for_selector(".ym-place-map .leaflet-interactive")  # the small map marks the place
+    context.close()
+
+
+def test_enter_on_the_focused_map_searches_from_its_centre(open_page):
+    page = open_page("/")
+    page.evaluate(f"{MAP_OF}.setView([{CITY_CENTRE[0]}, {CITY_CENTRE[1]}], 14, {{animate: false}})")
+    page.focus(".folium-map")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    wait_for_results(page)
+    centre = page.evaluate(f"(() => {{ const c = {MAP_OF}.getCenter(); return [c.lat, c.lng]; }})()")
+    query = parse_qs(urlsplit(page.url).query)
+    assert abs(float(query["lat"][0]) - centre[0]) < 0.01 and abs(float(query["lon"][0]) - centre[1]) < 0.01

@@ -199,3 +199,10 @@ def test_a_category_none_of_the_chosen_layers_has_is_ignored(client, town):
     response = nearby(client, layers="parent_schools", category="museum")
     assert response.status_code == 200
     assert names(response) == names(nearby(client, layers="parent_schools"))
+
+
+def test_a_preschool_child_finds_places_for_ages_three_to_six(client, town):
+    preschool = names(nearby(client, layers="venues", preschool="true"))
+    assert "幼儿图书馆" in preschool  # ages 0-6
+    assert "近博物馆" in preschool  # ages 6-18 overlaps 3-6 at six
+    assert "幼儿图书馆" not in names(nearby(client, layers="venues", grade=5))

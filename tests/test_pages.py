@@ -215,3 +215,34 @@ def test_pages_share_the_layout(demo_client):
         assert "/static/app.css" in parse(html).urls
     error = demo_client.get("/no-such-page").get_data(as_text=True)
     assert '<html lang="zh-CN">' in error and t("back_to_map", "zh") in error
+
+
+def test_a_place_page_is_rendered_on_the_server(demo_client):
+    venue = demo_client.get("/api/layers/venues/features?limit=1").get_json()["features"][0]
+    page = demo_client.get(f"/place/venues/{venue['id']}?from=32.39,119.42")
+    html = page.get_data(as_text=True)
+    name = venue["properties"]["name"]
+    assert page.status_code == 200 and f"<h1>{name}</h1>" in html
+    assert f'<meta property="og:title" content="{name}">' in html and "application/ld+json" in html
+    assert 'href="tel:' in html and "uri.amap.com/navigation?" in html and "mode=walk" in html
+    assert "api.map.baidu.com/direction?" in html and "mode=walking" in html
+    assert "附近的其他资源" in html and ("现在开放" in html or "现在关门" in html)
+    english = demo_client.get(f"/place/venues/{venue['id']}?lang=en").get_data(as_text=True)
+    assert "Nearby, of other kinds" in english and "Walk there" in english
+    assert demo_client.get("/place/venues/999999").status_code == 404
+    assert demo_client.get("/place/zoo/1").status_code == 404
+    assert demo_client.get("/place/venues/abc").status_code == 400
+    assert demo_client.get(f"/place/venues/{venue['id']}?from=north").status_code == 200
+    popup = demo_client.get(f"/api/layers/venues/features/{venue['id']}").get_json()["properties"]["popup"]
+    assert popup["page"] == f"/place/venues/{venue['id']}"
+
+
+def test_hours_now_in_words():
+    from datetime import datetime
+
+    from mapservice.placeview import hours_now
+
+    wednesday = datetime(2026, 12, 2, 10, 0)
+    assert hours_now("Mo-Su 09:00-17:00", wednesday, "zh") == "现在开放，今天 17:00关门"
+    assert hours_now("Mo-Su 09:00-17:00", datetime(2026, 12, 2, 22, 30), "en") == "closed now, opens tomorrow 09:00"
+    assert hours_now(None, wednesday, "zh") is None

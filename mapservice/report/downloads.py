@@ -48,7 +48,7 @@ def check_suffix(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in SUFFIXES:
         raise BadRequest(f"output must end in {', '.join(SUFFIXES)}, not {suffix or 'nothing'}", field="output",
-                         code="output_suffix", params={"suffixes": ", ".join(SUFFIXES), "suffix": suffix or "—"})
+                         code="unknown_format", params={"formats": ", ".join(SUFFIXES), "suffix": suffix or "—"})
     return suffix
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import shapely
 from apiflask import APIBlueprint
-from flask import jsonify, send_file
+from flask import jsonify, send_file, url_for
 from marshmallow import INCLUDE, RAISE
 
-from .. import booking, geo, i18n, nearby, parsing, planning
+from .. import booking, geo, i18n, nearby, parsing, placeindex, planning
 from ..describe import admission_free, anchor, describe, kind_text
 from ..errors import BadRequest
 from ..i18n import pick_lang, t
@@ -44,9 +44,13 @@ def _geojson(feature: Feature, query: dict, extra: dict | None = None, popup: bo
     if query["crs"] == "gcj02":
         out["geometry"] = shapely.geometry.mapping(shapely.transform(
             feature.geometry, lambda xy: geo.np.column_stack(geo.wgs84_to_gcj02(xy[:, 0], xy[:, 1]))))
+    lang = pick_lang(query["lang"])
+    if popup or extra is not None:  # a popup's or a search result's: their place's own page links to it
+        out["properties"]["page"] = url_for("pages.place", layer_id=feature.layer, fid=feature.id,
+                                            lang="en" if lang == "en" else None)
     if popup:
         layer = store().layers[feature.layer]
-        out["properties"]["popup"] = describe(layer, feature, pick_lang(query["lang"]))
+        out["properties"]["popup"] = {**describe(layer, feature, lang), "page": out["properties"]["page"]}
     return out
 
 
@@ -151,16 +155,31 @@ def nearby_search(query):
 @bp.doc(responses=ERRORS)
 @bp.input(PlacesArgs, location="query", arg_name="query", unknown=RAISE)
 def places(query):
-    """Places whose name contains `q` (communities, schools, streets, venues...), to start a search from."""
+    """Places matching `q`, to start a search from, grouped and best first: townships and streets
+    (乡镇/街道, also by pinyin: `dongguan`, `dgjd`), roads from the features' addresses, then
+    features whose name contains `q` (communities, schools, venues...)."""
     lang = pick_lang(query["lang"])
-    found = store().find_by_name(query["q"], _split(query.get("layers")), query["limit"])
-    places_ = []
-    for f in found:
-        lon, lat = anchor(f.geometry)
+    layer_ids = _split(query.get("layers"))
+    found = store().find_by_name(query["q"], layer_ids, query["limit"])
+    # Townships and roads are no layer: asked for only when no layer is named.
+    named = [] if layer_ids else placeindex.find(store(), query["q"], query["limit"])
+
+    def out(lon, lat):
         if query["crs"] == "gcj02":
             lon, lat = (float(v) for v in geo.wgs84_to_gcj02(lon, lat))
-        places_.append({"layer": f.layer, "layer_title": store().layers[f.layer].title(lang), "id": f.id,
-                        "name": f.properties["name"], "lon": round(lon, 7), "lat": round(lat, 7)})
+        return round(lon, 7), round(lat, 7)
+
+    places_ = []
+    for p in named:
+        lon, lat = out(p.lon, p.lat)
+        places_.append({"kind": p.kind, "group": i18n.t(f"place_group_{p.kind}", lang), "layer": None,
+                        "layer_title": p.district, "id": None, "name": p.name, "lon": lon, "lat": lat,
+                        "note": i18n.t("place_placed_from", lang, count=p.count)})
+    for f in found[:max(0, query["limit"] - len(places_))]:
+        lon, lat = out(*anchor(f.geometry))
+        title = store().layers[f.layer].title(lang)
+        places_.append({"kind": "feature", "group": title, "layer": f.layer, "layer_title": title, "id": f.id,
+                        "name": f.properties["name"], "lon": lon, "lat": lat, "note": None})
     return jsonify(places=places_)
 
 

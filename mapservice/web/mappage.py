@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 import folium
 from folium.elements import JSCSSMixin
 
-from .. import basemap
+from .. import basemap, nearby
 from ..i18n import templates
 from ..layers import Layer, MapPreset, Role
 from ..settings import Settings
@@ -38,7 +38,8 @@ SCRIPT_KEYS = (
     "results_none", "results_prompt", "load_failed", "loading", "boundaries_attribution", "legend", "panel_open",
     "panel_close", "panel_open_short", "panel_close_short", "search_from_place", "search_from_click",
     "search_from_location", "locate_denied", "locate_unavailable", "locate_timeout", "cluster_near",
-    "cluster_count", "share_copied", "share_manual", "basemap_offline", *ERROR_KEYS,
+    "cluster_count", "share_copied", "share_manual", "basemap_offline", "results_more", "place_details",
+    *ERROR_KEYS,
     # The popup's error-report form (static/js/map/report.js).
     "report_link", "report_kind_label", "report_kind_closed_permanently", "report_kind_wrong_place",
     "report_kind_wrong_hours", "report_kind_wrong_phone", "report_kind_other", "report_text_label",
@@ -175,6 +176,7 @@ def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings,
         "tiles": base is not None,
         "basemap": base.name if base else "none",
         "limit": RESULT_LIMIT,
+        "max_limit": nearby.MAX_LIMIT,
         "layers": [{"id": layer.id, "title": layer.title(lang), "kind": layer.kind, "color": layer.color,
                     "filters": layer_filters(layer)} for layer in layers],
         "strings": templates(SCRIPT_KEYS, lang),

@@ -4,6 +4,7 @@ static/ is served by the app itself.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 import shapely
@@ -11,7 +12,8 @@ from apiflask import APIBlueprint
 from flask import current_app, render_template, request, send_from_directory, url_for
 from marshmallow import RAISE
 
-from .. import i18n
+from .. import geo, i18n, parsing, placeview
+from ..errors import BadRequest
 from ..exporter import iter_features
 from ..i18n import pick_lang, t
 from ..report import view
@@ -73,6 +75,43 @@ def index():
 def favicon():
     """The icon browsers ask for by this name whatever the page links (the pages link favicon.svg)."""
     return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+
+
+@bp.get("/place/<layer_id>/<fid>")
+def place(layer_id: str, fid: str):
+    """One place's page, rendered here (readable with scripts off): facts, hours now, calls, walking
+    directions from ``from`` (the search point, lat,lon in WGS 84) when given, nearby places."""
+    ext = service()
+    ext.layers.require(layer_id)
+    try:
+        number = parsing.whole_number(fid)
+    except ValueError as exc:
+        raise BadRequest(f"feature id: {exc}", field="id", code="not_whole_number") from None
+    origin = _origin(request.args.get("from"))
+    lang = _lang()
+    now = datetime.now(parsing.CHINA_TIME).replace(tzinfo=None)
+    view_ = placeview.place(store(), layer_id, number, lang, now, origin)
+    bounds = (view_["lon"] - 0.006, view_["lat"] - 0.004, view_["lon"] + 0.006, view_["lat"] + 0.004)
+    fmap = mappage.build_map(_static_url, ext.settings, bounds, zoom_control="topright", scroll_wheel_zoom=False)
+    config = mappage.script_config(fmap, ext.layers.values(), ext.settings, lang, request.script_root + "/api")
+    lon, lat = view_["lon"], view_["lat"]
+    if config["crs"] == "gcj02":  # over Amap's tiles the mark is shifted as every feature is
+        lon, lat = (float(v) for v in geo.wgs84_to_gcj02(lon, lat))
+    config.update(point=[lat, lon], title=view_["name"])
+    return render_template("place.html", lang=lang, folium=mappage.render_parts(fmap), config=config, place=view_,
+                           map_url=url_for("pages.index", lang="en" if lang == "en" else None,
+                                           lat=f"{view_['lat']:.6f}", lon=f"{view_['lon']:.6f}",
+                                           near=view_["name"], place=f"{layer_id}:{number}"),
+                           page_url=request.base_url)
+
+
+def _origin(raw: str | None) -> tuple[float, float] | None:
+    """``lat,lon`` of the search point as (lon, lat), or None when absent or not a point."""
+    try:
+        lat, lon = (parsing.number(part) for part in (raw or "").split(","))
+    except ValueError:
+        return None
+    return (lon, lat) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
 
 
 @bp.get("/layers")

@@ -54,7 +54,8 @@ class Feature(Schema):
     id = Integer(required=True)
     geometry = Dict(required=True, metadata={"description": "GeoJSON geometry, WGS 84 (or GCJ-02 with crs=gcj02)"})
     properties = Dict(required=True, metadata={"description": "the layer's attributes, source_id, generated "
-                                                             "(and popup, nearby's distance fields)"})
+                                                             "(and popup, nearby's distance fields, and page: "
+                                                             "the place's own page, with a popup or in a search)"})
 
 
 class _Collection(Schema):
@@ -83,12 +84,16 @@ class NearbyCollection(_Collection):
 
 
 class Place(Schema):
-    layer = String(required=True)
-    layer_title = String(required=True)
-    id = Integer(required=True)
+    kind = String(required=True, metadata={"enum": ["township", "road", "feature"]})
+    group = String(required=True, metadata={"description": "the heading of the place's group, in `lang`"})
+    layer = String(required=True, allow_none=True, metadata={"description": "the feature's layer (null: no feature)"})
+    layer_title = String(required=True, metadata={"description": "the layer's title, or a township's district"})
+    id = Integer(required=True, allow_none=True)
     name = String(required=True)
     lon = Float(required=True)
     lat = Float(required=True)
+    note = String(required=True, allow_none=True,
+                  metadata={"description": "how a township or road was placed (no public boundary)"})
 
 
 class Places(Schema):

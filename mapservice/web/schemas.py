@@ -139,6 +139,7 @@ class NearbyArgs(PopupArgs):
     free = Flag(metadata={"description": "true: free only (layers without a price count as free)"})
     grade = WholeNumber(validate=Range(1, 12), metadata={"description": "school grade 1-12"})
     age = WholeNumber(validate=Range(0, 18), metadata={"description": "child's age in years"})
+    preschool = Flag(metadata={"description": "true: for a preschool child (ages 3-6): places whose ages overlap"})
     point_crs = Text(validate=OneOf(["wgs84", "gcj02"]),
                        metadata={"description": "coordinates of lat/lon in: default the same as `crs`"})
     open_at = Moment(metadata={"description": "ISO datetime (China local time unless it has an offset): "

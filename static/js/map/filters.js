@@ -61,7 +61,8 @@ export function filterParams(form, limit) {
     radius: fields.radius.value,
     category: fields.category && !fields.category.disabled ? fields.category.value : null,
     free: fields.free.checked ? "true" : null,
-    grade: fields.grade.value,
+    grade: fields.grade.value === PRESCHOOL ? null : fields.grade.value,
+    preschool: fields.grade.value === PRESCHOOL ? "true" : null,
     open_at: fields.open.disabled ? null : openAt(form),
     limit,
   };
@@ -86,6 +87,8 @@ export function wireFilters(form, customTime, layerInfo, changed) {
 }
 
 const ALL_LAYERS = "";
+// The grade choice of a preschool child (ages 3-6), asked of the API as preschool=true.
+const PRESCHOOL = "preschool";
 const NO_LAYER = "none";
 
 /** The filters as the page's address holds them (address.js), each left out while it is as the

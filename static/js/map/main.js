@@ -50,7 +50,7 @@ function elements() {
     locate: byId("ym-locate"), demoNote: byId("ym-demo-note"), toast: byId("ym-toast"),
     layerBoxes: [...document.querySelectorAll("input[data-map-layer]")],
     presets: [...document.querySelectorAll(".ym-preset")],
-    noticeAction: byId("ym-notice-action"), langLink: byId("ym-lang"), share: byId("ym-share"), shareNote: byId("ym-share-note"),
+    noticeAction: byId("ym-notice-action"), more: byId("ym-more"), langLink: byId("ym-lang"), share: byId("ym-share"), shareNote: byId("ym-share-note"),
   };
 }
 
@@ -114,6 +114,7 @@ function start() {
   wireSearch(page);
   wireFilters(page.dom.filters, page.dom.customTime, page.layerInfo, (name) => {
     page.state.preset = null; // changed by hand: no longer the preset's question
+    page.state.search.limit = null; // another question: its first page of results
     runSearch(page, { fit: name === "radius" });
   });
   wireLocate(page);

@@ -81,15 +81,23 @@ function placeItems(page) {
   const { found, error } = page.state.places;
   if (error) return [el("li", { class: "ym-place-none" }, error)];
   if (!found.length) return [el("li", { class: "ym-place-none" }, page.strings.place_none)];
-  return found.map((place, index) => {
-    const li = el("li", { id: `ym-place-${index}`, role: "option", class: "ym-place", "aria-selected": "false" },
+  // Grouped as the server orders them (townships and streets, roads, then each layer's features).
+  const items = [];
+  found.forEach((place, index) => {
+    if (index === 0 || found[index - 1].group !== place.group) {
+      items.push(el("li", { class: "ym-place-group", role: "presentation" }, place.group));
+    }
+    const li = el("li", { id: `ym-place-${index}`, role: "option", class: "ym-place", "aria-selected": "false",
+      "data-index": index },
       el("span", { class: "ym-place-name" }, place.name),
-      el("span", { class: "ym-place-layer" }, place.layer_title || ""));
+      el("span", { class: "ym-place-layer" }, place.layer_title || ""),
+      place.note ? el("span", { class: "ym-place-note" }, place.note) : null);
     // Keep the focus in the input, so that its blur does not close the list under the click.
     li.addEventListener("mousedown", (event) => event.preventDefault());
     li.addEventListener("click", () => choosePlace(page, place));
-    return li;
+    items.push(li);
   });
+  return items;
 }
 
 export function renderPlaces(page) {
@@ -102,8 +110,8 @@ export function renderPlaces(page) {
   }
   dom.placeList.hidden = !open;
   dom.placeInput.setAttribute("aria-expanded", String(open));
-  for (const [i, li] of [...dom.placeList.children].entries()) {
-    if (li.classList.contains("ym-place")) li.setAttribute("aria-selected", String(i === active));
+  for (const li of dom.placeList.querySelectorAll(".ym-place")) {
+    li.setAttribute("aria-selected", String(Number(li.dataset.index) === active));
   }
   if (open && active >= 0) dom.placeInput.setAttribute("aria-activedescendant", `ym-place-${active}`);
   else dom.placeInput.removeAttribute("aria-activedescendant");

@@ -13,6 +13,7 @@ export function wirePresets(page) {
       const toggled = applyPreset(page.dom.filters, page.dom.customTime, page.layerInfo, preset);
       for (const input of toggled) followBox(page, input);
       page.state.preset = preset.id;
+      page.state.search.limit = null;
       if (page.state.search.center) runSearch(page, { fit: true, reveal: true });
       else locate(page);
     });

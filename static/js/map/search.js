@@ -19,7 +19,7 @@ export async function runSearch(page, { fit = false, reveal = false } = {}) {
   if (!search.center) return;
   const seq = ++search.seq;
   page.saveAddress();
-  const params = filterParams(page.dom.filters, page.cfg.limit);
+  const params = filterParams(page.dom.filters, search.limit || page.cfg.limit);
   search.radius = Number(params.radius);
   search.failure = null;
   search.busy = Boolean(params.layers);
@@ -53,14 +53,15 @@ export async function runSearch(page, { fit = false, reveal = false } = {}) {
 /** Search from ``latlng`` (the map's CRS), said in the status as ``label``, without a new history
  * entry (the page's address already says so: address.js). */
 export function searchFrom(page, latlng, label) {
-  Object.assign(page.state.search, { center: L.latLng(latlng), label: label || "", pointCrs: null });
+  Object.assign(page.state.search, { center: L.latLng(latlng), label: label || "", pointCrs: null, limit: null });
   runSearch(page, { fit: true, reveal: true });
 }
 
 /** Search from ``latlng``, said in the status as ``label``; ``pointCrs`` when it is not the map's CRS.
  * A new search point is a new entry in the history (back returns to the one before). */
 export function setCentre(page, latlng, label, pointCrs) {
-  Object.assign(page.state.search, { center: L.latLng(latlng), label: label || "", pointCrs: pointCrs || null });
+  Object.assign(page.state.search, { center: L.latLng(latlng), label: label || "", pointCrs: pointCrs || null,
+    limit: null });
   page.state.openPlace = null;
   page.saveAddress({ push: true });
   runSearch(page, { fit: true, reveal: true });
@@ -91,6 +92,13 @@ export function wireSearch(page) {
   });
   map.on("preclick", () => { closingPopup = state.openPopups > 0; });
   map.on("zoomend", () => spreadPins(page));
+  // Keyboard: with the map focused, the arrows move it and Enter searches from its centre.
+  map.getContainer().addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target === map.getContainer()) {
+      event.preventDefault();
+      setCentre(page, map.getCenter(), page.strings.search_from_click);
+    }
+  });
   map.on("click", (event) => {
     if (closingPopup) {
       closingPopup = false;
@@ -99,6 +107,11 @@ export function wireSearch(page) {
     setCentre(page, event.latlng, page.strings.search_from_click);
   });
   page.dom.clear.addEventListener("click", () => clearSearch(page));
+  // Beyond the first page of results: the next ones, nearest first, up to the API's most.
+  page.dom.more.addEventListener("click", () => {
+    state.search.limit = Math.min((state.search.limit || page.cfg.limit) + page.cfg.limit, page.cfg.max_limit);
+    runSearch(page);
+  });
   // "Search from the city centre" when the point was outside the region.
   page.dom.noticeAction.addEventListener("click", () => {
     const said = state.search.answer && state.search.answer.notice;
@@ -116,7 +129,7 @@ function statusOf(page) {
   if (search.busy) return { text: S.searching };
   if (search.answer) {
     const count = search.answer.features.length;
-    const limit = page.cfg.limit;
+    const limit = search.limit || page.cfg.limit;
     // The server says what else the answer means (outside the region, nothing open then) in words.
     const said = search.answer.notice;
     let text = count ? page.fmt("results_count", { radius: search.answer.radius_text, count })
@@ -168,7 +181,12 @@ function resultRow(page, feature, index) {
     el("span", { class: "ym-result-distance" },
       el("strong", { class: "ym-distance" }, props.distance_text),
       el("span", { class: "ym-walk" }, props.walk_text)));
-  return el("li", { "data-distance": props.distance_m }, button);
+  // The place's own page, with the search point for walking directions from it (WGS 84 only).
+  const centre = page.state.search.center;
+  const joiner = props.page.includes("?") ? "&" : "?";
+  const from = centre && !page.cfg.crs ? `${joiner}from=${centre.lat.toFixed(6)},${centre.lng.toFixed(6)}` : "";
+  return el("li", { "data-distance": props.distance_m }, button,
+    el("a", { class: "ym-result-page", href: `${props.page}${from}` }, page.strings.place_details));
 }
 
 /** A numbered marker and a row for each result, each highlighting the other. */
@@ -272,6 +290,10 @@ export function renderSearch(page) {
   dom.status.textContent = status.text;
   dom.status.classList.toggle("is-error", Boolean(status.error));
   dom.clear.hidden = !search.center;
+  const shown = search.answer ? search.answer.features.length : 0;
+  const limit = search.limit || page.cfg.limit;
+  dom.more.hidden = !(shown >= limit && limit < page.cfg.max_limit);
+  dom.more.textContent = page.fmt("results_more", { count: Math.min(page.cfg.limit, page.cfg.max_limit - limit) });
   const said = search.answer && search.answer.notice;
   dom.noticeAction.hidden = !(said && said.centre);
   if (said && said.centre) dom.noticeAction.textContent = said.action;

@@ -35,6 +35,8 @@ export function createState() {
       pointCrs: null,
       /** Where the centre came from, in words ("my location"). */
       label: "",
+      /** How many results to ask for (null: the page's first page, cfg.limit); "more" adds a page. */
+      limit: null,
       /** Counts the searches started, so that only the latest one's answer is drawn. */
       seq: 0,
       busy: false,

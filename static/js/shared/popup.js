@@ -37,7 +37,9 @@ export function popupContent(popup, layer, strings) {
       ? el("dl", { class: "ym-facts" }, popup.facts.map(([label, text]) => [el("dt", {}, label), el("dd", {}, text)]))
       : null,
     popup.sessions ? sessionList(popup) : null,
-    links.length ? el("div", { class: "ym-nav" }, el("span", { class: "ym-nav-label" }, strings.navigate), links) : null);
+    links.length ? el("div", { class: "ym-nav" }, el("span", { class: "ym-nav-label" }, strings.navigate), links) : null,
+    popup.page && strings.place_details
+      ? el("a", { class: "ym-place-link", href: popup.page }, strings.place_details) : null);
 }
 
 /** A practice base's next study-tour sessions and their remaining places (the server's words). */

@@ -1,0 +1,126 @@
+"""Places that are not features, to start a nearby search from: the region's townships and streets
+(乡镇/街道, from ``geodata/yangzhou/townships.csv``: official codes and pinyin, no geometry) and the
+roads named in the features' addresses (``琼花南路``).
+
+No township boundary is public, so a township is placed at the median of the features whose
+address names it, and a road at the median of those on it; each place says so (``placed_from``).
+Townships match by name, by full pinyin (``dongguan``, ``dongguanjiedao``) and by initials
+(``dgjd``), so English-speaking parents can type them too.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import statistics
+import weakref
+from dataclasses import dataclass
+
+from .layers import Role
+from .resources import resource_dir
+from .store.base import Store
+
+#: The pinyin of the suffixes of township names (the CSV's pinyin is of the short name).
+SUFFIX_PINYIN = {"回族乡": "hui zu xiang", "街道": "jie dao", "开发区": "kai fa qu", "新区": "xin qu", "镇": "zhen",
+                 "乡": "xiang", "区": "qu"}
+# A road in an address: after the township, the name up to 路/街/大道 with its direction, before the number.
+_ROAD = re.compile(r"([\u4e00-\u9fff]{1,8}?(?:大道|大街|路|街|巷)(?:[东西南北中]段)?)\d+号")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place to search from: ``kind`` is ``township`` or ``road``; ``lon``/``lat`` WGS 84, the
+    median of ``count`` features that name it; ``district`` its district's name."""
+
+    kind: str
+    name: str
+    district: str
+    lon: float
+    lat: float
+    count: int
+    keys: tuple[str, ...] = ()
+
+
+def townships() -> list[dict]:
+    """The townships of townships.csv (deep 3): name, full name, district's full name, pinyin keys."""
+    path = resource_dir("geodata") / "yangzhou" / "townships.csv"
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    names = {r["id"]: r["ext_name"] for r in rows}
+    found = []
+    for r in rows:
+        if r["deep"] != "3":
+            continue
+        suffix = next((s for s in SUFFIX_PINYIN if r["ext_name"].endswith(s) and r["ext_name"] != r["name"]), "")
+        syllables = r["pinyin"].split() + SUFFIX_PINYIN.get(suffix, "").split()
+        short = r["pinyin"].split()
+        keys = ("".join(syllables), "".join(s[0] for s in syllables), "".join(short), "".join(s[0] for s in short))
+        found.append({"name": r["ext_name"], "short": r["name"], "district": names.get(r["pid"], ""),
+                      "keys": keys})
+    return found
+
+
+def _road(address: str, township: str) -> str | None:
+    rest = address.split(township, 1)[1] if township in address else ""
+    match = _ROAD.search(rest)
+    return match.group(1) if match else None
+
+
+def build(store: Store) -> list[Place]:
+    """The townships and roads, placed from the addresses of the store's point features."""
+    towns = townships()
+    points: dict[str, list] = {t["name"]: [] for t in towns}
+    roads: dict[tuple[str, str, str], list] = {}
+    from .exporter import iter_features
+
+    for layer in store.layers.values():
+        address = layer.role(Role.ADDRESS)
+        if address is None or not layer.is_point:
+            continue
+        for feature in iter_features(store, layer.id):
+            text = feature.properties.get(address.name) or ""
+            for town in towns:
+                if f"{town['district']}{town['name']}" in text:
+                    xy = (feature.geometry.x, feature.geometry.y)
+                    points[town["name"]].append(xy)
+                    road = _road(text, town["name"])
+                    if road:
+                        roads.setdefault((road, town["name"], town["district"]), []).append(xy)
+                    break
+    places = []
+    for town in towns:
+        at = points[town["name"]]
+        if at:
+            places.append(Place("township", town["name"], town["district"], statistics.median(x for x, _ in at),
+                                statistics.median(y for _, y in at), len(at), town["keys"]))
+    for (road, town, district), at in roads.items():
+        places.append(Place("road", road, f"{district}{town}", statistics.median(x for x, _ in at),
+                            statistics.median(y for _, y in at), len(at)))
+    return places
+
+
+_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def index(store: Store) -> list[Place]:
+    """:func:`build` of ``store``, kept until its layers' counts change (an import)."""
+    key = tuple(sorted(store.counts().items()))
+    cached = _INDEX.get(store)
+    if cached is None or cached[0] != key:
+        cached = _INDEX[store] = (key, build(store))
+    return cached[1]
+
+
+def find(store: Store, text: str, limit: int) -> list[Place]:
+    """Townships, then roads, matching ``text`` by name or (townships) pinyin, best first: names
+    that start with it, then shorter names; at most ``limit``."""
+    query = text.strip()
+    latin = re.sub(r"[\s']", "", query.lower())
+    matched = []
+    for place in index(store):
+        by_name = query in place.name
+        by_pinyin = bool(latin) and latin.isascii() and any(key.startswith(latin) for key in place.keys)
+        if by_name or by_pinyin:
+            starts = place.name.startswith(query) or by_pinyin
+            matched.append(((place.kind != "township", not starts, len(place.name), place.name), place))
+    matched.sort(key=lambda pair: pair[0])
+    return [place for _, place in matched[:limit]]
