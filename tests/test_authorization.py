@@ -156,6 +156,7 @@ def rows(world) -> dict:
         ("GET", "/"): [(get("/"), PUBLIC)],
         ("GET", "/layers"): [(get("/layers"), PUBLIC)],
         ("GET", "/favicon.ico"): [(get("/favicon.ico"), PUBLIC)],
+        ("GET", "/place/<layer_id>/<fid>"): [(get(f"/place/practice_bases/{base}"), PUBLIC)],
         # OGC API - Features and vector tiles: public data, the same for everybody
         **{("GET", rule): [(get(url), PUBLIC)] for rule, url in (
             ("/ogc", "/ogc"), ("/ogc/", "/ogc/"), ("/ogc/conformance", "/ogc/conformance"), ("/ogc/api", "/ogc/api"),

@@ -697,3 +697,18 @@ def test_enter_on_the_focused_map_searches_from_its_centre(open_page):
     centre = page.evaluate(f"(() => {{ const c = {MAP_OF}.getCenter(); return [c.lat, c.lng]; }})()")
     query = parse_qs(urlsplit(page.url).query)
     assert abs(float(query["lat"][0]) - centre[0]) < 0.01 and abs(float(query["lon"][0]) - centre[1]) < 0.01
+
+
+def test_a_family_reports_a_problem_from_a_place_page(open_page, server):
+    """信息有误？ on a place page: the popup's form, sent without an account, lands as an open report."""
+    venue = json.load(urlopen(f"{server}/api/layers/venues/features?limit=1"))["features"][0]
+    page = open_page()
+    page.goto(f"{server}/place/venues/{venue['id']}")
+    report = page.locator("#ym-place-report details.ym-report")
+    report.locator("summary").click()
+    report.locator("select[name=kind]").select_option("wrong_hours")
+    report.locator("textarea[name=text]").fill("周一闭馆，页面写着开放")
+    report.locator("button[type=submit]").click()
+    page.wait_for_function("!document.querySelector('#ym-place-report select')")
+    # The form is replaced by the thanks only when the API answered 201 (the report is stored).
+    assert page.locator("#ym-place-report .ym-report-status").inner_text() == "谢谢！我们会尽快核实。"

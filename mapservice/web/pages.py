@@ -97,7 +97,7 @@ def place(layer_id: str, fid: str):
     lon, lat = view_["lon"], view_["lat"]
     if config["crs"] == "gcj02":  # over Amap's tiles the mark is shifted as every feature is
         lon, lat = (float(v) for v in geo.wgs84_to_gcj02(lon, lat))
-    config.update(point=[lat, lon], title=view_["name"])
+    config.update(point=[lat, lon], title=view_["name"], layer_id=layer_id, fid=number)
     return render_template("place.html", lang=lang, folium=mappage.render_parts(fmap), config=config, place=view_,
                            map_url=url_for("pages.index", lang="en" if lang == "en" else None,
                                            lat=f"{view_['lat']:.6f}", lon=f"{view_['lon']:.6f}",

@@ -2,6 +2,8 @@
  * district boundaries under it as the offline base, the street tiles watched (shared/basemap.js). */
 import { watchTiles } from "../shared/basemap.js";
 import { drawBoundaries } from "../shared/boundaries.js";
+import { formatter } from "../shared/strings.js";
+import { reportForm } from "../map/report.js";
 
 const cfg = JSON.parse(document.getElementById("ym-place-config").textContent);
 const map = window[cfg.map];
@@ -19,3 +21,7 @@ if (cfg.tiles) {
 } else {
   base();
 }
+
+// "信息有误？": the same error-report form as the map's popups.
+document.getElementById("ym-place-report").append(reportForm({ cfg, strings: cfg.strings, fmt: formatter(cfg.strings) },
+  { id: cfg.layer_id }, { id: cfg.fid }));
