@@ -61,12 +61,14 @@ def version_of(store: Store, layer_id: str, fid: int) -> int:
 
 
 def parse_version(value: Any) -> int:
-    """A version from ``If-Match`` (``3`` or ``"3"``, weak ``W/"3"`` too) or a body's ``version``:
-    428 when there is none, 400 when it is not a version."""
+    """A version from ``If-Match`` (``3`` or ``"3"``, weak ``W/"3"`` too, and ``"3:br"`` as the ETag reads
+    after the response was compressed, which marks the encoding in it) or a body's ``version``: 428 when
+    there is none, 400 when it is not a version."""
     if value is None:
         raise translated(PreconditionRequired(t("edit_version_missing"), field="version"), "edit_version_missing")
     if isinstance(value, str):
         text = value.strip().removeprefix("W/").strip('"')
+        text = text.removesuffix(":br").removesuffix(":gzip").removesuffix(":deflate")
         value = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**31:
         raise translated(BadRequest(t("edit_version_bad"), field="version"), "edit_version_bad")

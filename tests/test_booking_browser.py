@@ -20,7 +20,8 @@ from mapservice.settings import Settings
 def booking_server(tmp_path_factory, browser):
     from werkzeug.serving import make_server
 
-    app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("booking") / "b.gpkg"), load_demo=False))
+    app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("booking") / "b.gpkg"), load_demo=False,
+                              basemap="none"))
     store = app.extensions["mapservice"].store
     world = make_world(store, schools=2)
     manager = booking.Actor("manager", "base_manager", bases=frozenset({("practice_bases", world["base"])}))

@@ -20,7 +20,8 @@ VENUE = (119.42, 32.39)
 def site(tmp_path_factory):
     """A live server over a small store: one venue, one admin. Yields (base URL, store, venue id)."""
     need_browser()
-    app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("edit") / "edit.gpkg"), load_demo=False))
+    app = create_app(Settings(database_url=str(tmp_path_factory.mktemp("edit") / "edit.gpkg"), load_demo=False,
+                                basemap="none"))
     store = app.extensions["mapservice"].store
     venue = store.create("venues", {"name": "东关图书馆", "category": "library", "free": True,
                                     "opening_hours": "Tu-Su 09:00-17:00"}, Point(*VENUE))

@@ -188,7 +188,13 @@ function editControls(page, layer, feature, marker) {
   })];
   if (isAdmin(page)) {
     if (marker && mayPlace(page) && feature.geometry.type === "Point") {
-      buttons.push(button("move", S.edit_move, () => startMove(page, layer, feature, marker, state, status)));
+      buttons.push(button("move", S.edit_move, () => {
+        // The form folded away and the marker in view: the popup of an open form can cover it.
+        body.replaceChildren();
+        refit();
+        page.map.panInside(marker.getLatLng(), { padding: [48, 48], animate: false });
+        startMove(page, layer, feature, marker, state, status);
+      }));
     }
     buttons.push(button("delete", S.edit_delete, async () => {
       if (!window.confirm(page.fmt("edit_delete_confirm", { name: feature.properties.name || "" }))) return;
