@@ -61,7 +61,6 @@ class Watched:
         host = urlsplit(server).netloc
         page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on("response", lambda r: r.status >= 400 and self.problems.append(f"answer {r.status}: {r.request.method} {r.url} {r.request.post_data} -> {r.body()[:300]}"))
         page.on("request", lambda req: urlsplit(req.url).netloc == host
                 or req.url.startswith(("data:", "blob:")) or self.problems.append(f"off-site request: {req.url}"))
 
