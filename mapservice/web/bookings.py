@@ -75,8 +75,14 @@ def _spec(body: dict) -> booking.SessionSpec:
                                body.get("window_to_days", booking.WINDOW_TO_DAYS))
 
 
-def _booking_out(b) -> dict:
-    names = booking.feature_names(store(), [(b.session.base_layer, b.session.base_id), (b.school_layer, b.school_id)])
+def _names(found) -> dict:
+    """The names of the bases and schools of ``found`` bookings, read once for all of them."""
+    return booking.feature_names(store(), [p for b in found for p in ((b.session.base_layer, b.session.base_id),
+                                                                      (b.school_layer, b.school_id))])
+
+
+def _booking_out(b, names: dict | None = None) -> dict:
+    names = names or _names([b])
     lang = pick_lang(request.args.get("lang"))
     return {**booking.booking_dict(b), "base_name": names[(b.session.base_layer, b.session.base_id)],
             "school_name": names[(b.school_layer, b.school_id)], "status_text": booking.status_text(b.status, lang),
@@ -182,7 +188,9 @@ def _listed(query) -> list:
 @bp.doc(summary="The caller's bookings: a school its own, a manager its bases', the bureau all (filters)",
         responses=ERRORS)
 def list_bookings(query):
-    return jsonify({"bookings": [_booking_out(b) for b in _listed(query)]})
+    found = _listed(query)
+    names = _names(found)
+    return jsonify({"bookings": [_booking_out(b, names) for b in found]})
 
 
 @bp.get("/bookings/export")
@@ -246,8 +254,10 @@ def acknowledge_filing(booking_id: int):
 def day(base_layer: str, base_id: int, query):
     _bookable(base_layer)
     feature, found = booking.day_list(store(), _actor(), base_layer, base_id, query["date"])
+    names = _names(found)
     return jsonify({"date": query["date"].isoformat(), "base_name": feature.properties.get("name"),
-                    "headcount": sum(b.headcount for b in found), "bookings": [_booking_out(b) for b in found]})
+                    "headcount": sum(b.headcount for b in found),
+                    "bookings": [_booking_out(b, names) for b in found]})
 
 
 @bp.get("/school/bases")
