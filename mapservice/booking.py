@@ -537,19 +537,29 @@ def expire_due(store: Store, moment: datetime | None = None) -> list[int]:
     return expired
 
 
-def visible_bookings(store: Store, actor: Actor, **filters) -> list[Booking]:
-    """The bookings ``actor`` may see: a school its own, a base manager its bases', the bureau all."""
+def visible_bookings(store: Store, actor: Actor, base: tuple[str, int] | None = None,
+                     school: tuple[str, int] | None = None, **filters) -> list[Booking]:
+    """The bookings ``actor`` may see: a school its own, a base manager its bases', the bureau all;
+    narrowed to one ``base`` or one ``school`` in the query itself."""
+    if not actor.is_admin and actor.role == "school":
+        if actor.school is None or school not in (None, actor.school):
+            return []
+        school = actor.school
     if actor.is_admin:
-        return store.bookings.bookings(**filters)
-    if actor.role == "school" and actor.school is not None:
-        return store.bookings.bookings(school=actor.school, **filters)
-    if actor.role == "base_manager":
-        found = []
-        for layer in {layer for layer, _ in actor.bases}:
-            ids = [fid for lay, fid in actor.bases if lay == layer]
-            found += store.bookings.bookings(base=(layer, ids), **filters)
-        return sorted(found, key=lambda b: (b.session.date, b.session.start, b.id))
-    return []
+        bases = None if base is None else [tuple(base)]
+    elif actor.role == "base_manager":
+        bases = sorted(actor.bases) if base is None else [b for b in actor.bases if b == tuple(base)]
+    elif actor.role == "school":
+        bases = None if base is None else [tuple(base)]
+    else:
+        return []
+    if bases is None:
+        return store.bookings.bookings(school=school, **filters)
+    found = []
+    for layer in sorted({layer for layer, _ in bases}):
+        found += store.bookings.bookings(base=(layer, [fid for lay, fid in bases if lay == layer]), school=school,
+                                         **filters)
+    return sorted(found, key=lambda b: (b.session.date, b.session.start, b.id))
 
 
 def check(store: Store) -> list[tuple[int, int, int]]:
@@ -598,11 +608,7 @@ def listed_bookings(store: Store, actor: Actor, date_from=None, date_to=None, st
             raise BadRequest(f"status must be one of {', '.join(STATUSES)}", field="status", code="not_one_of",
                              params={"choices": list(STATUSES)})
         filters["statuses"] = list(statuses)
-    found = visible_bookings(store, actor, **filters)
-    if base is not None:
-        found = [b for b in found if _base_of(b) == tuple(base)]
-    if school is not None:
-        found = [b for b in found if (b.school_layer, b.school_id) == tuple(school)]
+    found = visible_bookings(store, actor, base, school, limit=MAX_LISTED + 1, **filters)
     if len(found) > MAX_LISTED:
         raise BadRequest(f"more than {MAX_LISTED} bookings match; choose a shorter date range", field="from",
                          code="booking_too_many_listed", params={"count": MAX_LISTED})
@@ -625,6 +631,11 @@ def in_district(store: Store, bookings: list[Booking], district: str) -> list[Bo
         points, districts = planning.points_with_districts(store, layer)
         inside |= {(layer.id, int(fid)) for fid, d in zip(points["id"], districts) if d == district}
     return [b for b in bookings if (b.school_layer, b.school_id) in inside]
+
+
+def names_of(store: Store, bookings: list[Booking]) -> dict[tuple[str, int], str]:
+    """The names of the bases and schools of ``bookings``, each read once."""
+    return feature_names(store, [p for b in bookings for p in (_base_of(b), (b.school_layer, b.school_id))])
 
 
 def feature_names(store: Store, pairs) -> dict[tuple[str, int], str]:
@@ -763,7 +774,7 @@ def history_lines(store: Store, booking_id: int, lang: str = "zh") -> list[str]:
 
 def export_table(store: Store, bookings: list[Booking], lang: str = "zh") -> tuple[list[str], list[list]]:
     """The bookings as a table with headers in ``lang`` (Chinese by default), for XLSX and CSV."""
-    names = feature_names(store, [p for b in bookings for p in (_base_of(b), (b.school_layer, b.school_id))])
+    names = names_of(store, bookings)
     headers = [i18n.t(f"booking_col_{c}", lang) for c in EXPORT_COLUMNS]
     rows = []
     for b in bookings:

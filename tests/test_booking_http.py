@@ -267,6 +267,8 @@ def test_pages_for_each_role(client, world):
     assert client.get("/admin/bookings", headers=auth(world, "manager")).status_code == 403
     assert client.get("/base", headers=auth(world, "school0")).status_code == 403
     assert client.get("/school?colour=red", headers=auth(world, "school0")).status_code == 400
+    assert client.get(f"/base/day?base=practice_bases:²&date={made['date']}",
+                      headers=auth(world, "manager")).status_code == 400
 
 
 # -- races through the real server -------------------------------------------------------------

@@ -111,6 +111,12 @@ def _booking(row) -> Booking:
     return Booking(*values)
 
 
+def _in(column: str, values) -> tuple[str, list]:
+    """``column IN (%s, ...)`` and its parameters (an empty list matches nothing)."""
+    values = list(values) or [None]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+
+
 class BookingTables:
     """The booking statements of one store. ``store`` provides ``_run``, ``transaction`` and the
     DDL types of its database (``_booking_types``)."""
@@ -195,9 +201,9 @@ class BookingTables:
             clauses.append("base_layer = %s")
             params.append(base_layer)
         if base_ids is not None:
-            ids = [int(i) for i in base_ids] or [-1]
-            clauses.append(f"base_id IN ({', '.join(['%s'] * len(ids))})")
-            params += ids
+            clause, values = _in("base_id", (int(i) for i in base_ids))
+            clauses.append(clause)
+            params += values
         if date_from:
             clauses.append("date >= %s")
             params.append(date_from)
@@ -276,24 +282,23 @@ class BookingTables:
 
     def bookings(self, school: tuple[str, int] | None = None, session_ids=None, statuses=None,
                  date_from: str | None = None, date_to: str | None = None,
-                 base: tuple[str, list[int]] | None = None) -> list[Booking]:
-        """Bookings with their sessions, by date and time, filtered by school, base, status and date."""
+                 base: tuple[str, list[int]] | None = None, limit: int | None = None) -> list[Booking]:
+        """Bookings with their sessions, by date and time, filtered by school, base, status and date;
+        the first ``limit`` of them when given."""
         clauses, params = [], []
         if school is not None:
             clauses.append("b.school_layer = %s AND b.school_id = %s")
             params += list(school)
-        if session_ids is not None:
-            ids = [int(i) for i in session_ids] or [-1]
-            clauses.append(f"b.session_id IN ({', '.join(['%s'] * len(ids))})")
-            params += ids
+        for column, values in (("b.session_id", session_ids), ("b.status", statuses or None)):
+            if values is not None:
+                clause, values = _in(column, values)
+                clauses.append(clause)
+                params += values
         if base is not None:
             layer, ids = base
-            ids = [int(i) for i in ids] or [-1]
-            clauses.append(f"s.base_layer = %s AND s.base_id IN ({', '.join(['%s'] * len(ids))})")
-            params += [layer, *ids]
-        if statuses:
-            clauses.append(f"b.status IN ({', '.join(['%s'] * len(statuses))})")
-            params += list(statuses)
+            clause, values = _in("s.base_id", (int(i) for i in ids))
+            clauses.append(f"s.base_layer = %s AND {clause}")
+            params += [layer, *values]
         if date_from:
             clauses.append("s.date >= %s")
             params.append(date_from)
@@ -304,7 +309,8 @@ class BookingTables:
         columns = ", ".join(f"b.{c.strip()}" for c in _BOOKING.split(","))
         session_columns = ", ".join(f"s.{c.strip()}" for c in _SESSION.split(","))
         rows = self._q(f"SELECT {columns}, {session_columns} FROM {{bookings}} b JOIN {{booking_sessions}} s "
-                       f"ON s.id = b.session_id{where} ORDER BY s.date, s.start_time, b.id", params)
+                       f"ON s.id = b.session_id{where} ORDER BY s.date, s.start_time, b.id"
+                       + (" LIMIT %s" if limit is not None else ""), [*params, *([limit] if limit is not None else [])])
         width = len(_BOOKING.split(","))
         out = []
         for row in rows:

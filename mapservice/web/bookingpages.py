@@ -14,7 +14,7 @@ from apiflask import APIBlueprint
 from flask import redirect, render_template, request, url_for
 from marshmallow import RAISE
 
-from .. import booking, i18n
+from .. import booking, i18n, parsing
 from ..errors import BadRequest, Forbidden
 from ..i18n import pick_lang, t
 from . import schemas, service, store
@@ -35,6 +35,15 @@ def _urlencode_clean(params: dict) -> str:
     from urllib.parse import urlencode
 
     return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def _feature_ref(text: str | None) -> tuple[str, int] | None:
+    """``"layer:id"`` from a page's address as (layer, id); None when it is not one."""
+    layer, _, fid = (text or "").partition(":")
+    try:
+        return layer, parsing.whole_number(fid, 0)
+    except ValueError:
+        return None
 
 
 def _lang() -> str:
@@ -110,7 +119,7 @@ def school(query):
     bases = booking.find_bases(store(), actor, query.get("grade"), query.get("from_"), query.get("to"),
                                where or None)
     mine = booking.listed_bookings(store(), actor) if actor.school else []
-    names = booking.feature_names(store(), [(b.session.base_layer, b.session.base_id) for b in mine])
+    names = booking.names_of(store(), mine)
     school_name = booking.feature_names(store(), [actor.school])[actor.school] if actor.school else None
     settings = service().settings
     points = [[b["lon"], b["lat"], b["name"], distance_text(b["distance_m"], lang), "base"] for b in bases]
@@ -133,8 +142,7 @@ def booking_print(booking_id: int):
     if actor is None:
         return _sign_in()
     found = booking.visible_booking(store(), actor, booking_id)
-    names = booking.feature_names(store(), [(found.session.base_layer, found.session.base_id),
-                                            (found.school_layer, found.school_id)])
+    names = booking.names_of(store(), [found])
     return _page("booking_print.html", booking=found, names=names)
 
 
@@ -143,10 +151,8 @@ def booking_print(booking_id: int):
 def _managed(actor) -> list[tuple[str, int]]:
     if actor.is_admin:
         chosen = request.args.get("base", "")
-        layer, _, fid = chosen.partition(":")
-        if fid.isdigit() and layer in {lay.id for lay in booking.bookable_layers(store())}:
-            return [(layer, int(fid))]
-        return []
+        ref = _feature_ref(chosen)
+        return [ref] if ref and ref[0] in {lay.id for lay in booking.bookable_layers(store())} else []
     return sorted(actor.bases)
 
 
@@ -184,7 +190,7 @@ def base(query):
         requests = booking.listed_bookings(store(), actor, statuses=["requested"], base=(layer_id, fid))
         bases.append({"layer": layer_id, "id": fid, "name": feature.properties.get("name"), "by_day": by_day,
                       "grades": booking.grade_range(layer, feature), "requests": requests,
-                      "school_names": booking.feature_names(store(), [(r.school_layer, r.school_id) for r in requests]),
+                      "school_names": booking.names_of(store(), requests),
                       "expire_days": store().bookings.expire_days(layer_id, fid, booking.EXPIRE_DAYS)})
     step = timedelta(days=7) if query["view"] == "week" else timedelta(days=31)
     return _page("base_page.html", actor=actor, bases=bases, weeks=weeks, view=query["view"], start=start, today=today,
@@ -202,11 +208,11 @@ def base_day(query):
     actor = _actor("base_manager")
     if actor is None:
         return _sign_in()
-    layer, _, fid = query["base"].partition(":")
-    if not fid.isdigit():
+    ref = _feature_ref(query["base"])
+    if ref is None:
         raise BadRequest("base must be layer:id", field="base", code="booking_base_param")
-    feature, found = booking.day_list(store(), actor, layer, int(fid), query["date"])
-    names = booking.feature_names(store(), [(b.school_layer, b.school_id) for b in found])
+    feature, found = booking.day_list(store(), actor, *ref, query["date"])
+    names = booking.names_of(store(), found)
     return _page("base_day.html", base_name=feature.properties.get("name"), day=query["date"], bookings=found,
                  names=names, headcount=sum(b.headcount for b in found))
 
@@ -219,26 +225,19 @@ def admin_bookings(query):
     actor = _actor("admin")
     if actor is None:
         return _sign_in()
-    if not actor.is_admin:
-        raise Forbidden("this page is not for your account's role", field="role", code="booking_wrong_role")
     lang, today = _lang(), booking.today_china()
     term_from, term_to = _term(today)
     first, last = query.get("from_") or term_from, query.get("to") or term_to
     base = None
     if query.get("base"):
-        layer, _, fid = query["base"].partition(":")
-        base = (layer, int(fid)) if fid.isdigit() else None
-    school = None
-    if query.get("school"):
-        layer, _, fid = query["school"].partition(":")
-        school = (layer, int(fid)) if fid.isdigit() else None
+        base = _feature_ref(query["base"])
+    school = _feature_ref(query.get("school")) if query.get("school") else None
     statuses = [query["status"]] if query.get("status") else None
     in_range = booking.listed_bookings(store(), actor, first, last)
     found = booking.listed_bookings(store(), actor, first, last, statuses, base, school)
     if query.get("district"):
         found = booking.in_district(store(), found, query["district"])
-    names = booking.feature_names(store(), [p for b in in_range for p in ((b.session.base_layer, b.session.base_id),
-                                                                           (b.school_layer, b.school_id))])
+    names = booking.names_of(store(), in_range)
     schools = sorted({(f"{b.school_layer}:{b.school_id}", names[(b.school_layer, b.school_id)]) for b in in_range},
                      key=lambda pair: pair[1])
     months = sorted({b.session.date[:7] for b in found if b.status == "confirmed"})

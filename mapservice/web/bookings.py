@@ -9,7 +9,7 @@ from apiflask import APIBlueprint
 from flask import Response, jsonify, request
 
 from .. import auth, booking
-from ..errors import NotFound, wording
+from ..errors import wording
 from ..i18n import pick_lang
 from . import responses, service, store
 from .auth import current_user
@@ -64,25 +64,14 @@ def _rules() -> booking.Rules:
     return booking.Rules(settings.filing_headcount, settings.filing_days)
 
 
-def _bookable(base_layer: str) -> None:
-    if base_layer not in {layer.id for layer in booking.bookable_layers(store())}:
-        raise NotFound(f"{base_layer} takes no bookings", field="base_layer")
-
-
 def _spec(body: dict) -> booking.SessionSpec:
     return booking.SessionSpec(body["start"], body["end"], body["capacity"], body["grades"],
                                body.get("window_from_days", booking.WINDOW_FROM_DAYS),
                                body.get("window_to_days", booking.WINDOW_TO_DAYS))
 
 
-def _names(found) -> dict:
-    """The names of the bases and schools of ``found`` bookings, read once for all of them."""
-    return booking.feature_names(store(), [p for b in found for p in ((b.session.base_layer, b.session.base_id),
-                                                                      (b.school_layer, b.school_id))])
-
-
 def _booking_out(b, names: dict | None = None) -> dict:
-    names = names or _names([b])
+    names = names or booking.names_of(store(), [b])
     lang = pick_lang(request.args.get("lang"))
     return {**booking.booking_dict(b), "base_name": names[(b.session.base_layer, b.session.base_id)],
             "school_name": names[(b.school_layer, b.school_id)], "status_text": booking.status_text(b.status, lang),
@@ -96,7 +85,6 @@ def _booking_out(b, names: dict | None = None) -> dict:
 @bp.output(responses.BookingSession, status_code=201)
 @bp.doc(summary="Offer one session of a base (its manager, or the bureau)", responses=ERRORS)
 def add_session(base_layer: str, base_id: int, body):
-    _bookable(base_layer)
     session = booking.add_session(store(), _actor(), base_layer, base_id, body["date"], _spec(body))
     return _answer(booking.session_dict(session), 201)
 
@@ -107,7 +95,6 @@ def add_session(base_layer: str, base_id: int, body):
 @bp.doc(summary="Offer sessions on weekdays over a date range, skipping China's public holidays",
         responses=ERRORS)
 def add_pattern(base_layer: str, base_id: int, body):
-    _bookable(base_layer)
     made = booking.add_pattern(store(), _actor(), base_layer, base_id, body["date_from"], body["date_to"],
                                body["weekdays"], _spec(body))
     return _answer({"sessions": [booking.session_dict(s) for s in made.sessions],
@@ -120,7 +107,6 @@ def add_pattern(base_layer: str, base_id: int, body):
 @bp.doc(summary="A base's open sessions with their remaining places (public: no school names)",
         responses={400: ERRORS[400], 404: ERRORS[404], 422: ERRORS[422]})
 def sessions(base_layer: str, base_id: int, query):
-    _bookable(base_layer)
     found = booking.public_sessions(store(), base_layer, base_id, query.get("from_"), query.get("to"))
     return jsonify({"sessions": found})
 
@@ -130,7 +116,6 @@ def sessions(base_layer: str, base_id: int, query):
 @bp.output(responses.BaseSettings)
 @bp.doc(summary="A base's booking settings: days an unanswered request waits before it expires", responses=ERRORS)
 def base_settings(base_layer: str, base_id: int, body):
-    _bookable(base_layer)
     return _answer({"expire_days": booking.set_expire_days(store(), _actor(), base_layer, base_id,
                                                            body["expire_days"])})
 
@@ -189,7 +174,7 @@ def _listed(query) -> list:
         responses=ERRORS)
 def list_bookings(query):
     found = _listed(query)
-    names = _names(found)
+    names = booking.names_of(store(), found)
     return jsonify({"bookings": [_booking_out(b, names) for b in found]})
 
 
@@ -252,9 +237,8 @@ def acknowledge_filing(booking_id: int):
 @bp.doc(summary="A base's day: the schools coming, their headcounts, contacts and notes (its manager)",
         responses=ERRORS)
 def day(base_layer: str, base_id: int, query):
-    _bookable(base_layer)
     feature, found = booking.day_list(store(), _actor(), base_layer, base_id, query["date"])
-    names = _names(found)
+    names = booking.names_of(store(), found)
     return jsonify({"date": query["date"].isoformat(), "base_name": feature.properties.get("name"),
                     "headcount": sum(b.headcount for b in found),
                     "bookings": [_booking_out(b, names) for b in found]})
