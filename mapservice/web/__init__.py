@@ -119,7 +119,7 @@ class IdConverter(IntegerConverter):
 
 
 def init_app(app: APIFlask) -> None:
-    from . import auth, security
+    from . import assets, auth, security
     from .accountpages import api_bp as accounts_api_bp
     from .accountpages import bp as accounts_bp
     from .adminpages import bp as admin_bp
@@ -150,6 +150,7 @@ def init_app(app: APIFlask) -> None:
     app.register_blueprint(tiles_bp)
     app.register_error_handler(MapserviceError, render_error)
     security.init_app(app)
+    assets.init_app(app)
     compress(app)
 
     @app.before_request
