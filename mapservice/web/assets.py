@@ -19,7 +19,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request
 from markupsafe import Markup
 
 from .security import csp_nonce
@@ -27,6 +27,8 @@ from .security import csp_nonce
 #: A fingerprinted file's Cache-Control; anything else under /static is revalidated every time.
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+#: app.extensions key: {"js/map/main.js": digest} of the modules the import map names.
+MODULES = "mapservice_modules"
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -41,33 +43,27 @@ def digests(folder: Path) -> dict[str, str]:
 def import_map() -> Markup:
     """The page's ``<script type="importmap">``: each module under static/js at its fingerprinted
     address. It must come before the page's first module script."""
-    from flask import current_app
-
-    modules = {url_for("static", filename=name, v=None): url_for("static", filename=name)
-               for name in current_app.extensions["mapservice_assets"] if name.startswith("js/")
-               and name.endswith(".js")}
+    base = request.script_root + current_app.static_url_path + "/"
+    modules = {base + name: f"{base}{name}?v={digest}" for name, digest in current_app.extensions[MODULES].items()}
     body = json.dumps({"imports": modules}, separators=(",", ":")).replace("</", "<\\/")
     return Markup(f'<script type="importmap" nonce="{csp_nonce()}">{body}</script>')
 
 
 def init_app(app: Flask) -> None:
     known = digests(Path(app.static_folder))
-    app.extensions["mapservice_assets"] = known
+    app.extensions[MODULES] = {name: digest for name, digest in known.items()
+                               if name.startswith("js/") and name.endswith(".js")}
 
     @app.url_defaults
     def _fingerprint(endpoint, values):
-        if endpoint == "static" and "v" not in values:
-            digest = known.get(values.get("filename", ""))
-            if digest:
-                values["v"] = digest
-        elif endpoint == "static" and values.get("v") is None:
-            values.pop("v")  # v=None: the plain address (the import map's keys)
+        if endpoint == "static" and "v" not in values and values.get("filename") in known:
+            values["v"] = known[values["filename"]]
 
     @app.after_request
     def _cache(response):
         if request.endpoint == "static" and response.status_code in (200, 304):
-            filename = (request.view_args or {}).get("filename", "")
-            fresh = known.get(filename) is not None and request.args.get("v") == known[filename]
+            digest = known.get((request.view_args or {}).get("filename", ""))
+            fresh = digest is not None and request.args.get("v") == digest
             response.headers["Cache-Control"] = IMMUTABLE if fresh else REVALIDATE
             response.expires = None
         return response
