@@ -66,9 +66,9 @@ def test_an_admin_edits_hours_drags_the_venue_200_m_and_sees_both_in_the_log(ope
     page.click(".leaflet-popup [data-edit=edit]")
     page.fill(".leaflet-popup input[name=opening_hours]", "Sa-Su 10:00-16:00")
     page.dispatch_event(".leaflet-popup input[name=opening_hours]", "change")
-    page.wait_for_function("document.querySelector('.ym-hours-preview').textContent.includes('周六')")
+    page.wait_for_function("document.querySelector('.ym-hours-preview')?.textContent.includes('周六')")
     page.click(".leaflet-popup .ym-edit-form button[type=submit]")
-    page.wait_for_function("document.querySelector('.ym-edit-form .ym-edit-status').textContent === '已保存'")
+    page.wait_for_function("document.querySelector('.ym-edit-form .ym-edit-status')?.textContent === '已保存'")
     assert store.get("venues", fid).properties["opening_hours"] == "Sa-Su 10:00-16:00"
 
     page.click(".leaflet-popup [data-edit=move]")
@@ -85,7 +85,8 @@ def test_an_admin_edits_hours_drags_the_venue_200_m_and_sees_both_in_the_log(ope
     for step in range(1, 11):
         page.mouse.move(x, y + dy * step / 10)
     page.mouse.up()
-    page.wait_for_function("document.querySelector('.leaflet-popup .ym-edit-status').textContent.includes('已移动')")
+    # Leaflet closes a marker's popup when its drag starts; it opens again once the move is saved.
+    page.wait_for_function("document.querySelector('.leaflet-popup .ym-edit-status')?.textContent.includes('已移动')")
     moved = store.get("venues", fid).geometry
     metres = float(geo.geodesic_m(VENUE[0], VENUE[1], moved.x, moved.y))
     assert 190 < metres < 210 and moved.y > VENUE[1]
@@ -108,7 +109,7 @@ def test_a_family_reports_a_problem_and_the_admin_closes_it(open_page, site):
     family.select_option(".leaflet-popup select[name=kind]", "closed_permanently")
     family.fill(".leaflet-popup textarea[name=text]", "<b>已经关门了</b>")
     family.click(".leaflet-popup .ym-report-form button[type=submit]")
-    family.wait_for_function("document.querySelector('.leaflet-popup .ym-report').textContent.includes('谢谢')")
+    family.wait_for_function("document.querySelector('.leaflet-popup .ym-report')?.textContent.includes('谢谢')")
     assert not family.context.cookies(), "a family gets no cookie"
 
     admin = _sign_in(open_page)
