@@ -74,13 +74,15 @@ def copy_to_postgis(gpkg: Path, url: str) -> None:
 
 
 @contextmanager
-def serving(database_url: str, log_dir: Path):
-    """``mapservice serve`` on the store at ``database_url`` in its own process group: (port, pgid)."""
+def serving(database_url: str, log_dir: Path, **settings: str):
+    """``mapservice serve`` on the store at ``database_url`` in its own process group: (port, pgid).
+    ``settings`` are more MAPSERVICE_* variables (``basemap="none"``)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAPSERVICE_")}
     # PostGIS needs a session key to start (accounts); the bench signs nobody in.
     env.update(MAPSERVICE_DATABASE_URL=database_url, MAPSERVICE_LOAD_DEMO="false",
-               MAPSERVICE_SECRET_KEY="bench-secret-key-not-for-production")
+               MAPSERVICE_SECRET_KEY="bench-secret-key-not-for-production",
+               **{f"MAPSERVICE_{k.upper()}": v for k, v in settings.items()})
     log = open(log_dir / f"serve-{port}.log", "w+b")
     proc = subprocess.Popen([*mapservice_command(), "serve", "--host", HOST, "--port", str(port)], env=env,
                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -87,6 +87,9 @@ class Settings:
     trust_proxy: bool = False
     #: Hours a sign-in lasts before the user signs in again.
     session_hours: float = field(default=12.0, metadata=_positive())
+    #: Point features on the map page up to which it loads them all and clusters them in the browser;
+    #: above, the server clusters each view (/api/clusters) and the page loads only what it draws.
+    map_browser_limit: int = field(default=20_000, metadata=_positive())
     #: PostgreSQL streaming replicas for reads, comma-separated ``postgresql://`` URLs (empty: none).
     database_read_urls: str = ""
 

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from contextlib import contextmanager
 
 import numpy as np
+import psycopg
 from shapely.geometry import MultiPolygon, Point, box
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from mapservice.settings import Settings
+from mapservice.store import open_store
 from mapservice.store.base import Row
 
 CATEGORIES = ["museum", "library", "science_museum", "park"]
@@ -34,6 +38,25 @@ def fill(store, venues: int) -> None:
     store.upsert("parent_schools", [
         Row(f"p{i}", {"name": f"家长学校{i}", "host": "school", "tier": "basic"}, Point(119.4 + i / 100, 32.4))
         for i in range(3)])
+
+
+def filled_stores(folder, layers, venues: int):
+    """A generator for a module fixture: a GeoPackage (in ``folder``) and a PostGIS store (a schema of
+    its own, dropped afterwards) holding the same region (:func:`fill`)."""
+    from conftest import _postgis_url
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    url = _postgis_url()
+    made = [open_store(Settings(database_url=str(folder / "region.gpkg"), load_demo=False), layers),
+            open_store(Settings(database_url=url, database_schema=schema, load_demo=False), layers)]
+    for store in made:
+        store.init()
+        fill(store, venues)
+    yield made
+    for store in made:
+        store.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 class _Quiet(WSGIRequestHandler):

@@ -174,6 +174,7 @@ def rows(world) -> dict:
         ("GET", "/api/layers/<layer_id>/features"): [(get("/api/layers/venues/features"), PUBLIC)],
         ("GET", "/api/layers/<layer_id>/features/<fid>"): [(get(f"/api/layers/practice_bases/features/{base}"),
                                                            PUBLIC)],
+        ("GET", "/api/clusters"): [(get("/api/clusters?layers=venues&bbox=119,32,120,33&zoom=10"), PUBLIC)],
         ("GET", "/api/nearby"): [(get("/api/nearby?lat=32.39&lon=119.4"), PUBLIC)],
         ("GET", "/api/places"): [(get("/api/places?q=馆"), PUBLIC)],
         ("GET", "/api/plan"): [(get(f"/api/plan?{analysis}"), PUBLIC)],

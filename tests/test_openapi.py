@@ -7,7 +7,7 @@ import jsonschema_rs
 import pytest
 
 OPERATIONS = ["/api/layers", "/api/layers/{layer_id}/features", "/api/layers/{layer_id}/features/{fid}",
-              "/api/nearby", "/api/places", "/api/plan", "/api/plan/compare", "/api/coverage",
+              "/api/clusters", "/api/nearby", "/api/places", "/api/plan", "/api/plan/compare", "/api/coverage",
               "/api/coverage/suggestions", "/api/coverage/export"]
 #: The accounts' operations (tests/test_auth.py checks their answers; they take no parameters to refuse).
 ACCOUNT_OPERATIONS = ["/api/me", "/api/layers/{layer_id}/features/{fid}/changes", "/api/reports",
@@ -87,6 +87,9 @@ def test_bounds_are_the_bounds_enforced(spec, demo_client):
     ("/api/layers/venues/features?limit=2&popup=true", "/api/layers/{layer_id}/features", 200),
     ("/api/layers/venues/features/1", "/api/layers/{layer_id}/features/{fid}", 200),
     ("/api/layers/venues/features/99999999", "/api/layers/{layer_id}/features/{fid}", 404),
+    ("/api/clusters?layers=venues,parent_schools&bbox=119,32,120,33&zoom=10", "/api/clusters", 200),
+    ("/api/clusters?layers=venues&bbox=119.41,32.39,119.43,32.40&zoom=17", "/api/clusters", 200),
+    ("/api/clusters?layers=venues&bbox=119,32,120,33&zoom=22", "/api/clusters", 400),
     ("/api/nearby?lat=32.39&lon=119.42&limit=3", "/api/nearby", 200),
     ("/api/nearby?lat=91&lon=119.42", "/api/nearby", 400),
     ("/api/places?q=%E4%B8%9C%E5%85%B3", "/api/places", 200),

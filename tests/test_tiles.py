@@ -2,19 +2,14 @@
 change counters that key them, ETags that follow edits, 304s, TileJSON, and bad addresses as 400s."""
 from __future__ import annotations
 
-import uuid
-
 import mapbox_vector_tile
-import psycopg
 import pytest
-from conftest import _postgis_url
-from ogc_data import fill
+from ogc_data import fill, filled_stores
 from shapely.geometry import Point
 
 from mapservice import tiles
 from mapservice.app import create_app
 from mapservice.settings import Settings
-from mapservice.store import open_store
 
 VENUES = 3000
 #: Tiles over the test region from region-wide to street level, and one outside it.
@@ -24,19 +19,7 @@ ADDRESSES = [(6, 53, 25), (8, 213, 103), (10, 851, 414), (12, 3405, 1656), (14, 
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory, layers):
     """A GeoPackage and a PostGIS store holding the same region."""
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    url = _postgis_url()
-    made = [open_store(Settings(database_url=str(tmp_path_factory.mktemp("tiles") / "t.gpkg"), load_demo=False),
-                       layers),
-            open_store(Settings(database_url=url, database_schema=schema, load_demo=False), layers)]
-    for store in made:
-        store.init()
-        fill(store, VENUES)
-    yield made
-    for store in made:
-        store.close()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    yield from filled_stores(tmp_path_factory.mktemp("tiles"), layers, VENUES)
 
 
 def decoded(data: bytes, layer_id: str) -> dict[int, tuple]:

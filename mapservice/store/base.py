@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
-from .. import parsing, tiles
+from .. import clusters, parsing, tiles
 from ..errors import BadRequest, Conflict, NotFound
 from ..layers import Layer, LayerRegistry
 from ..parsing import INT64_MAX, INT64_MIN
@@ -299,6 +299,18 @@ class Store(ABC):
         features = {(f.layer, f.id): f for f in self._get_layers(by_layer)}
         return [Nearby(features[(layer_id, fid)], d) for d, layer_id, fid in ranked if (layer_id, fid) in features]
 
+    def get_layers(self, fids_by_layer: Mapping[str, Iterable[int]]) -> list[Feature]:
+        """Features of several layers by id, in one read where the store can (absent ones left out)."""
+        wanted = {self.layers.require(layer_id).id: [int(f) for f in fids] for layer_id, fids in fids_by_layer.items()}
+        return self._get_layers({k: v for k, v in wanted.items() if v}) if any(wanted.values()) else []
+
+    def cells(self, layer_id: str, bbox, zoom: int) -> list[tuple]:
+        """The points of a point layer in ``bbox`` counted per cell of the clusters' grid at ``zoom``
+        (mapservice.clusters): rows ``(i, j, count, sum lon, sum lat, min lon, min lat, max lon, max lat,
+        least id)``, in no order."""
+        bbox, zoom = clusters.check_view(bbox, zoom)
+        return self._cells(clusters.point_layers(self, [layer_id])[0], bbox, zoom)
+
     def find_by_name(self, text: str, layer_ids: Iterable[str] | None = None, limit: int = 10) -> list[Feature]:
         """Features whose name contains ``text`` (case-insensitive), shortest names first."""
         text = text.strip() if isinstance(text, str) else ""
@@ -413,6 +425,9 @@ class Store(ABC):
     def _get_layers(self, fids_by_layer: Mapping[str, list[int]]) -> list[Feature]:
         """Features of several layers by id (absent ones left out); a store may read them at once."""
         return [f for layer_id, fids in fids_by_layer.items() for f in self._get_many(self.layers[layer_id], fids)]
+
+    @abstractmethod
+    def _cells(self, layer: Layer, bbox: tuple[float, float, float, float], zoom: int) -> list[tuple]: ...
 
     @abstractmethod
     def _nearest_ids(self, layer: Layer, lon: float, lat: float, radius_m: float, limit: int,

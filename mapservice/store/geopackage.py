@@ -26,6 +26,7 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from .. import clusters
 from ..errors import Conflict, StoreBusy
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
 from ..layers import Layer, LayerRegistry
@@ -382,6 +383,11 @@ class GeoPackageStore(Store):
         index = self._point_index(layer)
         hits = np.sort(index.fids[index.in_box(*bbox)])
         return Page(self._get_many(layer, hits[offset:offset + limit].tolist()), len(hits))
+
+    def _cells(self, layer, bbox, zoom) -> list[tuple]:
+        index = self._point_index(layer)
+        found = index.in_box(*bbox)
+        return clusters.aggregate(index.fids[found], index.lon[found], index.lat[found], zoom)
 
     def _get_many(self, layer, fids) -> list[Feature]:
         rows = self._conn().execute(

@@ -22,7 +22,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 from shapely.geometry.base import BaseGeometry
 
-from .. import tiles
+from .. import clusters, tiles
 from ..errors import Conflict, Unavailable
 from ..layers import Layer, LayerRegistry
 from .accounts import TABLES as ACCOUNT_TABLES
@@ -425,6 +425,20 @@ class PostGISStore(Store):
                            for layer_id, fids in fids_by_layer.items()]
             return [f for (layer_id, fids), cursor in zip(fids_by_layer.items(), cursors)
                     for f in self._in_order(self.layers[layer_id], fids, cursor.fetchall())]
+
+    @_read
+    def _cells(self, layer, bbox, zoom) -> list[tuple]:
+        # mapservice.clusters.cell_index in SQL, over the lonlat index (an index-only scan of the box).
+        s = clusters.cells_per_degree(zoom)
+        lat = f"least(greatest(lonlat[1], {-clusters.MAX_LAT}), {clusters.MAX_LAT})"
+        minx, miny, maxx, maxy = bbox
+        return self._execute(sql.SQL(
+            "SELECT floor((lonlat[0] + 180) * %s)::bigint AS i, "
+            f"floor((1 - asinh(tan(radians({lat}))) / pi()) / 2 * 360 * %s)::bigint AS j, count(*), "
+            "sum(lonlat[0]), sum(lonlat[1]), min(lonlat[0]), min(lonlat[1]), max(lonlat[0]), max(lonlat[1]), min(fid) "
+            "FROM {} WHERE lonlat <@ box(point(%s, %s), point(%s, %s)) AND lonlat[0] >= %s AND lonlat[0] <= %s "
+            "AND lonlat[1] >= %s AND lonlat[1] <= %s GROUP BY 1, 2").format(self._t(layer.id)),
+            [s, s, minx, miny, maxx, maxy, minx, maxx, miny, maxy])
 
     _POINT = sql.SQL("WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS pt) ")
 

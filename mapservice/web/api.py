@@ -10,15 +10,16 @@ from apiflask import APIBlueprint
 from flask import jsonify, send_file, url_for
 from marshmallow import INCLUDE, RAISE
 
-from .. import booking, geo, i18n, nearby, parsing, placeindex, planning
+from .. import booking, clusters, geo, i18n, nearby, parsing, placeindex, planning
 from ..describe import admission_free, anchor, describe, kind_text
 from ..errors import BadRequest
 from ..i18n import pick_lang, t
 from ..report import downloads, view
 from ..report.query import PlannerQuery
-from ..store.base import Feature
+from ..store.base import Feature, check_bbox
 from . import args, heavy, responses, store
 from .schemas import (
+    ClustersArgs,
     CompareArgs,
     CoverageArgs,
     ExportArgs,
@@ -83,6 +84,36 @@ def features(layer_id: str, query):
     return jsonify(type="FeatureCollection", numberMatched=page.number_matched,
                    numberReturned=len(page.features),
                    features=[_geojson(f, query, popup=query["popup"]) for f in page.features])
+
+
+@bp.get("/clusters")
+@bp.output(responses.Clusters)
+@bp.doc(responses=ERRORS)
+@bp.input(ClustersArgs, location="query", arg_name="query", unknown=RAISE)
+def cluster_view(query):
+    """The map's view of point layers at a zoom: clusters made on the server (per 64 px cell, with
+    counts per layer) and the features alone in their cell; from zoom 17 every feature in view."""
+    layer_ids = _split(query["layers"])
+    if not layer_ids:
+        raise BadRequest("layers must name at least one point layer", field="layers", code="empty")
+    bbox = check_bbox(args.bbox(query["bbox"]))
+    gcj02 = query["crs"] == "gcj02"
+    if gcj02 and bbox:  # the view is over Amap's tiles: its box is GCJ-02
+        lon, lat = geo.gcj02_to_wgs84(geo.np.array(bbox[::2]), geo.np.array(bbox[1::2]))
+        bbox = (float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1]))
+    found = clusters.view(store(), layer_ids, bbox, query["zoom"])
+
+    def out(item: dict) -> dict:
+        if gcj02:
+            lon, lat = geo.wgs84_to_gcj02(item["lon"], item["lat"])
+            item = {**item, "lon": float(lon), "lat": float(lat)}
+            if "bbox" in item:
+                xs, ys = geo.wgs84_to_gcj02(geo.np.array(item["bbox"][::2]), geo.np.array(item["bbox"][1::2]))
+                item["bbox"] = [float(xs[0]), float(ys[0]), float(xs[1]), float(ys[1])]
+        return item
+
+    return jsonify(zoom=query["zoom"], clusters=[out(c) for c in found["clusters"]],
+                   features=[out(f) for f in found["features"]])
 
 
 @bp.get("/layers/<layer_id>/features/<fid>")

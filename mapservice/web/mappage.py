@@ -160,6 +160,13 @@ def layer_filters(layer: Layer) -> list[str]:
     return [name for name, role in LAYER_FILTERS.items() if layer.role(role) is not None]
 
 
+def cluster_mode(layers: Iterable[Layer], counts: dict[str, int], settings: Settings) -> str:
+    """``browser`` where the map's point layers hold few enough features to load them all (the page
+    clusters them), else ``server`` (the page asks /api/clusters for each view)."""
+    total = sum(counts.get(layer.id, 0) for layer in layers if layer.is_point and layer.kind != "boundary")
+    return "server" if total > settings.map_browser_limit else "browser"
+
+
 def script_config(fmap: folium.Map, layers: Iterable[Layer], settings: Settings, lang: str,
                   api_url: str) -> dict:
     """What static/js/map reads from the page (#ym-config): the map's variable name, layers, strings,

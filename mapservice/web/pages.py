@@ -61,11 +61,13 @@ def index():
     ext = service()
     layers, settings, lang = ext.layers, ext.settings, _lang()
     fmap = mappage.build_map(_static_url, settings, _region_bounds(_boundaries(layers)))
+    counts = store().counts()
     return render_template(
         "map.html", lang=lang, folium=mappage.render_parts(fmap),
         config={**mappage.script_config(fmap, layers.values(), settings, lang, request.script_root + "/api"),
+                "clusters": mappage.cluster_mode(layers.values(), counts, settings),
                 **auth.script_account(layers.values(), lang)},
-        layers=list(layers.values()), counts=store().counts(),
+        layers=list(layers.values()), counts=counts,
         radii=[(r, i18n.distance(r, lang)) for r in mappage.RADII_M],
         default_radius=mappage.DEFAULT_RADIUS_M, grades=mappage.GRADES,
         categories=mappage.categories(layers.values(), lang), presets=mappage.presets(layers.presets.map, lang))

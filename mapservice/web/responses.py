@@ -83,6 +83,30 @@ class NearbyCollection(_Collection):
                        "nearest place opens next; place: its layer and id)"})
 
 
+class Cluster(Schema):
+    lon = Float(required=True, metadata={"description": "the mean of its features' positions"})
+    lat = Float(required=True)
+    count = Integer(required=True)
+    counts = Dict(keys=String(), values=Integer(), required=True, metadata={"description": "features per layer"})
+    bbox = List(Float(), required=True, metadata={"description": "its features' box: minlon,minlat,maxlon,maxlat"})
+
+
+class ClusterFeature(Schema):
+    layer = String(required=True)
+    id = Integer(required=True)
+    lon = Float(required=True)
+    lat = Float(required=True)
+    name = String(required=True)
+    generated = Boolean(required=True)
+
+
+class Clusters(Schema):
+    zoom = Integer(required=True)
+    clusters = List(Nested(Cluster), required=True, metadata={"description": "cells of 2 or more, biggest first"})
+    features = List(Nested(ClusterFeature), required=True,
+                    metadata={"description": "features alone in their cell (every one in view from zoom 17)"})
+
+
 class Place(Schema):
     kind = String(required=True, metadata={"enum": ["township", "road", "feature"]})
     group = String(required=True, metadata={"description": "the heading of the place's group, in `lang`"})

@@ -10,7 +10,7 @@ from apiflask import Schema, validators
 from apiflask.fields import Boolean, Float, Integer, List, String
 from marshmallow import ValidationError
 
-from .. import i18n, nearby, parsing, planning
+from .. import clusters, i18n, nearby, parsing, planning
 from ..errors import Reason
 from ..store.base import MAX_LIMIT, MAX_OFFSET
 
@@ -144,6 +144,14 @@ class NearbyArgs(PopupArgs):
                        metadata={"description": "coordinates of lat/lon in: default the same as `crs`"})
     open_at = Moment(metadata={"description": "ISO datetime (China local time unless it has an offset): "
                                                 "only features open then, from their opening hours"})
+
+
+class ClustersArgs(OutputArgs):
+    layers = Text(required=True, validate=Length(min=1),
+                  metadata={"description": "comma-separated point layer ids, e.g. venues,parent_schools"})
+    bbox = Text(required=True, metadata={"description": "the view: minlon,minlat,maxlon,maxlat (in `crs`)"})
+    zoom = WholeNumber(required=True, validate=Range(0, clusters.MAX_ZOOM),
+                       metadata={"description": "the map's zoom: cells are 64 px squares of its Web Mercator grid"})
 
 
 class PlacesArgs(OutputArgs):

@@ -8,7 +8,8 @@
 import { getVersioned, sendJSON } from "../shared/api.js";
 import { el } from "../shared/dom.js";
 import { featurePath, latLngOf } from "../shared/features.js";
-import { featurePopup, popupContent } from "../shared/popup.js";
+import { popupContent } from "../shared/popup.js";
+import { featureMarker } from "./markers.js";
 import { reportForm } from "./report.js";
 import { showToast } from "./toast.js";
 
@@ -236,9 +237,9 @@ function wireAdding(page) {
         attributeForm(page, layer, {}, async (values) => {
           const created = await send(page, "POST", `/layers/${encodeURIComponent(layer.id)}/features`, {
             type: "Feature", geometry: { type: "Point", coordinates: [at.lng, at.lat] }, properties: values });
-          const marker = L.marker(latLngOf(created), { title: created.properties.name || "", ymLayer: layer.id });
-          featurePopup(marker, page.api, layer, created.id, page.popupTexts, page.strings, page.popupExtend);
-          (page.views.clusters || page.map).addLayer(marker);
+          if (page.views.server) page.views.server.refresh(); // the new feature is in the view's answer now
+          else page.views.clusters.addLayer(featureMarker(page, layer, created.id, created.properties.name,
+            latLngOf(created)));
           page.map.closePopup(popup);
           showToast(page, S.edit_added);
         })));

@@ -2,80 +2,49 @@
  *
  * All layers share one cluster group, which keeps clusters from piling on each other; a cluster's
  * ring shows the share of each layer among its markers. A layer's features are loaded the first
- * time its box is ticked and kept for the next time.
+ * time its box is ticked and kept for the next time. A region too big to load draws the server's
+ * clusters of each view instead (serverview.js).
  */
 import { allFeatures, errorText } from "../shared/api.js";
-import { featureAt } from "../shared/boundaries.js";
 import { color, el } from "../shared/dom.js";
 import { latLngOf } from "../shared/features.js";
-import { featurePopup } from "../shared/popup.js";
+import { featureMarker, ringIcon } from "./markers.js";
+import { createServerView } from "./serverview.js";
 import { showToast } from "./toast.js";
 
-function pinIcon(layer) {
-  // Leaflet writes a DivIcon's html string into the icon; the colour is checked by color().
-  return L.divIcon({ className: "ym-pin", html: `<span style="--c:${color(layer.color)}"></span>`, iconSize: [20, 20] });
-}
-
-/** A DivIcon whose element is named (``label``): a cluster is a tab stop, and a number alone says nothing. */
-const NamedIcon = L.DivIcon.extend({
-  createIcon(oldIcon) {
-    const div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
-    div.setAttribute("aria-label", this.options.label);
-    div.title = this.options.label;
-    return div;
-  },
-});
-
-/** A cluster's name: "广陵区附近 671 处", or "671 处" where no district holds it (or none is loaded yet). */
-function clusterLabel(page, cluster, count) {
-  const district = featureAt(page.views.districts || [], cluster.getLatLng());
-  const name = district && district.properties.name;
-  return name ? page.fmt("cluster_near", { area: name, count }) : page.fmt("cluster_count", { count });
-}
-
-/** clusterIcon(cluster) for markerClusterGroup: a ring of the ``layers``' colours around the count. */
-function clusterIcon(page, layers) {
+/** clusterIcon(cluster) for markerClusterGroup: the ring of its markers' layers. */
+function clusterIcon(page) {
   return (cluster) => {
-    const children = cluster.getAllChildMarkers();
     const perLayer = {};
-    for (const marker of children) perLayer[marker.options.ymLayer] = (perLayer[marker.options.ymLayer] || 0) + 1;
-    let from = 0;
-    const stops = layers.filter((l) => perLayer[l.id]).map((l) => {
-      const to = from + (perLayer[l.id] / children.length) * 360;
-      const stop = `${color(l.color)} ${from.toFixed(1)}deg ${to.toFixed(1)}deg`;
-      from = to;
-      return stop;
-    });
-    const n = children.length;
-    const size = n < 10 ? 32 : n < 100 ? 38 : n < 1000 ? 44 : 50;
-    return new NamedIcon({ className: "ym-cluster", iconSize: [size, size], label: clusterLabel(page, cluster, n),
-      html: `<span style="--ring:conic-gradient(${stops.join(",")})"><b>${n}</b></span>` });
+    for (const marker of cluster.getAllChildMarkers()) {
+      perLayer[marker.options.ymLayer] = (perLayer[marker.options.ymLayer] || 0) + 1;
+    }
+    return ringIcon(page, perLayer, cluster.getLatLng());
   };
 }
 
-/** The cluster group and the legend control, added to the map: {clusters, legend}. */
+/** The markers' views and the legend control, added to the map: {clusters, server, relabel, legend}:
+ * the browser's cluster group, or (config "clusters": "server") the server's clusters of each view. */
 export function createLayerViews(page) {
-  const clusters = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 56,
-    spiderfyOnMaxZoom: true, disableClusteringAtZoom: 17, iconCreateFunction: clusterIcon(page, page.cfg.layers) })
+  const server = page.cfg.clusters === "server" ? createServerView(page) : null;
+  const clusters = server ? null : L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false,
+    maxClusterRadius: 56, spiderfyOnMaxZoom: true, disableClusteringAtZoom: 17, iconCreateFunction: clusterIcon(page) })
     .addTo(page.map);
+  // Clusters are named after the district they lie in: once the districts are in, again.
+  const relabel = server ? server.relabel : () => clusters.refreshClusters();
   const legend = L.control({ position: "bottomright" });
   legend.onAdd = () => el("details", { class: "ym-legend", open: !page.phone.matches },
     el("summary", {}, page.strings.legend), el("div", { class: "ym-legend-rows" }));
   legend.addTo(page.map);
   L.DomEvent.disableClickPropagation(legend.getContainer());
-  return { clusters, legend };
+  return { clusters, server, relabel, legend };
 }
 
 async function loadMarkers(page, layer) {
-  const icon = pinIcon(layer);
-  const texts = page.popupTexts;
   const markers = [];
   for (const feature of await allFeatures(page.cfg.api, layer.id, page.apiParams)) {
     if (!feature.geometry || feature.geometry.type !== "Point") continue;
-    const marker = L.marker(latLngOf(feature), { icon, title: feature.properties.name || "", riseOnHover: true,
-      ymLayer: layer.id });
-    featurePopup(marker, page.api, layer, feature.id, texts, page.strings, page.popupExtend, page.popupOptions);
-    markers.push(marker);
+    markers.push(featureMarker(page, layer, feature.id, feature.properties.name, latLngOf(feature)));
     if (feature.properties.generated) page.state.layers.generated = true;
   }
   return markers;
@@ -85,6 +54,13 @@ async function loadMarkers(page, layer) {
 export async function followBox(page, input) {
   const { state, views } = page;
   const id = input.value;
+  if (views.server) { // the server draws what the view holds of the ticked layers
+    if (input.checked) state.layers.shown.add(id);
+    else state.layers.shown.delete(id);
+    views.server.refresh();
+    page.render();
+    return;
+  }
   if (!views.markers.has(id)) {
     state.layers.loading.add(id);
     page.render();
@@ -129,6 +105,8 @@ export function renderLayers(page) {
   for (const input of page.dom.layerBoxes) {
     input.closest("label").classList.toggle("is-loading", loading.has(input.value));
   }
+  // Busy while markers load: assistive technology waits, and so do the benchmarks (bench/map_scale.py).
+  page.mapBox.setAttribute("aria-busy", String(loading.size > 0 || Boolean(page.views.server?.busy)));
   page.dom.demoNote.hidden = !generated;
   const box = page.views.legend.getContainer();
   const rows = page.cfg.layers.filter((l) => shown.has(l.id));

@@ -140,7 +140,7 @@ function start() {
     style: cfg.tiles ? OUTLINED_DISTRICTS : PLAIN_DISTRICTS, labelPane: cfg.tiles ? null : "ym-labels",
   }).then((districts) => {
     page.views.districts = districts; // clusters are named after the district they lie in
-    page.views.clusters.refreshClusters();
+    page.views.relabel();
     offlineBase(page);
   }).catch((err) => showToast(page, page.fmt("load_failed", { message: errorText(err, page.fmt) })));
 }
