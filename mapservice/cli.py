@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import sys
+import threading
 import unicodedata
 from functools import partial
 from pathlib import Path
@@ -21,6 +23,8 @@ from .importer import ImportReport, import_file
 from .report import downloads, view
 from .service import Service, open_service
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 progress = partial(tqdm, file=sys.stderr, leave=False, mininterval=0.5)
 SHOWN_ERRORS = 50
@@ -99,10 +103,24 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     except ImportError:  # no gunicorn (Windows)
         import waitress
 
-        waitress.serve(create_app(service=service), host=host, port=port, threads=threads, ident="")
+        waitress.serve(_warming(create_app(service=service)), host=host, port=port, threads=threads, ident="")
         return
     service.close()  # connections do not survive the fork: each worker opens its own
-    server.run(lambda: create_app(settings), host, port, workers, threads)
+    server.run(lambda: _warming(create_app(settings)), host, port, workers, threads)
+
+
+def _warming(app):
+    """``app``, its store warming in a thread of its own (the first visitors need not wait for it)."""
+    store = app.extensions["mapservice"].store
+
+    def warm():
+        try:
+            store.warm()
+        except Exception as exc:  # noqa: BLE001 - best effort: the requests build what is missing
+            log.warning("store not warmed: %s", exc)
+
+    threading.Thread(target=warm, name="mapservice-warm", daemon=True).start()
+    return app
 
 
 @main.command()

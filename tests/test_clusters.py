@@ -213,3 +213,17 @@ def test_unticking_a_layer_takes_its_share_out_of_the_clusters(open_big):
     after = total()
     assert 0 < after < before - 1000  # the demo's 1,300 parent schools are gone from the rings
     assert "家长学校" not in page.inner_text(".ym-legend")
+
+
+def test_the_embedded_store_reads_point_envelopes_at_once_and_warms_its_indexes(stores):
+    from mapservice.store.geopackage import _envelope, _envelopes
+
+    gpkg = stores[0]
+    points = [r[0] for r in gpkg._conn().execute("SELECT geom FROM venues ORDER BY fid LIMIT 500")]
+    shapes = [r[0] for r in gpkg._conn().execute("SELECT geom FROM districts")]
+    for blobs in (points, points + shapes, shapes):  # one length and header, and the row-by-row fallback
+        assert _envelopes(blobs).tolist() == [list(_envelope(b)) for b in blobs]
+    gpkg._indexes.clear()
+    gpkg.warm()
+    assert {"venues", "parent_schools"} <= set(gpkg._indexes)
+    stores[1].warm()  # PostGIS has nothing to build

@@ -215,6 +215,11 @@ class Store(ABC):
     def close(self) -> None:
         """Release connections."""
 
+    def warm(self) -> None:
+        """Build what the first requests would otherwise wait for (a server calls it once, off the
+        request path); a store with nothing to build does nothing."""
+        return None
+
     # -- reads ----------------------------------------------------------------------
     @abstractmethod
     def counts(self) -> dict[str, int]:
