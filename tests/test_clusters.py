@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from browsing import need_browser, opener, serving
 from ogc_data import fill, filled_stores, venue_rows
+from shapely.geometry import Point
 
 from mapservice import clusters
 from mapservice.app import create_app
@@ -39,13 +40,21 @@ def _same(a: dict, b: dict) -> None:
         assert (c["lon"], c["lat"]) == pytest.approx((d["lon"], d["lat"]), abs=1e-9)
 
 
-def _inside(box) -> dict[str, int]:
-    """The test region's points per layer inside ``box`` (edges included), counted here."""
+def _inside(box, zoom) -> dict[str, int]:
+    """The test region's points per layer in view, counted here: at street zoom those inside ``box``
+    (edges included), below it those in the cells the box touches (each cell whole)."""
     venues = np.array([(r.geometry.x, r.geometry.y) for r in venue_rows(VENUES)])
     schools = np.array([(119.4 + i / 100, 32.4) for i in range(3)])
-    minx, miny, maxx, maxy = box
-    count = lambda p: int(((p[:, 0] >= minx) & (p[:, 0] <= maxx) & (p[:, 1] >= miny) & (p[:, 1] <= maxy)).sum())  # noqa: E731
-    return {"venues": count(venues), "parent_schools": count(schools)}
+    if zoom >= clusters.UNCLUSTERED_ZOOM:
+        minx, miny, maxx, maxy = box
+        inside = lambda p: (p[:, 0] >= minx) & (p[:, 0] <= maxx) & (p[:, 1] >= miny) & (p[:, 1] <= maxy)  # noqa: E731
+    else:
+        i0, j0, i1, j1 = clusters.cell_range(box, zoom)
+
+        def inside(p):
+            i, j = clusters.cell_index(p[:, 0], p[:, 1], zoom)
+            return (i >= i0) & (i <= i1) & (j >= j0) & (j <= j1)
+    return {"venues": int(inside(venues).sum()), "parent_schools": int(inside(schools).sum())}
 
 
 @pytest.mark.parametrize("zoom, box", VIEWS)
@@ -62,7 +71,7 @@ def test_both_stores_cluster_the_same_and_count_every_point_in_view_once(stores,
     for f in gpkg["features"]:
         per_layer[f["layer"]] += 1
         assert f["name"] and f["generated"] is (f["layer"] == "venues")
-    assert per_layer == _inside(box)
+    assert per_layer == _inside(box, zoom)
     if zoom >= clusters.UNCLUSTERED_ZOOM:
         assert not gpkg["clusters"] and gpkg["features"]
 
@@ -80,6 +89,25 @@ def test_a_cell_holds_the_points_of_its_64_px_square(stores):
         cells = store.cells("venues", box, zoom)
         assert {(c[0], c[1]): c[2] for c in cells} == expected
         assert sum(c[2] for c in cells) == VENUES
+
+
+@pytest.mark.parametrize("zoom, box", VIEWS[:2])
+def test_low_zooms_come_from_the_layers_kept_cells_and_follow_its_changes(stores, zoom, box, monkeypatch):
+    for store in stores:
+        kept = clusters.view(store, LAYERS, box, zoom)
+        monkeypatch.setattr(clusters, "CACHED_ZOOM", -1)
+        _same(kept, clusters.view(store, LAYERS, box, zoom))
+        monkeypatch.undo()
+        assert clusters._CACHE[store]
+        added = store.create("parent_schools", {"name": "新家长学校", "host": "school", "tier": "basic"},
+                             Point(119.45, 32.45))
+        try:
+            after = clusters.view(store, LAYERS, box, zoom)
+            counted = lambda v: sum(c["counts"].get("parent_schools", 0) for c in v["clusters"]) + sum(  # noqa: E731
+                f["layer"] == "parent_schools" for f in v["features"])
+            assert counted(after) == counted(kept) + 1
+        finally:
+            store.delete("parent_schools", added.id)
 
 
 def test_a_street_view_with_more_than_the_features_sent_one_by_one_is_clustered(stores, monkeypatch):

@@ -310,11 +310,19 @@ class Store(ABC):
         return self._get_layers({k: v for k, v in wanted.items() if v}) if any(wanted.values()) else []
 
     def cells(self, layer_id: str, bbox, zoom: int) -> list[tuple]:
-        """The points of a point layer in ``bbox`` counted per cell of the clusters' grid at ``zoom``
-        (mapservice.clusters): rows ``(i, j, count, sum lon, sum lat, min lon, min lat, max lon, max lat,
-        least id)``, in no order."""
+        """The points of a point layer counted per cell of the clusters' grid at ``zoom``
+        (mapservice.clusters), every cell ``bbox`` touches whole: rows ``(i, j, count, sum lon, sum lat,
+        min lon, min lat, max lon, max lat, least id)``, in no order."""
         bbox, zoom = clusters.check_view(bbox, zoom)
-        return self._cells(clusters.point_layers(self, [layer_id])[0], bbox, zoom)
+        layer = clusters.point_layers(self, [layer_id])[0]
+        cells = clusters.cell_range(bbox, zoom)
+        return clusters.within(self._cells(layer, clusters.cells_box(cells, zoom), zoom), cells)
+
+    def layer_cells(self, layer_id: str, zoom: int) -> list[tuple]:
+        """Every cell of a point layer at ``zoom``, as :meth:`cells` gives them: the work grows with
+        the layer, not a view (what clusters keep for low zooms)."""
+        layer = clusters.point_layers(self, [layer_id])[0]
+        return self._cells(layer, (-180.0, -90.0, 180.0, 90.0), clusters.check_zoom(zoom))
 
     def find_by_name(self, text: str, layer_ids: Iterable[str] | None = None, limit: int = 10) -> list[Feature]:
         """Features whose name contains ``text`` (case-insensitive), shortest names first."""
