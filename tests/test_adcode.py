@@ -4,6 +4,7 @@ store from before the column."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import psycopg
 import pytest
@@ -76,6 +77,32 @@ def test_a_change_to_the_districts_derives_every_code_again(store):
     assert _venues(store)["west"] == "321099"
     store.delete("districts", created.id)
     assert _venues(store)["west"] is None
+
+
+def test_a_district_change_waits_for_a_write_coded_by_the_old_districts(store, settings, layers):
+    """PostGIS writers do not exclude each other: a district edited while a feature is being written
+    with the old districts waits for that write, and then derives its code too."""
+    if store.name != "postgis":
+        pytest.skip("GeoPackage writers exclude each other")
+    store.upsert("districts", DISTRICTS)
+    west = store.features("districts").features[0]
+    other = open_store(settings, layers)
+    edited = threading.Event()
+
+    def edit():
+        other.update("districts", west.id, geometry=MultiPolygon([box(119.3, 32.0, 119.5, 32.5)]))
+        edited.set()
+
+    try:
+        with store.transaction():
+            store.create("venues", {**VENUE, "name": "west"}, Point(*PLACES["west"]))  # coded WEST
+            thread = threading.Thread(target=edit)
+            thread.start()
+            assert not edited.wait(0.5)  # the district change waits for this write
+        thread.join(10)
+        assert edited.is_set() and _venues(store) == {"west": None}
+    finally:
+        other.close()
 
 
 def _drop_adcode_columns(store, settings) -> None:
