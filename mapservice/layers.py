@@ -23,6 +23,10 @@ GEOMETRY_TYPES = ("Point", "MultiPolygon")
 ATTRIBUTE_TYPES = ("text", "integer", "number", "boolean", "code", "codes", "opening_hours")
 # Columns every layer table has besides its attributes; attribute names may not take them.
 SYSTEM_COLUMNS = ("fid", "source_id", "generated", "geom", "lonlat")
+#: The district code the store keeps on every layer table but a boundary layer's (derived from the
+#: boundary layer's attribute of that name, see mapservice.store.districts); no other layer may name
+#: an attribute so.
+ADCODE = "adcode"
 LIST_SEPARATOR = ";"
 #: The layer-file keys the loader accepts, at the top of a layer file and in each ``[[attributes]]``.
 LAYER_KEYS = ("id", "title", "kind", "geometry", "style", "radius_m", "radius_basis", "weight", "candidate_sites",
@@ -242,6 +246,12 @@ class Layer:
     def is_point(self) -> bool:
         return self.geometry_type == "Point"
 
+    @property
+    def carries_adcode(self) -> bool:
+        """Whether the store keeps the district code (:data:`ADCODE`) of each feature: every layer
+        but a boundary layer."""
+        return self.kind != "boundary"
+
 
 @dataclass(frozen=True)
 class MapPreset:
@@ -425,6 +435,9 @@ def parse_layer(data: dict, source: str) -> Layer:
         raise LayerConfigError(f"{source}: every layer needs a 'name' attribute", field="attributes")
     if len(set(names)) != len(names):
         raise LayerConfigError(f"{source}: attribute names repeat", field="attributes")
+    if ADCODE in names and kind != "boundary":
+        raise LayerConfigError(f"{source}: {ADCODE} is kept by the store (the district of each feature); "
+                               "only a boundary layer names an attribute so", field=ADCODE)
     roles = [a.role for a in attributes if a.role]
     if len(set(roles)) != len(roles):
         raise LayerConfigError(f"{source}: a role is given to two attributes", field="role")

@@ -38,6 +38,7 @@ from .errors import BadRequest
 from .exporter import iter_features
 from .layers import Attribute, Layer, Role
 from .store.base import Store
+from .store.districts import Districts
 
 #: A school or community with a supply feature this close already hosts one.
 HOSTS_WITHIN_M = 50.0
@@ -429,16 +430,10 @@ def _where(rule: SupplyFilter | None):
 
 
 def _district_of(points: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> np.ndarray:
-    """The district name each point falls in (None outside every district)."""
-    names = np.full(len(points), None, dtype=object)
-    if len(points) and len(districts):
-        x, y = shapely.get_x(points.geometry.values), shapely.get_y(points.geometry.values)
-        for name, shape in zip(districts["name"], districts.geometry.values):
-            shapely.prepare(shape)
-            # A point on a shared border goes to the first district, as it does in the table.
-            inside = shapely.intersects_xy(shape, x, y) & (names == None)  # noqa: E711 (elementwise)
-            names[inside] = name
-    return names
+    """The district name each point falls in (None outside every district), by the rule the stores
+    derive each feature's adcode by (a point on a shared border goes to the first district)."""
+    found = Districts.of(districts["name"], districts.geometry.values).codes_of(points.geometry.values)
+    return np.array(found, dtype=object)
 
 
 def _capacity(supply: gpd.GeoDataFrame, layers: list[Layer]) -> np.ndarray:

@@ -20,8 +20,9 @@ from shapely.geometry.base import BaseGeometry
 
 from .. import clusters, parsing, tiles
 from ..errors import BadRequest, Conflict, NotFound
-from ..layers import Layer, LayerRegistry
+from ..layers import ADCODE, Layer, LayerRegistry
 from ..parsing import INT64_MAX, INT64_MIN
+from .districts import NO_DISTRICTS, Districts, district_layer
 
 MAX_LIMIT = 10_000
 #: The largest offset a store takes: what a 64-bit OFFSET holds (PostgreSQL bigint, SQLite).
@@ -31,7 +32,8 @@ MAX_RADIUS_M = 50_000_000.0  # half the planet; the API narrows this further
 
 @dataclass
 class Feature:
-    """One stored feature: ``properties`` holds the attributes plus source_id and generated."""
+    """One stored feature: ``properties`` holds the attributes plus source_id and generated, and on
+    every layer but a boundary layer the store-kept ``adcode`` (read only: the district it lies in)."""
 
     layer: str
     id: int
@@ -52,9 +54,9 @@ def geojson_geometry(geometry: BaseGeometry) -> dict:
 
 def rows_to_features(layer: Layer, rows: Iterable[tuple], geometries: Iterable[BaseGeometry],
                      flags_as_numbers: bool) -> list[Feature]:
-    """Features from rows ``(fid, geometry, source_id, generated, *attributes)`` and their decoded
+    """Features from rows ``(fid, geometry, source_id, generated, *attributes[, adcode])`` and their decoded
     geometries: ``codes`` values arrive as ';'-joined text, booleans as 0/1 when ``flags_as_numbers``."""
-    keys = ("source_id", "generated", *layer.attribute_names)
+    keys = ("source_id", "generated", *stored_names(layer))
     flags = ["generated", *(a.name for a in layer.attributes if a.type == "boolean")] if flags_as_numbers else []
     lists = [a.name for a in layer.attributes if a.type == "codes"]
     features = []
@@ -68,6 +70,12 @@ def rows_to_features(layer: Layer, rows: Iterable[tuple], geometries: Iterable[B
                 props[name] = props[name].split(";")
         features.append(Feature(layer.id, row[0], props, geometry))
     return features
+
+
+def stored_names(layer: Layer) -> tuple[str, ...]:
+    """The columns of a layer's table after source_id and generated: its attributes, then the
+    store-kept ``adcode`` on a layer that carries one."""
+    return (*layer.attribute_names, *((ADCODE,) if layer.carries_adcode else ()))
 
 
 @dataclass
@@ -88,12 +96,14 @@ class Nearby:
 
 @dataclass
 class Row:
-    """A validated row to write: parsed attribute values, WGS 84 geometry, stable source id."""
+    """A validated row to write: parsed attribute values, WGS 84 geometry, stable source id; the
+    store fills in ``adcode`` (its district's) before writing it."""
 
     source_id: str
     properties: dict[str, Any]
     geometry: BaseGeometry
     generated: bool = False
+    adcode: str | None = None
 
 
 @dataclass
@@ -205,6 +215,7 @@ class Store(ABC):
 
     def __init__(self, layers: LayerRegistry):
         self.layers = layers
+        self._district_cache: tuple[int, Districts] | None = None
 
     # -- schema ---------------------------------------------------------------------
     @abstractmethod
@@ -352,8 +363,10 @@ class Store(ABC):
         layer = self.layers.require(layer_id)
         values = parse_properties(layer, properties, partial=False)
         geometry = check_geometry(layer, geometry)
+        row = Row(source_id or f"api-{uuid.uuid4().hex}", values, geometry, generated)
         with self.transaction():
-            fid = self._insert(layer, Row(source_id or f"api-{uuid.uuid4().hex}", values, geometry, generated))
+            fid = self._insert(layer, self._coded(layer, [row])[0])
+            self._districts_changed(layer)
             return self.get(layer_id, fid)
 
     def update(self, layer_id: str, fid: int, properties: dict | None = None,
@@ -365,7 +378,12 @@ class Store(ABC):
             geometry = check_geometry(layer, geometry)
         with self.transaction():
             self.get(layer_id, fid)
-            self._update(layer, fid, values, geometry)
+            adcode = None
+            if geometry is not None and layer.carries_adcode:
+                adcode = self._districts().codes_of([geometry])[0]
+            self._update(layer, fid, values, geometry, adcode)
+            if geometry is not None or ADCODE in values:
+                self._districts_changed(layer)
             return self.get(layer_id, fid)
 
     def delete(self, layer_id: str, fid: int) -> None:
@@ -374,6 +392,7 @@ class Store(ABC):
         with self.transaction():
             self.get(layer_id, fid)
             self._delete(layer, fid)
+            self._districts_changed(layer)
 
     def upsert(self, layer_id: str, rows: Iterable[Row]) -> UpsertResult:
         """Insert or replace rows by source_id, all in one transaction.
@@ -390,7 +409,53 @@ class Store(ABC):
                                field="source_id")
             seen.add(row.source_id)
         with self.transaction():
-            return self._upsert(layer, rows)
+            result = self._upsert(layer, self._coded(layer, rows))
+            if rows:
+                self._districts_changed(layer)
+            return result
+
+    # -- the district code of each feature ----------------------------------------------
+    def _districts(self, cached: bool = True) -> Districts:
+        """The districts that give the codes, read again when the district layer's change counter
+        moved (or, not ``cached``, read now and not kept: inside the transaction that changes them)."""
+        layer = district_layer(self.layers)
+        if layer is None:
+            return NO_DISTRICTS
+        version = self._district_version(layer) if cached else None
+        kept = self._district_cache
+        if version is not None and kept is not None and kept[0] == version:
+            return kept[1]
+        features, offset = [], 0
+        while True:
+            page = self._features(layer, None, [], MAX_LIMIT, offset)
+            features += page.features
+            offset += len(page.features)
+            if not page.features or offset >= page.number_matched:
+                break
+        districts = Districts.of([f.properties[ADCODE] for f in features], [f.geometry for f in features])
+        self._district_cache = (version, districts) if version is not None else None
+        return districts
+
+    def _district_version(self, layer: Layer) -> int | None:
+        """The district layer's change counter, read in the write transaction that codes features by
+        it (None when the store keeps none)."""
+        return (self.layer_versions() or {}).get(layer.id)
+
+    def _coded(self, layer: Layer, rows: list[Row]) -> list[Row]:
+        """``rows``, each given the code of the district it lies in (derived for the whole batch at once)."""
+        if layer.carries_adcode and rows:
+            for row, code in zip(rows, self._districts().codes_of([r.geometry for r in rows])):
+                row.adcode = code
+        return rows
+
+    def _districts_changed(self, layer: Layer) -> None:
+        """After a write to ``layer``: when it is the district layer, every other layer's codes
+        derived again (in the same transaction)."""
+        districts = district_layer(self.layers)
+        if districts is None or layer.id != districts.id:
+            return
+        self._district_cache = None
+        self._rederive_adcodes([other for other in self.layers.values() if other.carries_adcode], districts)
 
     @abstractmethod
     @contextmanager
@@ -465,7 +530,15 @@ class Store(ABC):
     def _insert(self, layer: Layer, row: Row) -> int: ...
 
     @abstractmethod
-    def _update(self, layer: Layer, fid: int, values: dict, geometry: BaseGeometry | None) -> None: ...
+    def _update(self, layer: Layer, fid: int, values: dict, geometry: BaseGeometry | None,
+                adcode: str | None) -> None:
+        """Write ``values`` and, when given, ``geometry`` with its district's ``adcode`` (on a layer
+        that carries one)."""
+
+    @abstractmethod
+    def _rederive_adcodes(self, layers: list[Layer], districts: Layer) -> None:
+        """Derive every feature's adcode of ``layers`` again from the features of ``districts``, by
+        the rule of :mod:`mapservice.store.districts` (rows whose code stays are left alone)."""
 
     @abstractmethod
     def _delete(self, layer: Layer, fid: int) -> None: ...
@@ -487,8 +560,10 @@ def layer_values(layer: Layer, raw: Mapping[str, Any], partial: bool) -> tuple[d
     """Parse every attribute of ``raw``; returns (values, [(field, reason), ...])."""
     if not isinstance(raw, Mapping):
         return {}, [("properties", "must be an object")]
+    # source_id, generated and a store-kept adcode are what a feature's GeoJSON carries besides its
+    # attributes: sent back, they are not errors (and not written from here).
     errors = [(name, "is not an attribute of this layer") for name in raw
-              if layer.attribute(name) is None and name not in ("source_id", "generated")]
+              if layer.attribute(name) is None and name not in ("source_id", "generated", ADCODE)]
     values = {}
     for attribute in layer.attributes:
         if partial and attribute.name not in raw:

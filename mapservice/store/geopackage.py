@@ -29,12 +29,13 @@ from shapely.geometry.base import BaseGeometry
 from .. import clusters
 from ..errors import Conflict, StoreBusy
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
-from ..layers import Layer, LayerRegistry
+from ..layers import ADCODE, Layer, LayerRegistry
 from .accounts import TABLES as ACCOUNT_TABLES
 from .accounts import AccountTables
-from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
+from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features, stored_names
 from .bookings import TABLES as BOOKING_TABLES
 from .bookings import BookingTables
+from .districts import district_layer
 from .stewardship import TABLES as STEWARDSHIP_TABLES
 from .stewardship import StewardshipTables
 
@@ -54,6 +55,8 @@ _BUSY_MS = 5000
 _RTREE_TRIGGERS = ("insert", "update1", "update2", "update3", "update4", "delete")
 # Indexes over several layers at once (one per set of layers searched together) kept per store.
 _COMBINED_INDEXES = 4
+# Features read, coded and written back per batch when the districts change.
+_ADCODE_BATCH = 10_000
 
 
 def _try_begin(conn: sqlite3.Connection) -> bool:
@@ -280,8 +283,10 @@ class GeoPackageStore(Store):
                 "'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')",
                 (CRS.from_epsg(4326).to_wkt("WKT1_GDAL"),),
             )
-            for layer in self.layers.values():
-                self._create_table(conn, layer)
+            coded = [layer for layer in self.layers.values() if self._create_table(conn, layer)]
+            districts = district_layer(self.layers)
+            if coded and districts is not None:  # an older file: its features' codes filled in
+                self._rederive_adcodes(coded, districts)
             self.bookings.init()
             self.accounts.init()
             self.stewardship.init()
@@ -291,9 +296,10 @@ class GeoPackageStore(Store):
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         needed = {"gpkg_spatial_ref_sys", "gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions",
                   "mapservice_layer_version", *BOOKING_TABLES, *ACCOUNT_TABLES, *STEWARDSHIP_TABLES}
-        for t in self.layers:
+        for t, layer in self.layers.items():
             needed |= {t, f"rtree_{t}_geom", *(f"rtree_{t}_geom_{e}" for e in _RTREE_TRIGGERS),
-                       *(f"mapservice_{t}_{e}" for e in ("insert", "update", "delete"))}
+                       *(f"mapservice_{t}_{e}" for e in ("insert", "update", "delete")),
+                       *([f"{t}_{ADCODE}"] if layer.carries_adcode else [])}
         if not needed <= names or not conn.execute("SELECT 1 FROM gpkg_spatial_ref_sys WHERE srs_id = 4326").fetchone():
             return False
         for layer in self.layers.values():
@@ -302,11 +308,13 @@ class GeoPackageStore(Store):
                 "SELECT (SELECT count(*) FROM gpkg_contents WHERE table_name = ?) + "
                 "(SELECT count(*) FROM gpkg_geometry_columns WHERE table_name = ?) + "
                 "(SELECT count(*) FROM mapservice_layer_version WHERE layer_id = ?)", (layer.id,) * 3).fetchone()[0]
-            if not set(layer.attribute_names) <= columns or registered != 3:
+            if not set(stored_names(layer)) <= columns or registered != 3:
                 return False
         return True
 
-    def _create_table(self, conn: sqlite3.Connection, layer: Layer) -> None:
+    def _create_table(self, conn: sqlite3.Connection, layer: Layer) -> bool:
+        """The layer's table, its indexes and registry rows; True when it gained its adcode column
+        here (new, or a file from before the column: the codes are then to be derived)."""
         t = _q(layer.id)
         columns = ", ".join(
             f"{_q(a.name)} {_COLUMN_TYPES[a.type]}{' NOT NULL' if a.required else ''}" for a in layer.attributes
@@ -320,6 +328,11 @@ class GeoPackageStore(Store):
         for attribute in layer.attributes:
             if attribute.name not in have:  # a layer file gained an attribute since the table was made
                 conn.execute(f"ALTER TABLE {t} ADD COLUMN {_q(attribute.name)} {_COLUMN_TYPES[attribute.type]}")
+        gained = layer.carries_adcode and ADCODE not in have
+        if gained:
+            conn.execute(f"ALTER TABLE {t} ADD COLUMN {ADCODE} TEXT")
+        if layer.carries_adcode:
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {_q(f'{layer.id}_{ADCODE}')} ON {t} ({ADCODE})")
         conn.execute(
             "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
             "VALUES (?, 'features', ?, ?, 4326)", (layer.id, layer.title_zh, layer.title_en),
@@ -328,6 +341,7 @@ class GeoPackageStore(Store):
                      (layer.id, layer.geometry_type.upper()))
         conn.execute("INSERT OR IGNORE INTO mapservice_layer_version VALUES (?, 0)", (layer.id,))
         _run_script(conn, _RTREE.replace("{t}", layer.id))
+        return gained
 
     # -- the tables that are not layers (bookings) --------------------------------------------
     _booking_types = {"serial": "INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"}
@@ -349,7 +363,7 @@ class GeoPackageStore(Store):
     def _columns(self, layer: Layer) -> str:
         columns = self._column_lists.get(layer.id)
         if columns is None:
-            columns = ", ".join(["fid", "geom", "source_id", "generated", *(_q(a.name) for a in layer.attributes)])
+            columns = ", ".join(["fid", "geom", "source_id", "generated", *map(_q, stored_names(layer))])
             self._column_lists[layer.id] = columns
         return columns
 
@@ -415,9 +429,9 @@ class GeoPackageStore(Store):
         layers = [self.layers[layer_id] for layer_id in fids_by_layer]
         if len(layers) < 2:
             return super()._get_layers(fids_by_layer)
-        width = max(len(layer.attributes) for layer in layers)
+        width = max(len(stored_names(layer)) for layer in layers)
         rows = self._conn().execute(" UNION ALL ".join(
-            f"SELECT {i}, {self._columns(layer)}{', NULL' * (width - len(layer.attributes))} FROM {_q(layer.id)} "
+            f"SELECT {i}, {self._columns(layer)}{', NULL' * (width - len(stored_names(layer)))} FROM {_q(layer.id)} "
             "WHERE fid IN (SELECT value FROM json_each(?))" for i, layer in enumerate(layers)),
             [json.dumps([int(f) for f in fids]) for fids in fids_by_layer.values()]).fetchall()
         geometries = _decode_all([r[2] for r in rows])
@@ -569,17 +583,21 @@ class GeoPackageStore(Store):
             out.append(";".join(value) if attribute.type == "codes" and value is not None else value)
         return out
 
+    def _row_values(self, layer: Layer, row: Row) -> list:
+        """What a row writes after geom, source_id and generated: its attributes and, on a layer that
+        carries one, its adcode (in :func:`stored_names` order)."""
+        return [*self._values(layer, row.properties), *([row.adcode] if layer.carries_adcode else [])]
+
     def _insert(self, layer, row: Row) -> int:
         self._insert_many(layer, [row])
         return self._conn().execute("SELECT last_insert_rowid()").fetchone()[0]
 
     def _insert_many(self, layer: Layer, rows: list[Row]) -> None:
-        names = ["geom", "source_id", "generated", *layer.attribute_names]
+        names = ["geom", "source_id", "generated", *stored_names(layer)]
         try:
             self._conn().executemany(
                 f"INSERT INTO {_q(layer.id)} ({', '.join(map(_q, names))}) VALUES ({', '.join('?' * len(names))})",
-                ([encode_geometry(r.geometry), r.source_id, r.generated, *self._values(layer, r.properties)]
-                 for r in rows),
+                ([encode_geometry(r.geometry), r.source_id, r.generated, *self._row_values(layer, r)] for r in rows),
             )
         except sqlite3.IntegrityError as exc:
             if "source_id" in str(exc):
@@ -588,11 +606,14 @@ class GeoPackageStore(Store):
             log.warning("layer %s: insert refused: %s", layer.id, exc)
             raise Conflict(f"the feature breaks a rule of layer {layer.id} (a required value is missing)") from None
 
-    def _update(self, layer, fid, values, geometry) -> None:
+    def _update(self, layer, fid, values, geometry, adcode) -> None:
         sets, params = [], []
         if geometry is not None:
             sets.append("geom = ?")
             params.append(encode_geometry(geometry))
+            if layer.carries_adcode:
+                sets.append(f"{ADCODE} = ?")
+                params.append(adcode)
         encoded = dict(zip(layer.attribute_names, self._values(layer, values)))
         for name in values:
             sets.append(f"{_q(name)} = ?")
@@ -610,15 +631,28 @@ class GeoPackageStore(Store):
         existing = {r[0] for r in conn.execute(
             f"SELECT source_id FROM {_q(layer.id)} WHERE source_id IN (SELECT value FROM json_each(?))",
             (json.dumps([r.source_id for r in rows]),))}
-        names = ["geom", "generated", *layer.attribute_names]
+        names = ["geom", "generated", *stored_names(layer)]
         conn.executemany(
             f"UPDATE {_q(layer.id)} SET {', '.join(f'{_q(n)} = ?' for n in names)} WHERE source_id = ?",
-            ([encode_geometry(r.geometry), r.generated, *self._values(layer, r.properties), r.source_id]
+            ([encode_geometry(r.geometry), r.generated, *self._row_values(layer, r), r.source_id]
              for r in rows if r.source_id in existing),
         )
         fresh = [r for r in rows if r.source_id not in existing]
         self._insert_many(layer, fresh)
         return UpsertResult(inserted=len(fresh), updated=len(rows) - len(fresh))
+
+    def _rederive_adcodes(self, layers, districts) -> None:
+        # Batches in id order: the codes of a batch derived at once, only the rows whose code changes written.
+        found = self._districts(cached=False)
+        conn = self._conn()
+        for layer in layers:
+            t, last = _q(layer.id), 0
+            while rows := conn.execute(f"SELECT fid, geom, {ADCODE} FROM {t} WHERE fid > ? ORDER BY fid LIMIT ?",
+                                       (last, _ADCODE_BATCH)).fetchall():
+                codes = found.codes_of(_decode_all([r[1] for r in rows]))
+                conn.executemany(f"UPDATE {t} SET {ADCODE} = ? WHERE fid = ?",
+                                 [(code, r[0]) for r, code in zip(rows, codes) if code != r[2]])
+                last = rows[-1][0]
 
 
 _GPKG_CORE = """

@@ -24,12 +24,13 @@ from shapely.geometry.base import BaseGeometry
 
 from .. import clusters, tiles
 from ..errors import Conflict, Unavailable
-from ..layers import Layer, LayerRegistry
+from ..layers import ADCODE, Layer, LayerRegistry
 from .accounts import TABLES as ACCOUNT_TABLES
 from .accounts import AccountTables
-from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features
+from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features, stored_names
 from .bookings import TABLES as BOOKING_TABLES
 from .bookings import BookingTables
+from .districts import district_layer
 from .stewardship import TABLES as STEWARDSHIP_TABLES
 from .stewardship import StewardshipTables
 
@@ -234,6 +235,9 @@ class PostGISStore(Store):
             return  # no DDL: ALTER TABLE would wait for (and then block) any long import on the table
         statements = _statements()
         with self.transaction():
+            coded = {row[0] for row in self._execute(
+                "SELECT table_name FROM information_schema.columns WHERE table_schema = %s AND column_name = %s",
+                [self.schema, ADCODE])}
             if not self._execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'"):
                 self._execute(statements["extension"])
             self._execute(sql.SQL(statements["schema"]).format(schema=sql.Identifier(self.schema)))
@@ -256,9 +260,16 @@ class PostGISStore(Store):
                 if layer.is_point:
                     self._execute(sql.SQL(statements["point_column"]).format(
                         table=self._t(layer.id), index=sql.Identifier(f"{layer.id}_lonlat_gist")))
+                if layer.carries_adcode:
+                    self._execute(sql.SQL(statements["adcode_column"]).format(
+                        table=self._t(layer.id), index=sql.Identifier(f"{layer.id}_{ADCODE}")))
                 self._execute(sql.SQL(statements["layer_version_trigger"]).format(
                     **names, table=self._t(layer.id), layer_id=sql.Literal(layer.id),
                     trigger=sql.Identifier(_VERSION_TRIGGER)))
+            gained = [layer for layer in self.layers.values() if layer.carries_adcode and layer.id not in coded]
+            districts = district_layer(self.layers)
+            if gained and districts is not None:  # tables from before the column: their codes filled in
+                self._rederive_adcodes(gained, districts)
             self.bookings.init()
             self.accounts.init()
             self.stewardship.init()
@@ -288,7 +299,8 @@ class PostGISStore(Store):
         versions = {row[0] for row in self._execute(sql.SQL("SELECT layer_id FROM {}").format(
             sql.Identifier(self.schema, "mapservice_layer_version")))} if "mapservice_layer_version" in have else set()
         return all({"fid", "source_id", "generated", "geom", f"{layer.id}_geom_gist", f"{layer.id}_geom_geometry_gist",
-                    *layer.attribute_names, *((["lonlat", f"{layer.id}_lonlat_gist"]) if layer.is_point else [])}
+                    *stored_names(layer), *((["lonlat", f"{layer.id}_lonlat_gist"]) if layer.is_point else []),
+                    *([f"{layer.id}_{ADCODE}"] if layer.carries_adcode else [])}
                    <= have.get(layer.id, set()) for layer in self.layers.values()) \
             and all(table in have for table in (*BOOKING_TABLES, *ACCOUNT_TABLES, *STEWARDSHIP_TABLES)) \
             and set(self.layers) <= triggers and set(self.layers) <= versions
@@ -337,7 +349,7 @@ class PostGISStore(Store):
 
     def _columns(self, layer: Layer) -> sql.Composable:
         return sql.SQL(", ").join([sql.SQL("fid, ST_AsBinary(geom), source_id, generated"),
-                                   *(sql.Identifier(a.name) for a in layer.attributes)])
+                                   *map(sql.Identifier, stored_names(layer))])
 
     def _to_features(self, layer: Layer, rows: list[tuple]) -> list[Feature]:
         geometries = shapely.from_wkb([bytes(r[1]) for r in rows]) if rows else ()
@@ -485,7 +497,7 @@ class PostGISStore(Store):
                 for a, v in ((a, values.get(a.name)) for a in layer.attributes)]
 
     def _insert_sql(self, layer: Layer, on_conflict: bool) -> sql.Composable:
-        names = [sql.Identifier(n) for n in ("source_id", "generated", *layer.attribute_names)]
+        names = [sql.Identifier(n) for n in ("source_id", "generated", *stored_names(layer))]
         query = sql.SQL("INSERT INTO {} (geom, {}) VALUES (ST_GeomFromWKB(%s, 4326)::geography, {})").format(
             self._t(layer.id), sql.SQL(", ").join(names), sql.SQL(", ").join(sql.Placeholder() * len(names)))
         if on_conflict:
@@ -495,7 +507,8 @@ class PostGISStore(Store):
         return query + sql.SQL(" RETURNING fid, (xmax = 0)")
 
     def _params(self, layer: Layer, row: Row) -> list:
-        return [shapely.to_wkb(row.geometry), row.source_id, row.generated, *self._values(layer, row.properties)]
+        return [shapely.to_wkb(row.geometry), row.source_id, row.generated, *self._values(layer, row.properties),
+                *([row.adcode] if layer.carries_adcode else [])]
 
     def _insert(self, layer, row: Row) -> int:
         try:
@@ -503,11 +516,14 @@ class PostGISStore(Store):
         except psycopg.errors.UniqueViolation:
             raise Conflict(f"layer {layer.id} already has a feature with that source_id", field="source_id") from None
 
-    def _update(self, layer, fid, values, geometry: BaseGeometry | None) -> None:
+    def _update(self, layer, fid, values, geometry: BaseGeometry | None, adcode: str | None) -> None:
         sets, params = [], []
         if geometry is not None:
             sets.append(sql.SQL("geom = ST_GeomFromWKB(%s, 4326)::geography"))
             params.append(shapely.to_wkb(geometry))
+            if layer.carries_adcode:
+                sets.append(sql.SQL("{} = %s").format(sql.Identifier(ADCODE)))
+                params.append(adcode)
         encoded = dict(zip(layer.attribute_names, self._values(layer, values)))
         for name in values:
             sets.append(sql.SQL("{} = %s").format(sql.Identifier(name)))
@@ -534,3 +550,16 @@ class PostGISStore(Store):
                 if not cur.nextset():
                     break
         return result
+
+    def _rederive_adcodes(self, layers, districts) -> None:
+        query = _statements()["rederive_adcode"]
+        for layer in layers:
+            self._execute(sql.SQL(query).format(table=self._t(layer.id), districts=self._t(districts.id)))
+
+    def _district_version(self, layer) -> int | None:
+        # FOR SHARE: a change to the districts (whose statement trigger bumps this row) waits for the
+        # write coding features by them to commit, or that write waits for the change; so the change's
+        # derivation over every layer never misses a row written meanwhile with the old districts.
+        rows = self._execute(sql.SQL("SELECT version FROM {} WHERE layer_id = %s FOR SHARE").format(
+            sql.Identifier(self.schema, "mapservice_layer_version")), [layer.id])
+        return int(rows[0][0]) if rows else None

@@ -42,3 +42,21 @@ CREATE OR REPLACE TRIGGER {trigger} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
 ALTER TABLE {table} ADD COLUMN IF NOT EXISTS lonlat point
     GENERATED ALWAYS AS (point(ST_X(geom::geometry), ST_Y(geom::geometry))) STORED;
 CREATE INDEX IF NOT EXISTS {index} ON {table} USING gist (lonlat) INCLUDE (fid);
+
+-- name: adcode_column
+-- Every layer but a boundary layer: the district code of each feature (the store derives it on every
+-- write, see store/districts.py), on a b-tree index: what a province distributes (Citus) or
+-- partitions (pg_partman) its tables by.
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS adcode text;
+CREATE INDEX IF NOT EXISTS {index} ON {table} (adcode);
+
+-- name: rederive_adcode
+-- The codes derived again after the districts changed, by the rule of store/districts.py: the first
+-- district by id whose polygon meets the feature's point (a polygon's point on its surface), NULL
+-- outside every district; only the rows whose code changes are written.
+UPDATE {table} t SET adcode = derived.adcode
+FROM (SELECT f.fid, (SELECT d.adcode FROM {districts} d
+                     WHERE ST_Intersects(d.geom::geometry, ST_PointOnSurface(f.geom::geometry))
+                     ORDER BY d.fid LIMIT 1) AS adcode
+      FROM {table} f) derived
+WHERE t.fid = derived.fid AND t.adcode IS DISTINCT FROM derived.adcode;
