@@ -50,10 +50,11 @@ function clusterMarker(page, cluster) {
     keyboard: true });
   marker.on("click", () => {
     const [w, s, e, n] = cluster.bbox;
-    const zoom = page.map.getZoom();
-    // Features on one spot: a step in; else the box of its features, at least one step in.
-    if (w === e && s === n) page.map.setView(latLng, zoom + 2);
-    else page.map.fitBounds([[s, w], [n, e]], { padding: [24, 24], maxZoom: Math.max(zoom + 1, 1) });
+    const bounds = L.latLngBounds([[s, w], [n, e]]);
+    // The box of its features, and at least one step in (two for features on one spot).
+    const fits = w === e && s === n ? page.map.getZoom() + 2 : page.map.getBoundsZoom(bounds, false, L.point(48, 48));
+    const zoom = Math.min(page.map.getMaxZoom(), Math.max(fits, page.map.getZoom() + 1));
+    page.map.setView(bounds.getCenter(), zoom);
   });
   return marker;
 }
