@@ -5,19 +5,24 @@ roads named in the features' addresses (``琼花南路``).
 No township boundary is public, so a township is placed at the median of the features whose
 address names it, and a road at the median of those on it; each place says so (``placed_from``).
 Townships match by name, by full pinyin (``dongguan``, ``dongguanjiedao``) and by initials
-(``dgjd``), so English-speaking parents can type them too.
+(``dgjd``), so English-speaking parents can type them too; so do the features' names
+(:func:`find_features`: ``dgtsg``, ``dongguantushuguan`` → 东关图书馆), by pypinyin's reading of the
+whole name (its phrases decide 家长 as jiazhang), kept per store until a layer changes.
 """
 from __future__ import annotations
 
 import csv
 import re
 import statistics
+import threading
 import weakref
 from dataclasses import dataclass
 
+from pypinyin import lazy_pinyin
+
 from .layers import Role
 from .resources import resource_dir
-from .store.base import Store
+from .store.base import Feature, Store
 
 #: The pinyin of the suffixes of township names (the CSV's pinyin is of the short name).
 SUFFIX_PINYIN = {"回族乡": "hui zu xiang", "街道": "jie dao", "开发区": "kai fa qu", "新区": "xin qu", "镇": "zhen",
@@ -124,3 +129,68 @@ def find(store: Store, text: str, limit: int) -> list[Place]:
             matched.append(((place.kind != "township", not starts, len(place.name), place.name), place))
     matched.sort(key=lambda pair: pair[0])
     return [place for _, place in matched[:limit]]
+
+
+#: Layers of more features than this are found by their Chinese names only: reading 50,000 names
+#: takes pypinyin about 5 s, once per change of the layer.
+PINYIN_MAX_FEATURES = 50_000
+_NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_NAMES_LOCK = threading.Lock()
+
+
+def latin(text: str) -> str:
+    """``text`` as pinyin keys are compared: lower case, without spaces and apostrophes; empty
+    unless it is ASCII letters (and digits)."""
+    key = re.sub(r"[\s']", "", text.lower())
+    return key if key.isascii() and key.isalnum() and any(c.isalpha() for c in key) else ""
+
+
+def name_keys(name: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a name, without tones: 东关图书馆 → (dongguantushuguan, dgtsg)."""
+    syllables = [s.lower() for s in lazy_pinyin(name, errors=lambda rest: list(rest)) if s.strip()]
+    syllables = [s for s in syllables if s.isascii() and s.isalnum()]
+    return "".join(syllables), "".join(s[0] for s in syllables)
+
+
+def _layer_names(store: Store, layer_id: str, version: int) -> list[tuple[int, str, str, str]]:
+    """(id, name, full pinyin, initials) of every feature of a layer, kept until ``version`` moves."""
+    from .exporter import iter_features
+
+    key = (layer_id, version)
+    with _NAMES_LOCK:
+        kept = _NAMES.setdefault(store, {})
+        rows = kept.get(key)
+    if rows is None:
+        rows = [(f.id, name, *name_keys(name)) for f in iter_features(store, layer_id)
+                if (name := f.properties.get("name"))]
+        with _NAMES_LOCK:
+            for old in [k for k in kept if k[0] == layer_id]:
+                del kept[old]
+            kept[key] = rows
+    return rows
+
+
+def find_features(store: Store, text: str, layer_ids, limit: int) -> list[Feature]:
+    """Features whose name's pinyin matches ``text`` (ASCII): the initials or the full pinyin start
+    with it, or (four letters or more) the full pinyin holds it; names that start with it first,
+    then shorter names, in layer order. Nothing for text that is not pinyin."""
+    query = latin(text)
+    if not query:
+        return []
+    chosen = [store.layers.require(i, "layers") for i in dict.fromkeys(layer_ids)] if layer_ids \
+        else list(store.layers.values())
+    counts, versions = store.counts(), store.layer_versions() or {}
+    matched = []
+    for order, layer in enumerate(chosen):
+        if not counts.get(layer.id) or counts[layer.id] > PINYIN_MAX_FEATURES or layer.attribute("name") is None:
+            continue
+        for fid, name, full, initials in _layer_names(store, layer.id, versions.get(layer.id, counts[layer.id])):
+            starts = full.startswith(query) or initials.startswith(query)
+            if starts or (len(query) >= 4 and query in full):
+                matched.append(((not starts, len(name), order, fid), layer.id, fid))
+    matched.sort()
+    by_layer: dict[str, list[int]] = {}
+    for _, layer_id, fid in matched[:limit]:
+        by_layer.setdefault(layer_id, []).append(fid)
+    found = {(f.layer, f.id): f for f in store.get_layers(by_layer)}
+    return [found[(layer_id, fid)] for _, layer_id, fid in matched[:limit] if (layer_id, fid) in found]

@@ -188,10 +188,14 @@ def nearby_search(query):
 def places(query):
     """Places matching `q`, to start a search from, grouped and best first: townships and streets
     (乡镇/街道, also by pinyin: `dongguan`, `dgjd`), roads from the features' addresses, then
-    features whose name contains `q` (communities, schools, venues...)."""
+    features whose name contains `q` (communities, schools, venues...) or whose name's pinyin
+    matches it (`dgtsg`, `dongguantushuguan`)."""
     lang = pick_lang(query["lang"])
     layer_ids = _split(query.get("layers"))
     found = store().find_by_name(query["q"], layer_ids, query["limit"])
+    seen = {(f.layer, f.id) for f in found}  # then by the pinyin of the names (dgtsg: 东关图书馆)
+    found += [f for f in placeindex.find_features(store(), query["q"], layer_ids, query["limit"])
+              if (f.layer, f.id) not in seen]
     # Townships and roads are no layer: asked for only when no layer is named.
     named = [] if layer_ids else placeindex.find(store(), query["q"], query["limit"])
 
