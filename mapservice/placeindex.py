@@ -107,8 +107,9 @@ _INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def index(store: Store) -> list[Place]:
-    """:func:`build` of ``store``, kept until its layers' counts change (an import)."""
-    key = tuple(sorted(store.counts().items()))
+    """:func:`build` of ``store``, kept until a layer changes (the change counters, else the counts)."""
+    versions = store.layer_versions()
+    key = tuple(sorted((versions if versions is not None else store.counts()).items()))
     cached = _INDEX.get(store)
     if cached is None or cached[0] != key:
         cached = _INDEX[store] = (key, build(store))

@@ -2,7 +2,9 @@
 (issue 11 defect 9), on the demo region."""
 from datetime import datetime
 
-from mapservice import hours
+from shapely.geometry import MultiPolygon, box
+
+from mapservice import hours, nearby
 
 
 def test_a_point_outside_the_region_says_so_and_offers_the_centre(demo_client):
@@ -42,3 +44,14 @@ def test_next_opening_and_its_words():
     # National Day: closed on public holidays, open the day after.
     assert hours.next_opening("Mo-Su 09:00-17:00; PH off", datetime(2026, 10, 1, 8, 0)).date() > \
         datetime(2026, 10, 1).date()
+
+
+
+def test_a_district_reshaped_moves_the_regions_edge_at_once(store):
+    """The region is kept per change of the boundary layers, not their counts: an edit that moves a
+    district's outline (same number of districts) is seen by the next search, on both stores."""
+    district = store.create("districts", {"name": "广陵区", "adcode": "321002"},
+                            MultiPolygon([box(119.3, 32.3, 119.5, 32.5)]))
+    assert nearby.inside_region(store, 119.4, 32.4)
+    store.update("districts", district.id, geometry=MultiPolygon([box(120.0, 33.0, 120.2, 33.2)]))
+    assert not nearby.inside_region(store, 119.4, 32.4) and nearby.inside_region(store, 120.1, 33.1)
