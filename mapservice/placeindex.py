@@ -183,7 +183,7 @@ def find_features(store: Store, text: str, layer_ids, limit: int) -> list[Featur
     counts, versions = store.counts(), store.layer_versions() or {}
     matched = []
     for order, layer in enumerate(chosen):
-        if not counts.get(layer.id) or counts[layer.id] > PINYIN_MAX_FEATURES or layer.attribute("name") is None:
+        if not counts.get(layer.id) or counts[layer.id] > PINYIN_MAX_FEATURES:
             continue
         for fid, name, full, initials in _layer_names(store, layer.id, versions.get(layer.id, counts[layer.id])):
             starts = full.startswith(query) or initials.startswith(query)
