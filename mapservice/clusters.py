@@ -4,8 +4,8 @@ features in each layer is drawn from a few hundred cells, not by sending every f
 The grid is Web Mercator's pixel grid at the map's zoom (256 px tiles), cut into squares of
 :data:`CELL_PX` pixels counted from the world's top left, so a cell is the same cell whatever the
 view and a pan keeps the clusters where they were; a view gets every cell it touches whole, so a
-cluster at the screen's edge keeps its count as the map moves. Each store counts the points of a layer per cell
-(:meth:`Store.cells`: SQL ``GROUP BY`` on PostGIS, the in-memory point index on the GeoPackage, both
+cluster at the screen's edge keeps its count as the map moves. Each store counts the points of a
+layer per cell (:meth:`Store.cells`: SQL ``GROUP BY`` on PostGIS, the in-memory point index on the GeoPackage, both
 with :func:`cell_index`'s arithmetic); here the layers' cells are merged: a cell's count per layer
 (the cluster's ring), the mean of its points (where it is drawn) and their box (what a click zooms
 to). A cell holding one feature is that feature, and from :data:`UNCLUSTERED_ZOOM` on (street zoom)
@@ -185,14 +185,14 @@ def _cached_cells(store: Store, layer_id: str, versions: dict[str, int], box, zo
     if rows is None:
         rows = store.layer_cells(layer_id, zoom)
         if len(rows) > CACHED_CELLS:
-            return None
+            rows = ()  # remembered as too many: the views of this layer-zoom are counted one by one
         with _CACHE_LOCK:
             kept[key] = rows
             for old in [k for k in kept if k[0] == layer_id and k[1] != key[1]]:
                 del kept[old]  # the layer has changed since
             while len(kept) > CACHED_VIEWS:
                 kept.popitem(last=False)
-    return within(rows, cell_range(box, zoom))
+    return within(rows, cell_range(box, zoom)) if rows != () else None
 
 
 def _single(feature) -> dict:

@@ -110,6 +110,17 @@ def test_low_zooms_come_from_the_layers_kept_cells_and_follow_its_changes(stores
             store.delete("parent_schools", added.id)
 
 
+def test_a_layer_with_too_many_cells_to_keep_is_counted_per_view(stores, monkeypatch):
+    zoom, box = VIEWS[0]
+    store = stores[0]
+    kept = clusters.view(store, LAYERS, box, zoom)
+    clusters._CACHE.pop(store, None)
+    monkeypatch.setattr(clusters, "CACHED_CELLS", 1)
+    _same(kept, clusters.view(store, LAYERS, box, zoom))
+    assert () in clusters._CACHE[store].values()  # remembered as too many, not counted whole again
+    _same(kept, clusters.view(store, LAYERS, box, zoom))
+
+
 def test_a_street_view_with_more_than_the_features_sent_one_by_one_is_clustered(stores, monkeypatch):
     zoom, box = 17, (119.0, 32.2, 119.9, 33.0)
     monkeypatch.setattr(clusters, "MAX_CELLS", 10**9)
