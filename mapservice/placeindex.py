@@ -136,6 +136,7 @@ def find(store: Store, text: str, limit: int) -> list[Place]:
 #: takes pypinyin about 5 s, once per change of the layer.
 PINYIN_MAX_FEATURES = 50_000
 _NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_COUNTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _NAMES_LOCK = threading.Lock()
 
 
@@ -151,6 +152,23 @@ def name_keys(name: str) -> tuple[str, str]:
     syllables = [s.lower() for s in lazy_pinyin(name, errors=lambda rest: list(rest)) if s.strip()]
     syllables = [s for s in syllables if s.isascii() and s.isalnum()]
     return "".join(syllables), "".join(s[0] for s in syllables)
+
+
+def _versions(store: Store) -> dict[str, tuple[int, int]]:
+    """(change counter, feature count) per layer. The counts are counted again only when a counter
+    moved, not on every search (on PostGIS a count reads the whole table); a store without change
+    counters counts every time, its counts serving as the counters."""
+    versions = store.layer_versions()
+    if versions is None:
+        return {layer_id: (n, n) for layer_id, n in store.counts().items()}
+    with _NAMES_LOCK:
+        known = _COUNTS.get(store)
+    if known is None or any(known.get(k, (v + 1,))[0] != v for k, v in versions.items()):
+        counts = store.counts()  # a write between the two reads only shifts when the cap applies
+        known = {layer_id: (versions.get(layer_id, -1), n) for layer_id, n in counts.items()}
+        with _NAMES_LOCK:
+            _COUNTS[store] = known
+    return known
 
 
 def _layer_names(store: Store, layer_id: str, version: int) -> list[tuple[int, str, str, str]]:
@@ -180,12 +198,13 @@ def find_features(store: Store, text: str, layer_ids, limit: int) -> list[Featur
         return []
     chosen = [store.layers.require(i, "layers") for i in dict.fromkeys(layer_ids)] if layer_ids \
         else list(store.layers.values())
-    counts, versions = store.counts(), store.layer_versions() or {}
+    versions = _versions(store)
     matched = []
     for order, layer in enumerate(chosen):
-        if not counts.get(layer.id) or counts[layer.id] > PINYIN_MAX_FEATURES:
+        version, count = versions[layer.id]
+        if not count or count > PINYIN_MAX_FEATURES:
             continue
-        for fid, name, full, initials in _layer_names(store, layer.id, versions.get(layer.id, counts[layer.id])):
+        for fid, name, full, initials in _layer_names(store, layer.id, version):
             starts = full.startswith(query) or initials.startswith(query)
             if starts or (len(query) >= 4 and query in full):
                 matched.append(((not starts, len(name), order, fid), layer.id, fid))

@@ -46,6 +46,22 @@ def test_a_renamed_feature_is_found_under_its_new_pinyin(client, named):
     assert _names(client, "wcsf") == ["文昌书房"]
 
 
+def test_layers_are_counted_again_only_after_a_write(client, named, monkeypatch):
+    """A pinyin search checks each layer's size against the cap; on PostGIS a count reads the whole
+    table, so the counts are kept with the change counters, not taken on every search."""
+    store = named[0]
+    counted = []
+    real = store.counts
+    monkeypatch.setattr(store, "counts", lambda: counted.append(1) or real())
+    _names(client, "dgtsg")
+    before = len(counted)
+    for q in ("yzbwg", "dgxx", "zzzz"):
+        _names(client, q)
+    assert len(counted) == before
+    store.create("venues", {"name": "文昌书房", "category": "library", "free": True}, Point(119.41, 32.39))
+    assert _names(client, "wcsf") == ["文昌书房"] and len(counted) == before + 1
+
+
 @pytest.mark.parametrize("q", ["zzzzq", "%", "_", "'; drop table venues; --", "dg%", "123", "d\u00e9j\u00e0"])
 def test_latin_text_matching_nothing_is_an_empty_answer(client, named, q):
     assert _names(client, q) == []
