@@ -407,6 +407,20 @@ def test_place_search_starts_a_search_there(open_page):
     assert page.locator("#ym-place-list").is_hidden()
 
 
+def test_an_address_with_its_number_is_found_and_searched_from(open_page):
+    page = open_page("/")
+    page.fill("#ym-place", "兴城南路51号")
+    page.wait_for_selector("#ym-place-list .ym-place")
+    groups = page.locator("#ym-place-list .ym-place-group").all_inner_texts()
+    assert "地址" in groups
+    at = page.locator("#ym-place-list .ym-place", has=page.locator(".ym-place-note", has_text="兴城南路51号"))
+    assert at.count() == 2
+    name = at.first.locator(".ym-place-name").inner_text()
+    at.first.click()
+    wait_for_results(page)
+    assert page.locator("#ym-status").inner_text().startswith(name)
+
+
 def test_my_location_starts_a_search_there(open_page):
     page = open_page("/?lang=en", geolocation={"latitude": CITY_CENTRE[0], "longitude": CITY_CENTRE[1]},
                      permissions=["geolocation"])

@@ -34,3 +34,17 @@ def test_groups_come_in_order_and_features_follow(demo_client):
     assert kinds[0] == "township" and kinds == sorted(kinds, key=["township", "road", "feature"].index)
     assert any(k == "feature" for k in kinds)
     assert demo_client.get("/api/places?q=东关&layers=venues").get_json()["places"][0]["kind"] == "feature"
+
+
+def test_a_road_and_number_finds_the_places_at_that_address(demo_client):
+    places = demo_client.get("/api/places?q=兴城南路51号").get_json()["places"]
+    at = [p for p in places if p["group"] == "地址"]
+    assert {p["name"] for p in at} == {"东关小学家长学校", "东关小学"}
+    assert all(p["kind"] == "feature" and p["note"] == "扬州市广陵区东关街道兴城南路51号" for p in at)
+    assert {p["layer"] for p in at} == {"parent_schools", "schools"}
+    # Without 号 too, the number's own places first; in English the group is named so.
+    english = demo_client.get("/api/places?q=兴城南路51&lang=en").get_json()["places"]
+    assert [p["name"] for p in english if p["group"] == "Addresses"][:2] == [p["name"] for p in at]
+    # A road alone: the road first (placed from the addresses), then the places on it.
+    road = demo_client.get("/api/places?q=兴城南路&limit=20").get_json()["places"]
+    assert road[0]["kind"] == "road" and any(p["group"] == "地址" for p in road)

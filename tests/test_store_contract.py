@@ -221,6 +221,8 @@ def test_bad_input_is_a_4xx_naming_the_field(store, call, field):
     (lambda s: s.get("venues", 2**63), "id"),
     (lambda s: s.find_by_name("\x00"), "q"),
     (lambda s: s.find_by_name("馆\x7f"), "q"),
+    (lambda s: s.find_by_address("路\x00"), "q"),
+    (lambda s: s.find_by_address("路", limit=51), "limit"),
     (lambda s: s.nearest(119, 32, ["venues"], filters={"category": "museum\x00"}), "category"),
 ])
 def test_out_of_range_numbers_and_control_characters_are_refused_alike(store, call, field):
@@ -230,6 +232,27 @@ def test_out_of_range_numbers_and_control_characters_are_refused_alike(store, ca
     assert info.value.field == field
     assert store.counts()["venues"] == 0
     assert store.features("communities").features[0].properties["population"] == 2**63 - 1
+
+
+def test_features_are_found_by_their_own_address(store):
+    store.upsert("venues", [
+        Row("a", {**VENUE, "name": "甲馆", "address": "扬州市广陵区东关街道兴城南路51号"}, Point(119.40, 32.39)),
+        Row("b", {**VENUE, "name": "乙馆", "address": "扬州市广陵区东关街道兴城南路510号"}, Point(119.41, 32.39)),
+        Row("c", {**VENUE, "name": "丙馆", "address": "扬州市邗江区文昌西路51号"}, Point(119.35, 32.39)),
+    ])
+    store.upsert("practice_bases", [Row("p", {"name": "丁基地", "themes": ["science"], "level": "municipal", "address":
+                                              "扬州市广陵区东关街道兴城南路51号"}, Point(119.40, 32.391))])
+
+    def found(text, layers=None):
+        return [(f.properties["name"], address) for f, address in store.find_by_address(text, layers)]
+
+    at_51 = [("甲馆", "扬州市广陵区东关街道兴城南路51号"), ("丁基地", "扬州市广陵区东关街道兴城南路51号")]
+    assert found("兴城南路51号") == at_51
+    assert found("兴城南路51") == [*at_51, ("乙馆", "扬州市广陵区东关街道兴城南路510号")]  # the number itself first
+    assert [n for n, _ in found("兴城南路")] == ["甲馆", "丁基地", "乙馆"]
+    assert found("兴城南路51号", ["practice_bases"]) == at_51[1:]
+    assert found("琼花路") == [] and found("扬州市邗江区文昌西路51号")[0][0] == "丙馆"
+    assert len(store.find_by_address("扬州市", limit=2)) == 2
 
 
 def test_a_layer_named_twice_is_searched_once(store):

@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .. import clusters, parsing, tiles
 from ..errors import BadRequest, Conflict, NotFound
-from ..layers import ADCODE, Layer, LayerRegistry
+from ..layers import ADCODE, Layer, LayerRegistry, Role
 from ..parsing import INT64_MAX, INT64_MIN
 from .districts import NO_DISTRICTS, Districts, district_layer
 
@@ -337,6 +337,36 @@ class Store(ABC):
 
     def find_by_name(self, text: str, layer_ids: Iterable[str] | None = None, limit: int = 10) -> list[Feature]:
         """Features whose name contains ``text`` (case-insensitive), shortest names first."""
+        text, chosen = self._text_search(text, layer_ids, limit)
+        found = [f for layer in chosen for f in self._find_containing(layer, "name", text, limit)]
+        order = {layer.id: i for i, layer in enumerate(chosen)}
+        found.sort(key=lambda f: (not f.properties["name"].startswith(text), len(f.properties["name"]),
+                                  order[f.layer], f.id))
+        return found[:limit]
+
+    def find_by_address(self, text: str, layer_ids: Iterable[str] | None = None,
+                        limit: int = 10) -> list[tuple[Feature, str]]:
+        """Point features whose own address (the layer's ``address`` role) contains ``text``, as
+        ``(feature, address)``, shortest addresses first: a road and number (``兴城南路51号``, also
+        without the 号) finds the places at that number, a road finds those on it."""
+        text, chosen = self._text_search(text, layer_ids, limit)
+        wanted = [f"{text}号", text] if text[-1].isdigit() else [text]
+        found: dict[tuple[str, int], tuple[Feature, str]] = {}
+        for layer in chosen:
+            address = layer.role(Role.ADDRESS)
+            if address is None or not layer.is_point:
+                continue
+            for needle in wanted:  # "51号" before "51", which also finds 510号
+                for f in self._find_containing(layer, address.name, needle, limit):
+                    found.setdefault((f.layer, f.id), (f, f.properties[address.name]))
+        order = {layer.id: i for i, layer in enumerate(chosen)}
+        exact = wanted[0]
+        return sorted(found.values(), key=lambda fa: (exact not in fa[1], len(fa[1]), order[fa[0].layer],
+                                                      fa[0].id))[:limit]
+
+    def _text_search(self, text, layer_ids, limit) -> tuple[str, list[Layer]]:
+        """A search text checked (1 to 50 characters, no control characters) with ``limit`` (1 to 50),
+        and the layers it searches (``layer_ids``, else all)."""
         text = text.strip() if isinstance(text, str) else ""
         if not text or len(text) > 50:
             raise BadRequest("q must be 1 to 50 characters of a name", field="q", code="out_of_range",
@@ -350,11 +380,7 @@ class Store(ABC):
                              params={"min": 1, "max": 50})
         chosen = [self.layers.require(i, "layers") for i in dict.fromkeys(layer_ids)] if layer_ids \
             else list(self.layers.values())
-        found = [f for layer in chosen for f in self._find_by_name(layer, text, limit)]
-        order = {layer.id: i for i, layer in enumerate(chosen)}
-        found.sort(key=lambda f: (not f.properties["name"].startswith(text), len(f.properties["name"]),
-                                  order[f.layer], f.id))
-        return found[:limit]
+        return text, chosen
 
     # -- writes ---------------------------------------------------------------------
     def create(self, layer_id: str, properties: dict, geometry: BaseGeometry,
@@ -523,8 +549,9 @@ class Store(ABC):
         return sorted(ranked)[:limit]
 
     @abstractmethod
-    def _find_by_name(self, layer: Layer, text: str, limit: int) -> list[Feature]:
-        """Up to ``limit`` features whose name contains ``text``, shortest names first."""
+    def _find_containing(self, layer: Layer, column: str, text: str, limit: int) -> list[Feature]:
+        """Up to ``limit`` features whose text attribute ``column`` contains ``text``
+        (case-insensitive), shortest values first."""
 
     @abstractmethod
     def _insert(self, layer: Layer, row: Row) -> int: ...

@@ -569,10 +569,10 @@ class GeoPackageStore(Store):
         ).fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
 
-    def _find_by_name(self, layer, text, limit) -> list[Feature]:
+    def _find_containing(self, layer, column, text, limit) -> list[Feature]:
         rows = self._conn().execute(
-            f"SELECT {self._columns(layer)} FROM {_q(layer.id)} WHERE instr(lower(name), lower(?)) > 0 "
-            "ORDER BY length(name), fid LIMIT ?", (text, limit)).fetchall()
+            f"SELECT {self._columns(layer)} FROM {_q(layer.id)} WHERE instr(lower({_q(column)}), lower(?)) > 0 "
+            f"ORDER BY length({_q(column)}), fid LIMIT ?", (text, limit)).fetchall()
         return self._to_features(layer, rows)
 
     # -- writes ------------------------------------------------------------------------

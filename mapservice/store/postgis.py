@@ -485,10 +485,10 @@ class PostGISStore(Store):
         return sorted((float(d), layer_id, int(fid)) for layer_id, fid, d in rows)[:limit]
 
     @_read
-    def _find_by_name(self, layer, text, limit) -> list[Feature]:
+    def _find_containing(self, layer, column, text, limit) -> list[Feature]:
         rows = self._execute(sql.SQL(
-            "SELECT {} FROM {} WHERE strpos(lower(name), lower(%s)) > 0 ORDER BY length(name), fid LIMIT %s"
-        ).format(self._columns(layer), self._t(layer.id)), [text, limit])
+            "SELECT {} FROM {} WHERE strpos(lower({col}), lower(%s)) > 0 ORDER BY length({col}), fid LIMIT %s"
+        ).format(self._columns(layer), self._t(layer.id), col=sql.Identifier(column)), [text, limit])
         return self._to_features(layer, rows)
 
     # -- writes ------------------------------------------------------------------------

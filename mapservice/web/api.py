@@ -197,13 +197,17 @@ def places(query):
     """Places matching `q`, to start a search from, grouped and best first: townships and streets
     (乡镇/街道, also by pinyin: `dongguan`, `dgjd`), roads from the features' addresses, then
     features whose name contains `q` (communities, schools, venues...) or whose name's pinyin
-    matches it (`dgtsg`, `dongguantushuguan`)."""
+    matches it (`dgtsg`, `dongguantushuguan`), then features whose own address contains it
+    (`兴城南路51号`, `兴城南路51`: grouped as addresses, the address as the note)."""
     lang = pick_lang(query["lang"])
     layer_ids = _split(query.get("layers"))
     found = store().find_by_name(query["q"], layer_ids, query["limit"])
     seen = {(f.layer, f.id) for f in found}  # then by the pinyin of the names (dgtsg: 东关图书馆)
     found += [f for f in placeindex.find_features(store(), query["q"], layer_ids, query["limit"])
               if (f.layer, f.id) not in seen]
+    seen |= {(f.layer, f.id) for f in found}  # then by their own addresses (兴城南路51号)
+    by_address = [(f, a) for f, a in store().find_by_address(query["q"], layer_ids, query["limit"])
+                  if (f.layer, f.id) not in seen]
     # Townships and roads are no layer: asked for only when no layer is named.
     named = [] if layer_ids else placeindex.find(store(), query["q"], query["limit"])
 
@@ -218,11 +222,13 @@ def places(query):
         places_.append({"kind": p.kind, "group": i18n.t(f"place_group_{p.kind}", lang), "layer": None,
                         "layer_title": p.district, "id": None, "name": p.name, "lon": lon, "lat": lat,
                         "note": i18n.t("place_placed_from", lang, count=p.count)})
-    for f in found[:max(0, query["limit"] - len(places_))]:
+    address_group = i18n.t("place_group_address", lang)
+    for f, address in [*((f, None) for f in found), *by_address][:max(0, query["limit"] - len(places_))]:
         lon, lat = out(*anchor(f.geometry))
         title = store().layers[f.layer].title(lang)
-        places_.append({"kind": "feature", "group": title, "layer": f.layer, "layer_title": title, "id": f.id,
-                        "name": f.properties["name"], "lon": lon, "lat": lat, "note": None})
+        places_.append({"kind": "feature", "group": title if address is None else address_group,
+                        "layer": f.layer, "layer_title": title, "id": f.id, "name": f.properties["name"],
+                        "lon": lon, "lat": lat, "note": address})
     return jsonify(places=places_)
 
 

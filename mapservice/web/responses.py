@@ -117,7 +117,8 @@ class Place(Schema):
     lon = Float(required=True)
     lat = Float(required=True)
     note = String(required=True, allow_none=True,
-                  metadata={"description": "how a township or road was placed (no public boundary)"})
+                  metadata={"description": "how a township or road was placed (no public boundary), or the "
+                                             "address of a feature found by its address"})
 
 
 class Places(Schema):
