@@ -41,7 +41,11 @@ is printed too: on a small machine it takes a visible share.
 
     python bench/http_nearby.py [--dataset demo|region|both] [--threads 4]
         [--features 100000] [--requests 2000] [--concurrency 8] [--warmup 100] [--seed 1]
-        [--workdir DIR]
+        [--workdir DIR] [--postgis postgresql://postgres@127.0.0.1:54331/yuren_bench]
+
+``--postgis`` names a database (with the postgis extension) whose ``public`` schema is filled with
+the region's layers (kept when the counts already match), served next the same way, so that the
+ratios of both stores come from one run.
 
 ``--workdir`` keeps the prepared .gpkg files there and reuses the region file on the next run
 (same --features and --seed); without it they go in a temporary folder that is removed. The
@@ -143,9 +147,14 @@ def mapservice_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-c", "from mapservice.cli import main; main()"]
 
 
-def server_env(gpkg: Path, load_demo: bool) -> dict[str, str]:
+def server_env(database_url: Path | str, load_demo: bool) -> dict[str, str]:
+    """The server's environment: this one without MAPSERVICE_* settings, the store at
+    ``database_url`` (a .gpkg or a PostGIS URL; PostGIS needs a session key to start, for the
+    accounts: the benches sign nobody in)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAPSERVICE_")}
-    env.update(MAPSERVICE_DATABASE_URL=str(gpkg), MAPSERVICE_LOAD_DEMO="true" if load_demo else "false")
+    env.update(MAPSERVICE_DATABASE_URL=str(database_url), MAPSERVICE_LOAD_DEMO="true" if load_demo else "false")
+    if str(database_url).startswith(("postgresql://", "postgres://")):
+        env["MAPSERVICE_SECRET_KEY"] = "bench-secret-key-not-for-production"
     return env
 
 
@@ -192,6 +201,37 @@ def prepare_region(path: Path, n: int, seed: int) -> None:
         store.close()
 
 
+def copy_to_postgis(gpkg: Path, url: str) -> None:
+    """The GeoPackage's layers into the database's public schema (kept when the counts already match)."""
+    from mapservice.exporter import iter_features
+    from mapservice.store.postgis import PostGISStore
+
+    layers = load_layers()
+    source, target = GeoPackageStore(gpkg, layers), PostGISStore(url, layers)
+    try:
+        target.init()
+        if target.counts() == source.counts():
+            print("postgis: reusing the data set already there")
+            return
+        start = time.perf_counter()
+        with target.transaction():
+            for layer_id in layers:
+                target._execute(f'TRUNCATE "public"."{layer_id}"')
+        with tqdm(total=sum(source.counts().values()), desc="copy to postgis", unit="row", file=sys.stderr) as bar:
+            for layer_id in layers:
+                rows = [Row(f.properties["source_id"], {k: v for k, v in f.properties.items()
+                                                         if k not in ("source_id", "generated", "adcode")},
+                            f.geometry, f.properties["generated"]) for f in iter_features(source, layer_id)]
+                for i in range(0, len(rows), CHUNK):
+                    target.upsert(layer_id, rows[i:i + CHUNK])
+                    bar.update(len(rows[i:i + CHUNK]))
+        target._execute("VACUUM ANALYZE")
+        print(f"postgis: copied in {time.perf_counter() - start:.1f} s")
+    finally:
+        source.close()
+        target.close()
+
+
 def request_paths(rng: np.random.Generator, n: int) -> dict[str, list[str]]:
     """``n`` paths per endpoint; nearby and bbox at fresh random points."""
     lon, lat = random_points(rng, n)
@@ -215,7 +255,8 @@ def free_port() -> int:
 
 
 def server_command(kind: str, port: int, args) -> list[str]:
-    return [*mapservice_command(), "serve", "--host", HOST, "--port", str(port), "--threads", str(args.threads)]
+    threads = ["--threads", str(args.threads)] if getattr(args, "threads", None) else []
+    return [*mapservice_command(), "serve", "--host", HOST, "--port", str(port), *threads]
 
 
 def _get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
@@ -225,11 +266,13 @@ def _get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
 
 
 @contextmanager
-def running_server(kind: str, gpkg: Path, load_demo: bool, args, log_dir: Path):
-    """Start the server in its own process group; yield (port, pgid); always stop the group."""
+def running_server(kind: str, database_url: Path | str, load_demo: bool, args, log_dir: Path):
+    """Start the server on the store at ``database_url`` in its own process group; yield (port,
+    pgid); always stop the group."""
     port = free_port()
-    log = open(log_dir / f"{kind}-{gpkg.stem}.log", "w+b")
-    proc = subprocess.Popen(server_command(kind, port, args), env=server_env(gpkg, load_demo), stdin=subprocess.DEVNULL,
+    log = open(log_dir / f"{kind}-{port}.log", "w+b")
+    proc = subprocess.Popen(server_command(kind, port, args), env=server_env(database_url, load_demo),
+                            stdin=subprocess.DEVNULL,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until_answering(kind, proc, port, log)
@@ -407,10 +450,11 @@ def load_series(port: int, pgid: int, name: str, paths: list[str], concurrency: 
                   per_worker)
 
 
-def run_case(kind: str, dataset: str, gpkg: Path, args, paths: dict, warmup: dict, log_dir: Path) -> list[Result]:
+def run_case(kind: str, dataset: str, database_url: Path | str, args, paths: dict, warmup: dict,
+             log_dir: Path) -> list[Result]:
     label = f"{kind} / {dataset}"
     started = time.perf_counter()
-    with running_server(kind, gpkg, dataset == "demo", args, log_dir) as (port, pgid):
+    with running_server(kind, database_url, dataset == "demo", args, log_dir) as (port, pgid):
         command = server_command(kind, port, args)
         print(f"\n[{label}] server up in {time.perf_counter() - started:.1f} s: "
               + shlex.join([Path(command[0]).name, *command[1:]]))
@@ -461,6 +505,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (mapservice serve --threads)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, help="keep the .gpkg files here (region file reused)")
+    parser.add_argument("--postgis", help="also serve the region from this PostGIS database (its public schema "
+                                          "is filled with the region's layers; kept when the counts match)")
     args = parser.parse_args()
     if not 1 <= args.requests <= 1_000_000 or not 0 <= args.warmup <= 100_000 or not 1 <= args.concurrency <= 256:
         parser.error("--requests 1..1,000,000, --warmup 0..100,000, --concurrency 1..256")
@@ -490,11 +536,18 @@ def main() -> None:
             for kind in servers:
                 results = run_case(kind, dataset, gpkg, args, paths, warmup, log_dir)
                 summary.append((kind, dataset, results))
-    if len(summary) > 1:
-        print("\nsummary (req/s, median ms, errors):")
+            if dataset == "region" and args.postgis:
+                copy_to_postgis(gpkg, args.postgis)
+                for kind in servers:
+                    results = run_case(kind, "region on PostGIS", args.postgis, args, paths, warmup, log_dir)
+                    summary.append((kind, "region/PostGIS", results))
+    if summary:
+        print("\nsummary (req/s, median ms, errors, median against the trivial endpoint's):")
         for kind, dataset, results in summary:
-            print(f"  {kind:<9} {dataset:<7} " + "  ".join(
-                f"{r.name} {len(r.ms) / r.seconds:.0f} req/s {r.median:.2f} ms {r.errors} err" for r in results))
+            base = next(r for r in results if r.name == "trivial").median
+            print(f"  {kind:<9} {dataset:<14} " + "  ".join(
+                f"{r.name} {len(r.ms) / r.seconds:.0f} req/s {r.median:.2f} ms {r.errors} err"
+                + ("" if r.name == "trivial" else f" ({r.median / base:.2f}x trivial)") for r in results))
     print(f"total {time.perf_counter() - started:.1f} s")
 
 

@@ -21,81 +21,19 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import tempfile
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from http_nearby import HOST, _stop, free_port, load_series, prepare_region, request_paths, wait_until_answering
-
-from mapservice.layers import load_layers
-from mapservice.store.geopackage import GeoPackageStore
-from mapservice.store.postgis import PostGISStore
+from http_nearby import copy_to_postgis, load_series, prepare_region, request_paths, running_server
 
 PYGEOAPI_RPS = {"geopackage": 126, "postgis": 42}  # the middle of the issue's measured ranges
 TARGET_TIMES, TARGET_RATIO = 20, 2.0
 
 
-def mapservice_command() -> list[str]:
-    script = Path(sys.executable).with_name("mapservice")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from mapservice.cli import main; main()"]
-
-
-def copy_to_postgis(gpkg: Path, url: str) -> None:
-    """The GeoPackage's layers into the database's public schema (kept when the counts already match)."""
-    layers = load_layers()
-    source, target = GeoPackageStore(gpkg, layers), PostGISStore(url, layers)
-    try:
-        target.init()
-        if target.counts() == source.counts():
-            print("postgis: reusing the data set already there")
-            return
-        start = time.perf_counter()
-        with target.transaction():
-            for layer_id in layers:
-                target._execute(f'TRUNCATE "public"."{layer_id}"')
-        from mapservice.exporter import iter_features
-        from mapservice.store import Row
-
-        for layer_id in layers:
-            rows = [Row(f.properties["source_id"], {k: v for k, v in f.properties.items()
-                                                     if k not in ("source_id", "generated")},
-                        f.geometry, f.properties["generated"]) for f in iter_features(source, layer_id)]
-            for i in range(0, len(rows), 5000):
-                target.upsert(layer_id, rows[i:i + 5000])
-        target._execute("VACUUM ANALYZE")
-        print(f"postgis: copied in {time.perf_counter() - start:.1f} s")
-    finally:
-        source.close()
-        target.close()
-
-
-@contextmanager
-def serving(database_url: str, log_dir: Path, **settings: str):
-    """``mapservice serve`` on the store at ``database_url`` in its own process group: (port, pgid).
-    ``settings`` are more MAPSERVICE_* variables (``basemap="none"``)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAPSERVICE_")}
-    # PostGIS needs a session key to start (accounts); the bench signs nobody in.
-    env.update(MAPSERVICE_DATABASE_URL=database_url, MAPSERVICE_LOAD_DEMO="false",
-               MAPSERVICE_SECRET_KEY="bench-secret-key-not-for-production",
-               **{f"MAPSERVICE_{k.upper()}": v for k, v in settings.items()})
-    log = open(log_dir / f"serve-{port}.log", "w+b")
-    proc = subprocess.Popen([*mapservice_command(), "serve", "--host", HOST, "--port", str(port)], env=env,
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_until_answering("mapservice serve", proc, port, log)
-        yield port, proc.pid
-    finally:
-        _stop(proc)
-        log.close()
-
-
 def run(store: str, database_url: str, paths: dict, warmup: dict, args, log_dir: Path) -> None:
-    with serving(database_url, log_dir) as (port, pgid):
+    with running_server("serve", database_url, False, args, log_dir) as (port, pgid):
         results = {}
         for name in ("trivial", "ogc_items", "api_bbox"):
             load_series(port, pgid, name, warmup[name], args.concurrency)

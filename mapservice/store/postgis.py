@@ -452,36 +452,45 @@ class PostGISStore(Store):
             "AND lonlat[1] >= %s AND lonlat[1] <= %s GROUP BY 1, 2").format(self._t(layer.id)),
             [s, s, minx, miny, maxx, maxy, minx, maxx, miny, maxy])
 
-    _POINT = sql.SQL("WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS pt) ")
+    def _nearest_sql(self, layer: Layer, filters: list[Filter], lon: float, lat: float, radius_m: float, limit: int):
+        """``(layer id, fid, distance)`` of the ``limit`` nearest within ``radius_m`` of (lon, lat).
 
-    def _nearest_sql(self, layer: Layer, filters: list[Filter], radius_m: float, limit: int):
-        """``(layer id, fid, distance)`` of the ``limit`` nearest, for a query that starts with _POINT."""
+        The index walks the features in distance order (KNN, ``<->``) inside the radius's box
+        (``&&`` with ``_ST_Expand``, the index condition of ``ST_DWithin`` itself) and stops after
+        ``limit`` plus a margin, which the spheroid's distance then ranks and ``ST_DWithin`` cuts at
+        the radius. Written with ``ST_DWithin`` inside, the planner reckons a few matches where a dense
+        town holds thousands, sorts every one of them and compiles the plan (JIT): 84-153 ms instead
+        of 1-2 ms in the old town at 100k points per layer. The point is written out at each use: a
+        common table expression named by every layer's part would be materialized, and the index
+        cannot walk in the order of a value it learns at run time."""
         clauses, params = self._where(filters)
         extra = sql.SQL("").join(sql.SQL(" AND ") + c for c in clauses)
+        point = sql.SQL("ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography")
         query = sql.SQL(
-            "SELECT {layer_id}::text, fid, distance FROM (SELECT t.fid, ST_Distance(t.geom, q.pt) AS distance "
-            "FROM {table} t, q WHERE ST_DWithin(t.geom, q.pt, %s){extra} ORDER BY t.geom <-> q.pt LIMIT %s) ranked "
-            "ORDER BY distance, fid LIMIT %s"
-        ).format(layer_id=sql.Literal(layer.id), table=self._t(layer.id), extra=extra)
-        return query, [radius_m, *params, limit + _RERANK_MARGIN, limit]
+            "SELECT {layer_id}::text, fid, distance FROM (SELECT t.fid, t.geom, ST_Distance(t.geom, {pt}) AS distance "
+            "FROM {table} t WHERE t.geom && _ST_Expand({pt}, %s){extra} ORDER BY t.geom <-> {pt} LIMIT %s) ranked "
+            "WHERE ST_DWithin(geom, {pt}, %s) ORDER BY distance, fid LIMIT %s"
+        ).format(layer_id=sql.Literal(layer.id), table=self._t(layer.id), extra=extra, pt=point)
+        return query, [lon, lat, lon, lat, radius_m, *params, lon, lat, limit + _RERANK_MARGIN, lon, lat, radius_m,
+                       limit]
 
     @_read
     def _nearest_ids(self, layer, lon, lat, radius_m, limit, filters):
-        query, params = self._nearest_sql(layer, filters, radius_m, limit)
-        rows = self._execute(self._POINT + query, [lon, lat, *params])
+        query, params = self._nearest_sql(layer, filters, lon, lat, radius_m, limit)
+        rows = self._execute(query, params)
         return [r[1] for r in rows], [r[2] for r in rows]
 
     @_read
     def _nearest_ranked(self, searches, lon, lat, radius_m, limit):
         # Every layer's search in one statement, one round trip.
-        parts, params = [], [lon, lat]
+        parts, params = [], []
         for layer, filters in searches:
-            query, more = self._nearest_sql(layer, filters, radius_m, limit)
+            query, more = self._nearest_sql(layer, filters, lon, lat, radius_m, limit)
             parts.append(sql.SQL("({})").format(query))
             params += more
         if not parts:
             return []
-        rows = self._execute(self._POINT + sql.SQL(" UNION ALL ").join(parts), params)
+        rows = self._execute(sql.SQL(" UNION ALL ").join(parts), params)
         return sorted((float(d), layer_id, int(fid)) for layer_id, fid, d in rows)[:limit]
 
     @_read
