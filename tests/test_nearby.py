@@ -206,3 +206,25 @@ def test_a_preschool_child_finds_places_for_ages_three_to_six(client, town):
     assert "幼儿图书馆" in preschool  # ages 0-6
     assert "近博物馆" in preschool  # ages 6-18 overlaps 3-6 at six
     assert "幼儿图书馆" not in names(nearby(client, layers="venues", grade=5))
+
+
+def test_a_read_request_reads_the_change_counters_once(client, monkeypatch):
+    """A nearby answer keys the region's outline and the points held in memory by the layers'
+    change counters: one read of them per request (Store.one_view), and the next request sees a
+    write made in between."""
+    store = client.application.extensions["mapservice"].store
+    store.create("venues", {"name": "馆", "category": "museum", "free": True}, Point(119.402, 32.39))
+    reads = []
+    real = store._layer_versions
+    monkeypatch.setattr(store, "_layer_versions", lambda: reads.append(1) or real())
+
+    def names():
+        before = len(reads)
+        answer = client.get("/api/nearby?lat=32.39&lon=119.4&radius=5000")
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert len(reads) == before + 1
+        return [f["properties"]["name"] for f in answer.json["features"]]
+
+    assert names() == ["馆"]
+    store.create("venues", {"name": "新馆", "category": "museum", "free": True}, Point(119.401, 32.39))
+    assert names() == ["新馆", "馆"]

@@ -283,3 +283,82 @@ def test_bbox_answers_are_exact_over_random_boxes(store):
         page = store.features("venues", bbox=bbox, limit=50)
         assert page.number_matched == len(inside), bbox
         assert [f.id for f in page.features] == fids[inside][:50].tolist(), bbox
+
+
+@pytest.mark.parametrize("settings", ["postgis"], indirect=True)  # the GeoPackage has no SQL way
+def test_postgis_answers_alike_from_memory_and_in_sql(store, monkeypatch):
+    """Point layers up to MEMORY_POINTS_MAX are searched in memory (store/points.py), bigger ones
+    in SQL: the same features, distances and counts either way."""
+    from mapservice.store import postgis
+
+    rng = np.random.default_rng(21)
+    store.upsert("venues", venue_rows(rng.normal(119.42, 0.04, 1500), rng.normal(32.39, 0.04, 1500)))
+    store.upsert("venues", [Row(f"lib{i}", {**VENUE, "name": f"图书馆{i}", "category": "library"},
+                                Point(x, y)) for i, (x, y) in enumerate(zip(rng.normal(119.42, 0.04, 200),
+                                                                            rng.normal(32.39, 0.04, 200)))])
+    store.upsert("parent_schools", [Row(f"p{i}", {"name": f"学校{i}", "host": "school", "tier": "basic"},
+                                        Point(x, y)) for i, (x, y) in enumerate(zip(rng.normal(119.42, 0.04, 500),
+                                                                                    rng.normal(32.39, 0.04, 500)))])
+    points = list(zip(rng.normal(119.42, 0.05, 15), rng.normal(32.39, 0.05, 15)))
+    boxes = [(x - 0.016, y - 0.0135, x + 0.016, y + 0.0135) for x, y in points]
+
+    def answers():
+        found = []
+        for x, y in points:
+            for layers, filters in ((["venues", "parent_schools"], None), (["venues"], None),
+                                    (["venues", "parent_schools"], {"category": "library"})):
+                hits = store.nearest(x, y, layers, radius_m=2500, limit=20, filters=filters)
+                found.append([(h.feature.layer, h.feature.id, round(h.distance_m, 3)) for h in hits])
+        for bbox in boxes:
+            page = store.features("venues", bbox=bbox, limit=30, offset=5)
+            found.append((page.number_matched, [f.id for f in page.features]))
+        return found
+
+    in_memory = answers()
+    assert store._indexes and all(index is not None for index in store._indexes.values())
+    monkeypatch.setattr(postgis, "MEMORY_POINTS_MAX", 0)
+    store._indexes.clear()
+    store._combined.clear()
+    assert answers() == in_memory
+    assert store._indexes and all(index is None for index in store._indexes.values())  # none held: SQL
+
+
+def test_a_rolled_back_write_leaves_no_trace_in_the_points_held(store):
+    """Inside a transaction, reads see its own writes; the points held in memory stay as
+    committed, so a rollback (which takes the change counter back) leaves them right."""
+    store.create("venues", {**VENUE, "name": "馆"}, Point(119.402, 32.39))
+
+    def names():
+        return [h.feature.properties["name"] for h in store.nearest(119.4, 32.39, ["venues"], radius_m=5000)]
+
+    assert names() == ["馆"]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.create("venues", {**VENUE, "name": "未存馆"}, Point(119.401, 32.39))
+        assert names() == ["未存馆", "馆"]
+        raise RuntimeError("roll back")
+    assert names() == ["馆"]
+    # The same change counter again, and (on the GeoPackage) the same id, but elsewhere.
+    store.create("venues", {**VENUE, "name": "新馆"}, Point(119.45, 32.39))
+    assert names() == ["馆", "新馆"]
+
+
+@pytest.mark.parametrize("settings", ["postgis"], indirect=True)  # SQLite's triggers are per row, in place
+def test_a_batch_moves_the_change_counter_alike_at_any_size_and_keeps_its_table_small(store):
+    """One statement per batch: the statement trigger bumps the counter as often for 3,000 rows as
+    for 2, not a row version per feature (which no one may prune before the import commits)."""
+    rng = np.random.default_rng(5)
+    store.upsert("venues", venue_rows([119.4], [32.4]))
+
+    def bumps(rows):
+        before = store.layer_versions()["venues"]
+        result = store.upsert("venues", rows)
+        return store.layer_versions()["venues"] - before, (result.inserted, result.updated)
+
+    big = bumps(venue_rows(rng.uniform(119.3, 119.5, 3000), rng.uniform(32.3, 32.5, 3000)))
+    small = bumps(venue_rows([119.4, 119.41], [32.4, 32.41], category="library"))
+    assert big[1] == (2999, 1) and small[1] == (0, 2)
+    assert big[0] == small[0] <= 2
+    assert [f.properties["category"] for f in store.features("venues", limit=2).features] == ["library"] * 2
+    pages = store._execute("SELECT pg_relation_size(%s) / current_setting('block_size')::int",
+                           [f"{store.schema}.mapservice_layer_version"])[0][0]
+    assert pages <= 2

@@ -7,6 +7,7 @@ WGS 84 ellipsoid. Attribute values handed to a store are already parsed (see
 from __future__ import annotations
 
 import math
+import threading
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -216,6 +217,7 @@ class Store(ABC):
     def __init__(self, layers: LayerRegistry):
         self.layers = layers
         self._district_cache: tuple[int, Districts] | None = None
+        self._view = threading.local()
 
     # -- schema ---------------------------------------------------------------------
     @abstractmethod
@@ -238,8 +240,31 @@ class Store(ABC):
 
     def layer_versions(self) -> dict[str, int] | None:
         """A change counter per layer that moves with every write (from any process), or None when
-        the store keeps none: what caches of a layer's contents are keyed by."""
+        the store keeps none: what caches of a layer's contents are keyed by. Inside
+        :meth:`one_view`, read once for the whole block."""
+        versions = getattr(self._view, "versions", None)
+        if versions is None:
+            versions = self._layer_versions()
+            if getattr(self._view, "depth", 0):
+                self._view.versions = versions
+        return versions
+
+    def _layer_versions(self) -> dict[str, int] | None:
         return None
+
+    @contextmanager
+    def one_view(self):
+        """A block of reads on this thread (one GET request) that reads the change counters once:
+        the caches it keys (point indexes, the region's outline, names, clusters, tile ETags) agree
+        with one another, and the counters are one read, not one per cache. Not for blocks that
+        write: their own writes would not move the counters they see."""
+        self._view.depth = getattr(self._view, "depth", 0) + 1
+        try:
+            yield self
+        finally:
+            self._view.depth -= 1
+            if not self._view.depth:
+                self._view.versions = None
 
     def features(self, layer_id: str, bbox=None, filters: Mapping[str, Any] | None = None,
                  limit: int = 100, offset: int = 0) -> Page:

@@ -3,9 +3,9 @@
 Each layer is a GeoPackage feature table with the standard R-tree spatial index
 (``rtree_<table>_geom``), kept by the standard triggers; the ``ST_*`` functions those triggers
 call are registered on every connection here (GDAL and QGIS bring their own). Point layers also
-have an in-memory index, rebuilt when a layer's change counter (bumped by triggers, so edits from
-other processes count too) moves: a KD-tree on unit-sphere vectors for nearest search (one over
-all the layers a search covers, read once per search) and latitude bands for box queries.
+have an in-memory index (store/points.py), rebuilt when a layer's change counter (bumped by
+triggers, so edits from other processes count too) moves: a KD-tree on unit-sphere vectors for
+nearest search and latitude bands for box queries.
 """
 from __future__ import annotations
 
@@ -16,19 +16,15 @@ import sqlite3
 import struct
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import shapely
 from pyproj import CRS
-from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from .. import clusters
 from ..errors import Conflict, StoreBusy
-from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
 from ..layers import ADCODE, Layer, LayerRegistry
 from .accounts import TABLES as ACCOUNT_TABLES
 from .accounts import AccountTables
@@ -36,6 +32,7 @@ from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_featu
 from .bookings import TABLES as BOOKING_TABLES
 from .bookings import BookingTables
 from .districts import district_layer
+from .points import PointIndexes
 from .stewardship import TABLES as STEWARDSHIP_TABLES
 from .stewardship import StewardshipTables
 
@@ -48,13 +45,9 @@ _HEADER = struct.Struct("<2sBBi4d")
 # Reads map the file into memory, up to this size: no read() call and no copy per page, and the
 # operating system's page cache is shared by every connection and worker process.
 _MMAP_BYTES = 1 << 30
-# Latitude bands of the in-memory box index, in degrees (about 1.1 km).
-_BAND_DEG = 0.01
 # How long one attempt at the write lock waits for another writer, in milliseconds.
 _BUSY_MS = 5000
 _RTREE_TRIGGERS = ("insert", "update1", "update2", "update3", "update4", "delete")
-# Indexes over several layers at once (one per set of layers searched together) kept per store.
-_COMBINED_INDEXES = 4
 # Features read, coded and written back per batch when the districts change.
 _ADCODE_BATCH = 10_000
 
@@ -137,54 +130,7 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
             statement = ""
 
 
-@dataclass
-class _PointIndex:
-    """The points of one layer, or of several searched together, for nearest and box queries."""
-
-    key: tuple[tuple[str, int], ...]  # (layer id, change counter) of each layer in it
-    fids: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-    part: np.ndarray  # each point's layer, as a position in ``key``
-    rank: np.ndarray  # each point's layer id's place in sorted order (ties go to the smaller id)
-
-    @classmethod
-    def build(cls, key, fids: np.ndarray, lon: np.ndarray, lat: np.ndarray, part: np.ndarray) -> _PointIndex:
-        ids = [layer_id for layer_id, _ in key]
-        rank = np.array([sorted(ids).index(i) for i in ids], dtype=np.int16)[part]
-        return cls(key, fids, lon, lat, part, rank)
-
-    @cached_property
-    def tree(self) -> cKDTree | None:
-        """For nearest search (built when first needed: a layer searched only with others needs none)."""
-        return cKDTree(unit_xyz(self.lon, self.lat)) if len(self.fids) else None
-
-    @cached_property
-    def bands(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """For box queries: positions ordered by latitude band, then longitude; the bands that
-        hold points; where each starts in that order (and the end); longitudes in that order."""
-        band = np.floor(self.lat / _BAND_DEG).astype(np.int64)
-        order = np.lexsort((self.lon, band))
-        bands, starts = np.unique(band[order], return_index=True)
-        return order, bands, np.append(starts, len(order)), self.lon[order]
-
-    def in_box(self, minx: float, miny: float, maxx: float, maxy: float) -> np.ndarray:
-        """Positions of the points inside the box, edges included (exact float64 comparisons)."""
-        order, bands, starts, lon = self.bands
-        # floor(lat / d) never decreases with lat: a point inside lies in one of these bands.
-        first = int(np.searchsorted(bands, np.floor(miny / _BAND_DEG), "left"))
-        last = int(np.searchsorted(bands, np.floor(maxy / _BAND_DEG), "right"))
-        slices = []
-        for start, end in zip(starts[first:last].tolist(), starts[first + 1:last + 1].tolist()):
-            band_lon = lon[start:end]
-            low, high = band_lon.searchsorted(minx, "left"), band_lon.searchsorted(maxx, "right")
-            slices.append(order[start + low:start + high])
-        found = np.concatenate(slices) if slices else np.empty(0, dtype=np.intp)
-        lat = self.lat[found]
-        return found[(lat >= miny) & (lat <= maxy)]
-
-
-class GeoPackageStore(Store):
+class GeoPackageStore(PointIndexes, Store):
     """Store on a GeoPackage file; one sqlite3 connection per thread."""
 
     name = "geopackage"
@@ -195,10 +141,8 @@ class GeoPackageStore(Store):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._indexes: dict[str, _PointIndex] = {}
-        self._combined: dict[tuple, _PointIndex] = {}
         self._column_lists: dict[str, str] = {}
-        self._index_lock = threading.Lock()
+        self._init_point_indexes()
         self.bookings = BookingTables(self)
         self.accounts = AccountTables(self)
         self.stewardship = StewardshipTables(self)
@@ -405,11 +349,8 @@ class GeoPackageStore(Store):
         return Page(self._to_features(layer, rows), matched)
 
     def _points_in_box(self, layer: Layer, bbox, limit: int, offset: int) -> Page:
-        """A box query on the in-memory point index: the same float64 coordinates the exact ST_
-        tests read, without a Python callback per R-tree candidate."""
-        index = self._point_index(layer)
-        hits = np.sort(index.fids[index.in_box(*bbox)])
-        return Page(self._get_many(layer, hits[offset:offset + limit].tolist()), len(hits))
+        # On the in-memory index: no Python callback per R-tree candidate.
+        return self._indexed_box(layer, bbox, limit, offset)
 
     def _cells(self, layer, bbox, zoom) -> list[tuple]:
         index = self._point_index(layer)
@@ -447,117 +388,23 @@ class GeoPackageStore(Store):
             f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM rtree_{layer.id}_geom").fetchone()
         return None if row[0] is None else tuple(float(v) for v in row)
 
-    def _versions(self) -> dict[str, int]:
-        """Every layer's change counter, in one query."""
+    def _layer_versions(self) -> dict[str, int]:
+        # Every layer's change counter, in one query.
         return dict(self._conn().execute("SELECT layer_id, version FROM mapservice_layer_version").fetchall())
 
-    def layer_versions(self) -> dict[str, int]:
-        return self._versions()
-
-    def _point_index(self, layer: Layer, version: int | None = None) -> _PointIndex:
-        """The layer's points, rebuilt when its change counter (``version``, else read now) moved."""
-        conn = self._conn()
-        if version is None:
-            version = conn.execute("SELECT version FROM mapservice_layer_version WHERE layer_id = ?",
-                                   (layer.id,)).fetchone()[0]
-        key = ((layer.id, version),)
-        index = self._indexes.get(layer.id)
-        if index is not None and index.key == key:
-            return index
-        rows = conn.execute(f"SELECT fid, geom FROM {_q(layer.id)} ORDER BY fid").fetchall()
-        fids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        envelopes = _envelopes([r[1] for r in rows])
-        index = _PointIndex.build(key, fids, envelopes[:, 0], envelopes[:, 2], np.zeros(len(rows), dtype=np.int16))
-        self._indexes[layer.id] = index
-        return index
-
-    def warm(self) -> None:
-        # The point indexes nearby, boxes and clusters read: ~0.2 s per 100k points, once per process.
-        for layer in self.layers.values():
-            if layer.is_point:
-                self._point_index(layer)
-
-    def _combined_index(self, layers: list[Layer], versions: dict[str, int]) -> _PointIndex:
-        """One index over the points of several layers, so that searching them is one look-up."""
-        key = tuple((layer.id, versions[layer.id]) for layer in layers)
-        with self._index_lock:
-            index = self._combined.get(key)
-        if index is not None:
-            return index
-        parts = [self._point_index(layer, version) for layer, (_, version) in zip(layers, key)]
-        index = _PointIndex.build(
-            key, np.concatenate([p.fids for p in parts]), np.concatenate([p.lon for p in parts]),
-            np.concatenate([p.lat for p in parts]),
-            np.repeat(np.arange(len(parts), dtype=np.int16), [len(p.fids) for p in parts]))
-        with self._index_lock:
-            # Indexes of layers that have changed since are of no more use.
-            self._combined = {k: v for k, v in self._combined.items()
-                              if all(versions.get(layer_id) == version for layer_id, version in k)}
-            while len(self._combined) >= _COMBINED_INDEXES:
-                del self._combined[next(iter(self._combined))]
-            self._combined[key] = index
-        return index
-
     def _nearest_ranked(self, searches, lon, lat, radius_m, limit):
-        plain = [layer for layer, filters in searches if not filters]
-        if len(plain) < 2:
-            return super()._nearest_ranked(searches, lon, lat, radius_m, limit)
-        # The layers without filters: one KD-tree look-up over all of them, one change-counter read.
-        index = self._combined_index(plain, self._versions())
-        picked, dist = self._nearest_unfiltered(index, lon, lat, radius_m, limit)
-        layer_ids = [layer_id for layer_id, _ in index.key]
-        ranked = [(d, layer_ids[p], f) for d, p, f in
-                  zip(dist.tolist(), index.part[picked].tolist(), index.fids[picked].tolist())]
-        filtered = [(layer, filters) for layer, filters in searches if filters]
-        return sorted(ranked + super()._nearest_ranked(filtered, lon, lat, radius_m, limit))[:limit]
+        return self._indexed_nearest_ranked(searches, lon, lat, radius_m, limit)
 
     def _nearest_ids(self, layer, lon, lat, radius_m, limit, filters):
-        index = self._point_index(layer)
-        if not len(index.fids):
-            return [], []
-        if filters:
-            query = unit_xyz(lon, lat)[0]
-            reach = float(chord_for_metres(radius_m * (1 + SPHERE_MARGIN)))
-            candidates = np.asarray(index.tree.query_ball_point(query, reach), dtype=np.intp)
-            kept = self._filtered_fids(layer, index.fids[candidates], filters)
-            candidates = candidates[np.isin(index.fids[candidates], kept)]
-            picked, dist = self._closest(index, candidates, lon, lat, radius_m, limit)
-        else:
-            picked, dist = self._nearest_unfiltered(index, lon, lat, radius_m, limit)
-        return index.fids[picked], dist
+        return self._indexed_nearest_ids(layer, lon, lat, radius_m, limit, filters)
 
-    def _nearest_unfiltered(self, index: _PointIndex, lon, lat, radius_m, limit):
-        """Positions in ``index`` and geodesic metres of the ``limit`` nearest within ``radius_m``."""
-        size = len(index.fids)
-        if not size:
-            return np.empty(0, dtype=np.intp), np.empty(0)
-        query = unit_xyz(lon, lat)[0]
-        reach = float(chord_for_metres(radius_m * (1 + SPHERE_MARGIN)))
-        k = min(limit + 16, size)
-        while True:
-            chords, found = index.tree.query(query, k=k, distance_upper_bound=reach)
-            chords, found = np.atleast_1d(chords), np.atleast_1d(found)
-            valid = found < size
-            picked, dist = self._closest(index, found[valid], lon, lat, radius_m, limit)
-            # Points beyond the k-th by chord might still be nearer on the ellipsoid: widen
-            # until the k-th lies provably beyond the limit-th result.
-            if valid.all() and k < size:
-                floor = float(metres_for_chord(chords[-1])) * (1 - SPHERE_MARGIN)
-                if len(picked) < limit or dist[-1] > floor:
-                    k = min(k * 4, size)
-                    continue
-            return picked, dist
+    def _in_transaction(self) -> bool:
+        return self._conn().in_transaction
 
-    @staticmethod
-    def _closest(index: _PointIndex, candidates: np.ndarray, lon, lat, radius_m, limit):
-        """The ``limit`` candidates nearest within ``radius_m``, by distance, layer id, then fid."""
-        if not len(candidates):
-            return candidates, np.empty(0)
-        dist = geodesic_m(lon, lat, index.lon[candidates], index.lat[candidates])
-        inside = dist <= radius_m
-        candidates, dist = candidates[inside], dist[inside]
-        order = np.lexsort((index.fids[candidates], index.rank[candidates], dist))[:limit]
-        return candidates[order], dist[order]
+    def _read_points(self, layer: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = self._conn().execute(f"SELECT fid, geom FROM {_q(layer.id)} ORDER BY fid").fetchall()
+        envelopes = _envelopes([r[1] for r in rows])
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), envelopes[:, 0], envelopes[:, 2]
 
     def _filtered_fids(self, layer: Layer, fids: np.ndarray, filters: list[Filter]) -> np.ndarray:
         if not len(fids):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from importlib import resources
 
+import numpy as np
 import psycopg
 import shapely
 from psycopg import sql
@@ -31,6 +32,7 @@ from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_featu
 from .bookings import TABLES as BOOKING_TABLES
 from .bookings import BookingTables
 from .districts import district_layer
+from .points import PointIndexes
 from .stewardship import TABLES as STEWARDSHIP_TABLES
 from .stewardship import StewardshipTables
 
@@ -39,6 +41,10 @@ _COLUMN_TYPES = {"text": "text", "integer": "bigint", "number": "double precisio
                  "code": "text", "codes": "text", "opening_hours": "text"}
 # <-> ranks on the sphere; take this many extra rows before re-ranking on the spheroid.
 _RERANK_MARGIN = 16
+#: Point layers up to this size are held in memory for nearest search and boxes (store/points.py:
+#: ~0.1 s to read per 100k points, again after each write to the layer); bigger ones are answered
+#: in SQL, by the KNN walk of the geography index and the index-only scan of ``lonlat``.
+MEMORY_POINTS_MAX = 250_000
 #: The statement trigger on every layer table that bumps the layer's change counter.
 _VERSION_TRIGGER = "mapservice_layer_version"
 
@@ -154,7 +160,7 @@ def _read(method):
     return wrapper
 
 
-class PostGISStore(Store):
+class PostGISStore(PointIndexes, Store):
     """Store on PostGIS; ``schema`` keeps several data sets (or test runs) apart in one database."""
 
     name = "postgis"
@@ -167,6 +173,8 @@ class PostGISStore(Store):
         #: Streaming replicas that take the reads (features, nearby, tiles, OGC, coverage), in turn.
         self._replicas = [Pool(read_url, pool_size, REPLICA_PROBE_S) for read_url in read_urls]
         self._turn = itertools.count()
+        self._init_point_indexes()
+        self._get_many_queries: dict[str, sql.Composable] = {}
         self._local = threading.local()
         self.bookings = BookingTables(self)
         self.accounts = AccountTables(self)
@@ -314,9 +322,10 @@ class PostGISStore(Store):
         return {lid: found[lid] for lid in self.layers}
 
     @_read
-    def layer_versions(self) -> dict[str, int]:
-        rows = self._execute(sql.SQL("SELECT layer_id, version FROM {}").format(
-            sql.Identifier(self.schema, "mapservice_layer_version")))
+    def _layer_versions(self) -> dict[str, int]:
+        # By key: a table that a long import once swelled (a dead row per bump) is not scanned whole.
+        rows = self._execute(sql.SQL("SELECT layer_id, version FROM {} WHERE layer_id = ANY(%s)").format(
+            sql.Identifier(self.schema, "mapservice_layer_version")), [list(self.layers)])
         return {layer_id: int(version) for layer_id, version in rows}
 
     @_read
@@ -396,6 +405,10 @@ class PostGISStore(Store):
         return Page(self._to_features(layer, rows), matched)
 
     def _points_in_box(self, layer: Layer, bbox, limit: int, offset: int) -> Page:
+        page = None if self._in_transaction() else self._indexed_box(layer, bbox, limit, offset)
+        return page if page is not None else self._points_in_box_sql(layer, bbox, limit, offset)
+
+    def _points_in_box_sql(self, layer: Layer, bbox, limit: int, offset: int) -> Page:
         """A box over a point layer from the ``lonlat`` index alone: the matches counted and the page's
         ids picked by an index-only scan (the box test made exact in double precision, edges included,
         as the GeoPackage's), then only the page's rows read."""
@@ -416,7 +429,11 @@ class PostGISStore(Store):
         return Page(self._to_features(layer, [r[:-1] for r in rows]), matched)
 
     def _get_many_sql(self, layer: Layer) -> sql.Composable:
-        return sql.SQL("SELECT {} FROM {} WHERE fid = ANY(%s)").format(self._columns(layer), self._t(layer.id))
+        query = self._get_many_queries.get(layer.id)  # composed once per layer: reads by key are the hot path
+        if query is None:
+            query = self._get_many_queries[layer.id] = sql.SQL("SELECT {} FROM {} WHERE fid = ANY(%s)").format(
+                self._columns(layer), self._t(layer.id))
+        return query
 
     def _in_order(self, layer: Layer, fids, rows: list[tuple]) -> list[Feature]:
         by_id = {r[0]: r for r in rows}
@@ -474,14 +491,48 @@ class PostGISStore(Store):
         return query, [lon, lat, lon, lat, radius_m, *params, lon, lat, limit + _RERANK_MARGIN, lon, lat, radius_m,
                        limit]
 
+    # -- points in memory (store/points.py) ---------------------------------------------
+    def _in_transaction(self) -> bool:
+        # Inside one, reads see its own writes in SQL: reading every point of a layer for one search
+        # would cost more, and those points could not be kept (store/points.py).
+        return getattr(self._local, "conn", None) is not None
+
+    def _read_points(self, layer: Layer):
+        # Read on the connection of the read that asked (the replica whose change counter keys it).
+        if self._execute(sql.SQL("SELECT count(*) FROM {}").format(self._t(layer.id)))[0][0] > MEMORY_POINTS_MAX:
+            return None
+        rows = self._execute(sql.SQL("SELECT fid, lonlat[0], lonlat[1] FROM {} ORDER BY fid").format(
+            self._t(layer.id)))
+        table = np.array(rows, dtype=np.float64).reshape(-1, 3)
+        return table[:, 0].astype(np.int64), table[:, 1].copy(), table[:, 2].copy()
+
+    def _filtered_fids(self, layer: Layer, fids: np.ndarray, filters: list[Filter]) -> np.ndarray:
+        if not len(fids):
+            return fids
+        clauses, params = self._where(filters)
+        rows = self._execute(sql.SQL("SELECT fid FROM {} WHERE fid = ANY(%s) AND {}").format(
+            self._t(layer.id), sql.SQL(" AND ").join(clauses)), [fids.tolist(), *params])
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    @_read
+    def warm(self) -> None:
+        PointIndexes.warm(self)
+
     @_read
     def _nearest_ids(self, layer, lon, lat, radius_m, limit, filters):
+        found = None if self._in_transaction() else self._indexed_nearest_ids(layer, lon, lat, radius_m, limit,
+                                                                               filters)
+        if found is not None:
+            return found
         query, params = self._nearest_sql(layer, filters, lon, lat, radius_m, limit)
         rows = self._execute(query, params)
         return [r[1] for r in rows], [r[2] for r in rows]
 
     @_read
     def _nearest_ranked(self, searches, lon, lat, radius_m, limit):
+        found = None if self._in_transaction() else self._indexed_nearest_ranked(searches, lon, lat, radius_m, limit)
+        if found is not None:
+            return found
         # Every layer's search in one statement, one round trip.
         parts, params = [], []
         for layer, filters in searches:
@@ -505,15 +556,11 @@ class PostGISStore(Store):
         return [";".join(v) if a.type == "codes" and v is not None else v
                 for a, v in ((a, values.get(a.name)) for a in layer.attributes)]
 
-    def _insert_sql(self, layer: Layer, on_conflict: bool) -> sql.Composable:
+    def _insert_sql(self, layer: Layer) -> sql.Composable:
         names = [sql.Identifier(n) for n in ("source_id", "generated", *stored_names(layer))]
-        query = sql.SQL("INSERT INTO {} (geom, {}) VALUES (ST_GeomFromWKB(%s, 4326)::geography, {})").format(
-            self._t(layer.id), sql.SQL(", ").join(names), sql.SQL(", ").join(sql.Placeholder() * len(names)))
-        if on_conflict:
-            updates = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(n)
-                                         for n in [sql.Identifier("geom"), *names[1:]])
-            query += sql.SQL(" ON CONFLICT (source_id) DO UPDATE SET {}").format(updates)
-        return query + sql.SQL(" RETURNING fid, (xmax = 0)")
+        return sql.SQL("INSERT INTO {} (geom, {}) VALUES (ST_GeomFromWKB(%s, 4326)::geography, {}) RETURNING fid"
+                       ).format(self._t(layer.id), sql.SQL(", ").join(names),
+                                sql.SQL(", ").join(sql.Placeholder() * len(names)))
 
     def _params(self, layer: Layer, row: Row) -> list:
         return [shapely.to_wkb(row.geometry), row.source_id, row.generated, *self._values(layer, row.properties),
@@ -521,7 +568,7 @@ class PostGISStore(Store):
 
     def _insert(self, layer, row: Row) -> int:
         try:
-            return self._execute(self._insert_sql(layer, False), self._params(layer, row))[0][0]
+            return self._execute(self._insert_sql(layer), self._params(layer, row))[0][0]
         except psycopg.errors.UniqueViolation:
             raise Conflict(f"layer {layer.id} already has a feature with that source_id", field="source_id") from None
 
@@ -548,16 +595,27 @@ class PostGISStore(Store):
         result = UpsertResult()
         if not rows:
             return result
-        with self._connection() as conn, conn.cursor() as cur:
-            cur.executemany(self._insert_sql(layer, True), [self._params(layer, r) for r in rows], returning=True)
-            while True:
-                for _, inserted in cur.fetchall():
-                    if inserted:
-                        result.inserted += 1
-                    else:
-                        result.updated += 1
-                if not cur.nextset():
-                    break
+        # One statement for the batch (its source_ids are distinct), one column array each: the layer's
+        # statement trigger bumps the change counter once, not once per row (a row per bump that no
+        # one may prune until the import commits: 400,000 of them made that 7-row table 11 MB).
+        names = [sql.Identifier(n) for n in ("source_id", "generated", *stored_names(layer))]
+        types = ["text", "boolean", *(_COLUMN_TYPES[a.type] for a in layer.attributes),
+                 *(["text"] if layer.carries_adcode else [])]
+        columns = list(zip(*(self._params(layer, r) for r in rows)))
+        query = sql.SQL(
+            "INSERT INTO {table} (geom, {names}) SELECT ST_GeomFromWKB(g, 4326)::geography, {values} "
+            "FROM unnest(%s::bytea[], {arrays}) AS u(g, {values}) "
+            "ON CONFLICT (source_id) DO UPDATE SET {updates} RETURNING (xmax = 0)"
+        ).format(table=self._t(layer.id), names=sql.SQL(", ").join(names),
+                 values=sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(len(names))),
+                 arrays=sql.SQL(", ").join(sql.SQL(f"%s::{t}[]") for t in types),
+                 updates=sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(n)
+                                            for n in [sql.Identifier("geom"), *names[1:]]))
+        for (inserted,) in self._execute(query, [list(c) for c in columns]):
+            if inserted:
+                result.inserted += 1
+            else:
+                result.updated += 1
         return result
 
     def _rederive_adcodes(self, layers, districts) -> None:

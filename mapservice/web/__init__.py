@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 
 from apiflask import APIFlask
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request
 from werkzeug.routing import IntegerConverter
 
 from .. import budget, parsing
@@ -158,6 +158,19 @@ def init_app(app: APIFlask) -> None:
         """A server that started while its database was away initialises the store once it answers."""
         if request.endpoint not in _STORELESS:
             service().ensure_ready()
+
+    @app.before_request
+    def _one_view():
+        """A read (GET, HEAD) reads the layers' change counters once for all it keys by them."""
+        if request.method in ("GET", "HEAD") and request.endpoint not in _STORELESS:
+            g.store_view = store().one_view()
+            g.store_view.__enter__()
+
+    @app.teardown_request
+    def _end_view(_error):
+        view = g.pop("store_view", None)
+        if view is not None:
+            view.__exit__(None, None, None)
 
     @app.error_processor
     def _http_error(error):
