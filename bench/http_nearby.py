@@ -4,7 +4,8 @@ Starts the app the way it is served — ``mapservice serve --port P`` (gunicorn 
 per core where installed, else waitress) — as a subprocess bound to 127.0.0.1,
 on a prepared GeoPackage, and sends it from this process, over loopback, three series of
 ``--requests`` GET requests with ``--concurrency`` connections (a thread pool, one persistent
-``http.client`` connection per thread, each request tried once):
+``http.client`` connection per thread, each request tried once), each series in ``--rounds``
+parts with the endpoints taking turns, so that a slow spell of a shared machine falls on all alike:
 
 - nearby:  ``/api/nearby?lat=&lon=&radius=3000&limit=20`` at random points (all four supply layers)
 - bbox:    ``/api/layers/venues/features?bbox=<3 km x 3 km box>&limit=20`` around random points
@@ -18,7 +19,7 @@ connections spread over the workers instead of one worker taking them all.
 Query points are drawn like ``bench/nearby.py``'s: half in a dense normal cluster around the old
 town (119.42, 32.39), half uniform over lon 119.0-119.9 / lat 32.2-33.2. Each series is preceded
 by ``--warmup`` requests that are not counted (the first nearby call in a server process builds
-the KD-trees). Per endpoint it prints requests/s (requests over the wall time of the series),
+the KD-trees). Per endpoint it prints requests/s (requests over the wall time of its parts),
 median and p95 latency (request sent to body read, in this client), errors (any status but 200,
 or a broken connection), the ratio of its median to the trivial endpoint's median, the server's
 CPU time per request (all processes of the server's process group, from /proc) and this
@@ -41,7 +42,7 @@ is printed too: on a small machine it takes a visible share.
 
     python bench/http_nearby.py [--dataset demo|region|both] [--threads 4]
         [--features 100000] [--requests 2000] [--concurrency 8] [--warmup 100] [--seed 1]
-        [--workdir DIR] [--postgis postgresql://postgres@127.0.0.1:54331/yuren_bench]
+        [--workdir DIR] [--rounds 5] [--postgis postgresql://postgres@127.0.0.1:54331/yuren_bench]
 
 ``--postgis`` names a database (with the postgis extension) whose ``public`` schema is filled with
 the region's layers (kept when the counts already match), served next the same way, so that the
@@ -458,12 +459,35 @@ def run_case(kind: str, dataset: str, database_url: Path | str, args, paths: dic
         command = server_command(kind, port, args)
         print(f"\n[{label}] server up in {time.perf_counter() - started:.1f} s: "
               + shlex.join([Path(command[0]).name, *command[1:]]))
-        results = []
         for name in ENDPOINTS:
             load_series(port, pgid, name, warmup[name], args.concurrency)
-            results.append(load_series(port, pgid, name, paths[name], args.concurrency))
+        results = interleaved(port, pgid, ENDPOINTS, paths, args.concurrency, args.rounds)
     report(label, results, args)
     return results
+
+
+def interleaved(port: int, pgid: int, names, paths: dict, concurrency: int, rounds: int) -> list[Result]:
+    """Each endpoint's paths sent in ``rounds`` parts, the endpoints taking turns (trivial, nearby,
+    bbox, trivial, ...), so that a slow spell of this shared machine falls on all of them alike;
+    each endpoint's parts joined into one result."""
+    parts: dict[str, list[Result]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names:
+            part = paths[name][r::rounds]
+            parts[name].append(load_series(port, pgid, name, part, concurrency))
+    return [join(name, parts[name]) for name in names]
+
+
+def join(name: str, parts: list[Result]) -> Result:
+    cpu = [p.server_cpu_s for p in parts]
+    per_worker: dict = {}
+    for p in parts:
+        for pid, n in p.per_worker.items():
+            per_worker[pid] = per_worker.get(pid, 0) + n
+    return Result(name, sum(p.seconds for p in parts), np.concatenate([p.ms for p in parts]),
+                  np.concatenate([p.statuses for p in parts]), np.concatenate([p.nbytes for p in parts]),
+                  None if None in cpu else sum(cpu), sum(p.client_cpu_s for p in parts),
+                  next((p.sample_error for p in parts if p.sample_error), ""), per_worker)
 
 
 def report(label: str, results: list[Result], args) -> None:
@@ -502,14 +526,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per endpoint")
     parser.add_argument("--warmup", type=int, default=100, help="uncounted requests per endpoint first")
     parser.add_argument("--concurrency", type=int, default=8, help="client connections (threads)")
+    parser.add_argument("--rounds", type=int, default=5, help="parts each endpoint's requests are sent in, "
+                                                              "the endpoints taking turns")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (mapservice serve --threads)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, help="keep the .gpkg files here (region file reused)")
     parser.add_argument("--postgis", help="also serve the region from this PostGIS database (its public schema "
                                           "is filled with the region's layers; kept when the counts match)")
     args = parser.parse_args()
-    if not 1 <= args.requests <= 1_000_000 or not 0 <= args.warmup <= 100_000 or not 1 <= args.concurrency <= 256:
-        parser.error("--requests 1..1,000,000, --warmup 0..100,000, --concurrency 1..256")
+    if not 1 <= args.requests <= 1_000_000 or not 0 <= args.warmup <= 100_000 or not 1 <= args.concurrency <= 256 \
+            or not 1 <= args.rounds <= args.requests:
+        parser.error("--requests 1..1,000,000, --warmup 0..100,000, --concurrency 1..256, --rounds 1..requests")
     servers = ["serve"]
     datasets = ["demo", "region"] if args.dataset == "both" else [args.dataset]
     # SIGTERM (e.g. from a CI timeout) unwinds like Ctrl-C, so the server is stopped too.
