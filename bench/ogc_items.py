@@ -9,7 +9,7 @@ trivial endpoint of ``bench/http_nearby.py``, and prints req/s, median, p95, err
 CPU per request and the ratios to the trivial endpoint (req/s and median).
 
     python bench/ogc_items.py --postgis postgresql://postgres@127.0.0.1:54331/yuren_bench
-        [--features 100000] [--requests 2000] [--concurrency 8] [--seed 1] [--workdir DIR]
+        [--features 100000] [--requests 2000] [--concurrency 8] [--rounds 5] [--seed 1] [--workdir DIR]
 
 ``--postgis`` names a database (with the postgis extension) whose ``public`` schema this fills with
 the data set (its layer tables are replaced when their counts differ); without it only the
@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from http_nearby import copy_to_postgis, load_series, prepare_region, request_paths, running_server
+from http_nearby import copy_to_postgis, interleaved, load_series, prepare_region, request_paths, running_server
 
 PYGEOAPI_RPS = {"geopackage": 126, "postgis": 42}  # the middle of the measured ranges
 TARGET_TIMES, TARGET_RATIO = 20, 2.0
@@ -34,10 +34,10 @@ TARGET_TIMES, TARGET_RATIO = 20, 2.0
 
 def run(store: str, database_url: str, paths: dict, warmup: dict, args, log_dir: Path) -> None:
     with running_server("serve", database_url, False, args, log_dir) as (port, pgid):
-        results = {}
-        for name in ("trivial", "ogc_items", "api_bbox"):
+        names = ("trivial", "ogc_items", "api_bbox")
+        for name in names:
             load_series(port, pgid, name, warmup[name], args.concurrency)
-            results[name] = load_series(port, pgid, name, paths[name], args.concurrency)
+        results = dict(zip(names, interleaved(port, pgid, names, paths, args.concurrency, args.rounds)))
     base = results["trivial"]
     n = len(base.ms)
     print(f"\n[{store}] {n} requests per endpoint, {args.concurrency} connections, {os.cpu_count()} CPUs shared "
@@ -66,6 +66,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5, help="parts each endpoint's requests are sent in, "
+                                                              "the endpoints taking turns")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
