@@ -80,7 +80,9 @@ def main() -> None:
     addresses = {z: list(dict.fromkeys(tile_of(x, y, z) for x, y in zip(lon, lat)))[:args.tiles] for z in ZOOMS}
     stores = {"geopackage": Settings(database_url=str(gpkg), load_demo=False)}
     if args.postgis:
-        stores["postgis"] = Settings(database_url=args.postgis, load_demo=False)
+        # PostGIS needs a session key to start (accounts); the bench signs nobody in.
+        stores["postgis"] = Settings(database_url=args.postgis, load_demo=False,
+                                     secret_key="bench-secret-key-not-for-production")
     print("reference: Martin ~62 ms mean (10 threads), pg_tileserv and tipg ~3 s; target on PostGIS: "
           "p95 < 30 ms warm, < 100 ms cold")
     for name, settings in stores.items():

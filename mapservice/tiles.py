@@ -54,10 +54,13 @@ def mercator_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]
 
 
 def query_box(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    """The longitude/latitude box (EPSG:4326) of the tile and its buffer, within Web Mercator's
-    latitudes: the features that may appear in the tile are those whose bounding box meets it."""
+    """The longitude/latitude box (EPSG:4326) of the tile and its buffer, and one tile unit more,
+    within Web Mercator's latitudes: the features that may appear in the tile are those whose
+    bounding box meets it. A point up to half a unit beyond the buffer snaps onto its edge and is
+    drawn: the extra unit makes it a candidate for both stores alike (PostGIS's index boxes are
+    float4, rounded outwards, so it would find some of those and the GeoPackage none)."""
     minx, miny, maxx, maxy = mercator_bounds(z, x, y)
-    margin = (maxx - minx) * BUFFER / EXTENT
+    margin = (maxx - minx) * (BUFFER + 1) / EXTENT
     lon = np.degrees(np.array([minx - margin, maxx + margin]) / 6378137.0)
     lat = np.degrees(2 * np.arctan(np.exp(np.array([miny - margin, maxy + margin]) / 6378137.0)) - math.pi / 2)
     return (max(-180.0, float(lon[0])), max(-MAX_LAT, float(lat[0])),
