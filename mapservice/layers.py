@@ -11,6 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -238,7 +239,7 @@ class Layer:
     def ordered_attributes(self) -> tuple[Attribute, ...]:
         return tuple(a for a in self.attributes if a.ordered)
 
-    @property
+    @cached_property
     def attribute_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.attributes)
 

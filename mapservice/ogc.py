@@ -148,18 +148,23 @@ class Links:
         self.lang = lang
 
     def url(self, path: str, f: str | None = None, **args) -> str:
-        query = {**args}
+        return self._href(path, urlencode(args), f)
+
+    def _href(self, path: str, encoded: str, f: str | None) -> str:
+        """``path`` with the query ``encoded`` (urlencoded), then ``f`` and ``lang`` when wanted."""
+        query = [encoded] if encoded else []
         if f:
-            query["f"] = f
+            query.append(f"f={f}")
         if self.lang == "en":
-            query["lang"] = "en"
-        return f"{self.base}{path}" + (f"?{urlencode(query)}" if query else "")
+            query.append("lang=en")
+        return f"{self.base}{path}" + (f"?{'&'.join(query)}" if query else "")
 
     def self_and_alternate(self, path: str, rendered: str, json_type: str = JSON, **args) -> list[dict]:
         """``self`` in the format rendered (``json`` or ``html``) and ``alternate`` in the other."""
-        json_link = {"href": self.url(path, "json", **args), "type": json_type, "title": i18n.t("ogc_as_json",
-                                                                                                self.lang)}
-        html_link = {"href": self.url(path, "html", **args), "type": HTML, "title": i18n.t("ogc_as_html", self.lang)}
+        encoded = urlencode(args)
+        json_link = {"href": self._href(path, encoded, "json"), "type": json_type,
+                     "title": i18n.t("ogc_as_json", self.lang)}
+        html_link = {"href": self._href(path, encoded, "html"), "type": HTML, "title": i18n.t("ogc_as_html", self.lang)}
         first, second = (json_link, html_link) if rendered == "json" else (html_link, json_link)
         return [{"rel": "self", **first}, {"rel": "alternate", **second}]
 
@@ -210,8 +215,8 @@ def collections(store: Store, layers: LayerRegistry, links: Links, rendered: str
 
 def public_properties(layer: Layer, feature: Feature) -> dict[str, Any]:
     """What the OGC API and the tiles show of a feature: its layer's attributes and ``generated``."""
-    return {"generated": feature.properties["generated"],
-            **{name: feature.properties.get(name) for name in layer.attribute_names}}
+    properties = feature.properties
+    return {"generated": properties["generated"], **{name: properties.get(name) for name in layer.attribute_names}}
 
 
 def _feature(layer: Layer, feature: Feature) -> dict:
