@@ -4,7 +4,9 @@ embedded store uses (PostGIS encodes its own with ``ST_AsMVT``; both follow the 
 Tiles are in Web Mercator (EPSG:3857) on the usual XYZ grid (y from the north), ``EXTENT`` units a
 side, with a ``BUFFER`` of units around each tile so that symbols at an edge are drawn whole. A
 tile holds at most :data:`MAX_FEATURES` features (the lowest ids): one request's work stays bounded
-whatever the zoom.
+whatever the zoom. Below :data:`THIN_BELOW_ZOOM` a point layer's tile is an overview: one point per
+square of :data:`THIN_PX` pixels (the lowest id in it), on the grid the map's clusters count on
+(:mod:`mapservice.clusters`), so neighbouring tiles agree and both stores pick the same points.
 """
 from __future__ import annotations
 
@@ -27,6 +29,11 @@ BUFFER = 64
 MAX_ZOOM = 22
 #: The most features one tile holds (the lowest ids): bounds the work of a low-zoom tile of a big layer.
 MAX_FEATURES = 100_000
+#: Below this zoom a point layer's tile keeps one point per THIN_PX x THIN_PX pixels (256-pixel
+#: tiles): the densest z8 tile of 100,000 venues holds 79,514 points and 5.9 MB whole, 1,363 and
+#: 118 kB thinned. From this zoom on every point is in its tile.
+THIN_BELOW_ZOOM = 12
+THIN_PX = 4
 #: Half the side of the Web Mercator square, metres.
 HALF_WORLD = 20037508.342789244
 #: The latitude Web Mercator stops at.
@@ -43,6 +50,16 @@ def check_tile(z: Any, x: Any, y: Any) -> tuple[int, int, int]:
             raise BadRequest(f"{name} must be a whole number from 0 to {2 ** z - 1} at zoom {z}", field=name,
                              code="out_of_range", params={"min": 0, "max": 2 ** z - 1})
     return z, x, y
+
+
+def thin_zoom(layer: Layer, z: int) -> int | None:
+    """The zoom of the clusters' grid whose cells are THIN_PX pixels at ``z`` (their cells are
+    ``CELL_PX``), when the layer's tile at ``z`` is thinned; None when it holds every feature."""
+    from .clusters import CELL_PX
+
+    if not layer.is_point or z >= THIN_BELOW_ZOOM:
+        return None
+    return z + int(math.log2(CELL_PX // THIN_PX))
 
 
 def mercator_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:

@@ -142,3 +142,29 @@ def test_points_that_snap_onto_the_buffers_edge_are_in_both_stores_tiles(stores)
         for store, ids in made.items():
             for fid in ids.values():
                 store.delete("venues", fid)
+
+
+def test_a_low_zoom_tile_of_points_keeps_one_per_few_pixels_alike_on_both_stores(stores):
+    """Below THIN_BELOW_ZOOM a point tile is an overview: of the points in one THIN_PX-pixel square
+    the lowest id; from that zoom on every point. Both stores pick the same ones."""
+    import math
+
+    def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+        n = 2 ** z
+        return z, int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+    a, b, c = (118.30, 32.90), (118.3001, 32.9001), (118.40, 32.95)  # a and b ~14 m apart, c ~10 km off
+    made = {store: [store.create("venues", {"name": n, "category": "museum", "free": True}, Point(*xy)).id
+                    for n, xy in (("甲", a), ("乙", b), ("丙", c))] for store in stores}
+    try:
+        for store, (ida, idb, idc) in made.items():
+            low = decoded(store.tile("venues", *tile_of(*a, 8)), "venues")
+            assert ida in low and idc in low and idb not in low, store.name
+            street = decoded(store.tile("venues", *tile_of(*a, tiles.THIN_BELOW_ZOOM)), "venues")
+            assert {ida, idb} <= set(street), store.name
+        gpkg, postgis = (decoded(store.tile("venues", *tile_of(*a, 8)), "venues") for store in stores)
+        assert gpkg.keys() == postgis.keys()
+    finally:
+        for store, ids in made.items():
+            for fid in ids:
+                store.delete("venues", fid)

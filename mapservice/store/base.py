@@ -536,8 +536,20 @@ class Store(ABC):
     @abstractmethod
     def _extent(self, layer: Layer) -> tuple[float, float, float, float] | None: ...
 
+    def _thinned(self, layer: Layer, z: int, x: int, y: int) -> list[int] | None:
+        """The ids a thinned tile holds (:func:`tiles.thin_zoom`): the least id of each cell of the
+        points in the tile's box, at most MAX_FEATURES of them; None when the tile is not thinned."""
+        zoom = tiles.thin_zoom(layer, z)
+        if zoom is None:
+            return None
+        return sorted(int(cell[9]) for cell in self._cells(layer, tiles.query_box(z, x, y), zoom))[:tiles.MAX_FEATURES]
+
     def _tile(self, layer: Layer, z: int, x: int, y: int) -> bytes:
         """The tile encoded here from the features that meet its box, page by page."""
+        kept = self._thinned(layer, z, x, y)
+        if kept is not None:
+            features = [f for i in range(0, len(kept), MAX_LIMIT) for f in self._get_many(layer, kept[i:i + MAX_LIMIT])]
+            return tiles.encode(layer, features, z, x, y)
         box = tiles.query_box(z, x, y)
         features: list[Feature] = []
         while len(features) < tiles.MAX_FEATURES:

@@ -23,7 +23,6 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from .. import clusters
 from ..errors import Conflict, StoreBusy
 from ..layers import ADCODE, Layer, LayerRegistry
 from .accounts import TABLES as ACCOUNT_TABLES
@@ -353,9 +352,7 @@ class GeoPackageStore(PointIndexes, Store):
         return self._indexed_box(layer, bbox, limit, offset)
 
     def _cells(self, layer, bbox, zoom) -> list[tuple]:
-        index = self._point_index(layer)
-        found = index.in_box(*bbox)
-        return clusters.aggregate(index.fids[found], index.lon[found], index.lat[found], zoom)
+        return self._indexed_cells(layer, bbox, zoom)
 
     def _get_many(self, layer, fids) -> list[Feature]:
         rows = self._conn().execute(

@@ -17,6 +17,7 @@ from functools import cached_property
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .. import clusters
 from ..geo import SPHERE_MARGIN, chord_for_metres, geodesic_m, metres_for_chord, unit_xyz
 from ..layers import Layer
 from .base import Page
@@ -194,6 +195,14 @@ class PointIndexes:
             return None
         hits = np.sort(index.fids[index.in_box(*bbox)])
         return Page(self._get_many(layer, hits[offset:offset + limit].tolist()), len(hits))
+
+    def _indexed_cells(self, layer: Layer, bbox, zoom: int) -> list[tuple] | None:
+        """The clusters' cells (:func:`mapservice.clusters.aggregate`) of the points in ``bbox``."""
+        index = self._point_index(layer)
+        if index is None:
+            return None
+        found = index.in_box(*bbox)
+        return clusters.aggregate(index.fids[found], index.lon[found], index.lat[found], zoom)
 
     @classmethod
     def _nearest_unfiltered(cls, index: PointIndex, lon, lat, radius_m, limit):

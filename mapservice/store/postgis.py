@@ -345,16 +345,21 @@ class PostGISStore(PointIndexes, Store):
         geometry = sql.SQL("geom::geometry" if layer.is_point else
                            f"ST_ClipByBox2D(geom::geometry, ST_MakeEnvelope(-180, {-tiles.MAX_LAT}, 180, "
                            f"{tiles.MAX_LAT}, 4326))")
-        minx, miny, maxx, maxy = tiles.query_box(z, x, y)
+        kept = self._thinned(layer, z, x, y)
+        if kept is not None:  # a low-zoom overview: the points picked, by key
+            where, params = sql.SQL("fid = ANY(%s)"), [kept]
+        else:
+            where, params = sql.SQL("geom::geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"), \
+                list(tiles.query_box(z, x, y))
         query = sql.SQL(
             "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'fid') FROM ("
             "SELECT fid, ST_AsMVTGeom(ST_Transform({geometry}, 3857), ST_TileEnvelope(%s, %s, %s), "
             "{extent}, {buffer}, true) AS geom, generated{attributes} FROM {table} "
-            "WHERE geom::geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326) ORDER BY fid LIMIT {most}) t"
+            "WHERE {where} ORDER BY fid LIMIT {most}) t"
         ).format(geometry=geometry, name=sql.Literal(layer.id), extent=sql.Literal(tiles.EXTENT),
-                 buffer=sql.Literal(tiles.BUFFER), attributes=attributes, table=self._t(layer.id),
+                 buffer=sql.Literal(tiles.BUFFER), attributes=attributes, table=self._t(layer.id), where=where,
                  most=sql.Literal(tiles.MAX_FEATURES))
-        return bytes(self._execute(query, [z, x, y, minx, miny, maxx, maxy])[0][0] or b"")
+        return bytes(self._execute(query, [z, x, y, *params])[0][0] or b"")
 
     def _columns(self, layer: Layer) -> sql.Composable:
         return sql.SQL(", ").join([sql.SQL("fid, ST_AsBinary(geom), source_id, generated"),
@@ -457,6 +462,10 @@ class PostGISStore(PointIndexes, Store):
 
     @_read
     def _cells(self, layer, bbox, zoom) -> list[tuple]:
+        cells = None if self._in_transaction() else self._indexed_cells(layer, bbox, zoom)
+        return cells if cells is not None else self._cells_sql(layer, bbox, zoom)
+
+    def _cells_sql(self, layer, bbox, zoom) -> list[tuple]:
         # mapservice.clusters.cell_index in SQL, over the lonlat index (an index-only scan of the box).
         s = clusters.cells_per_degree(zoom)
         lat = f"least(greatest(lonlat[1], {-clusters.MAX_LAT}), {clusters.MAX_LAT})"
