@@ -42,7 +42,7 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
 def measure(settings: Settings, addresses: dict) -> dict:
     app = create_app(settings)
     # As `mapservice serve` does at start: the point layers held in memory are read before the first
-    # request (the overviews below zoom 12 pick their points from them), not by the first cold tile.
+    # request (the overviews below zoom 13 pick their points from them), not by the first cold tile.
     app.extensions["mapservice"].store.warm()
     client = app.test_client()
     out = {}
