@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -310,6 +311,13 @@ class LayerRegistry(dict):
     """Layers by id, in file order; ``require`` for lookups driven by user input; ``presets`` from presets.toml."""
 
     presets: Presets = Presets()
+
+    def named(self, layer_ids: Iterable[str] | None, field_name: str = "layers") -> list[Layer]:
+        """The layers ``layer_ids`` names, each once (an unknown one is a 400 naming ``field_name``),
+        or every layer when it names none."""
+        if not layer_ids:
+            return list(self.values())
+        return [self.require(i, field_name) for i in dict.fromkeys(layer_ids)]
 
     def require(self, layer_id: str, field_name: str = "layer", kind: str | None = None,
                 points: bool = False) -> Layer:

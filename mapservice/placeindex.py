@@ -196,8 +196,7 @@ def find_features(store: Store, text: str, layer_ids, limit: int) -> list[Featur
     query = latin(text)
     if not query:
         return []
-    chosen = [store.layers.require(i, "layers") for i in dict.fromkeys(layer_ids)] if layer_ids \
-        else list(store.layers.values())
+    chosen = store.layers.named(layer_ids)
     versions = _versions(store)
     matched = []
     for order, layer in enumerate(chosen):

@@ -21,6 +21,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from .clusters import CELL_PX
 from .errors import BadRequest
 from .layers import Layer
 
@@ -56,8 +57,6 @@ def check_tile(z: Any, x: Any, y: Any) -> tuple[int, int, int]:
 def thin_zoom(layer: Layer, z: int) -> int | None:
     """The zoom of the clusters' grid whose cells are THIN_PX pixels at ``z`` (their cells are
     ``CELL_PX``), when the layer's tile at ``z`` is thinned; None when it holds every feature."""
-    from .clusters import CELL_PX
-
     if not layer.is_point or z >= THIN_BELOW_ZOOM:
         return None
     return z + int(math.log2(CELL_PX // THIN_PX))

@@ -403,9 +403,7 @@ class Store(ABC):
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 50:
             raise BadRequest("limit must be a whole number from 1 to 50", field="limit", code="out_of_range",
                              params={"min": 1, "max": 50})
-        chosen = [self.layers.require(i, "layers") for i in dict.fromkeys(layer_ids)] if layer_ids \
-            else list(self.layers.values())
-        return text, chosen
+        return text, self.layers.named(layer_ids)
 
     # -- writes ---------------------------------------------------------------------
     def create(self, layer_id: str, properties: dict, geometry: BaseGeometry,
@@ -548,8 +546,7 @@ class Store(ABC):
         """The tile encoded here from the features that meet its box, page by page."""
         kept = self._thinned(layer, z, x, y)
         if kept is not None:
-            features = [f for i in range(0, len(kept), MAX_LIMIT) for f in self._get_many(layer, kept[i:i + MAX_LIMIT])]
-            return tiles.encode(layer, features, z, x, y)
+            return tiles.encode(layer, self._get_many(layer, kept), z, x, y)
         box = tiles.query_box(z, x, y)
         features: list[Feature] = []
         while len(features) < tiles.MAX_FEATURES:

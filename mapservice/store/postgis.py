@@ -410,7 +410,7 @@ class PostGISStore(PointIndexes, Store):
         return Page(self._to_features(layer, rows), matched)
 
     def _points_in_box(self, layer: Layer, bbox, limit: int, offset: int) -> Page:
-        page = None if self._in_transaction() else self._indexed_box(layer, bbox, limit, offset)
+        page = self._indexed_box(layer, bbox, limit, offset)
         return page if page is not None else self._points_in_box_sql(layer, bbox, limit, offset)
 
     def _points_in_box_sql(self, layer: Layer, bbox, limit: int, offset: int) -> Page:
@@ -462,7 +462,7 @@ class PostGISStore(PointIndexes, Store):
 
     @_read
     def _cells(self, layer, bbox, zoom) -> list[tuple]:
-        cells = None if self._in_transaction() else self._indexed_cells(layer, bbox, zoom)
+        cells = self._indexed_cells(layer, bbox, zoom)
         return cells if cells is not None else self._cells_sql(layer, bbox, zoom)
 
     def _cells_sql(self, layer, bbox, zoom) -> list[tuple]:
@@ -502,12 +502,15 @@ class PostGISStore(PointIndexes, Store):
 
     # -- points in memory (store/points.py) ---------------------------------------------
     def _in_transaction(self) -> bool:
-        # Inside one, reads see its own writes in SQL: reading every point of a layer for one search
-        # would cost more, and those points could not be kept (store/points.py).
         return getattr(self._local, "conn", None) is not None
 
     def _read_points(self, layer: Layer):
-        # Read on the connection of the read that asked (the replica whose change counter keys it).
+        # None inside a transaction whose writes moved the counter past what is held: its reads see
+        # its own writes in SQL (reading every point for one search would cost more, and they could
+        # not be kept). Else read on the connection of the read that asked (the replica whose change
+        # counter keys them).
+        if self._in_transaction():
+            return None
         if self._execute(sql.SQL("SELECT count(*) FROM {}").format(self._t(layer.id)))[0][0] > MEMORY_POINTS_MAX:
             return None
         rows = self._execute(sql.SQL("SELECT fid, lonlat[0], lonlat[1] FROM {} ORDER BY fid").format(
@@ -529,8 +532,7 @@ class PostGISStore(PointIndexes, Store):
 
     @_read
     def _nearest_ids(self, layer, lon, lat, radius_m, limit, filters):
-        found = None if self._in_transaction() else self._indexed_nearest_ids(layer, lon, lat, radius_m, limit,
-                                                                               filters)
+        found = self._indexed_nearest_ids(layer, lon, lat, radius_m, limit, filters)
         if found is not None:
             return found
         query, params = self._nearest_sql(layer, filters, lon, lat, radius_m, limit)
@@ -539,7 +541,7 @@ class PostGISStore(PointIndexes, Store):
 
     @_read
     def _nearest_ranked(self, searches, lon, lat, radius_m, limit):
-        found = None if self._in_transaction() else self._indexed_nearest_ranked(searches, lon, lat, radius_m, limit)
+        found = self._indexed_nearest_ranked(searches, lon, lat, radius_m, limit)
         if found is not None:
             return found
         # Every layer's search in one statement, one round trip.
