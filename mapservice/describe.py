@@ -52,7 +52,7 @@ def value_text(attribute: Attribute, value, lang: str) -> str | None:
 
 def kind_text(layer: Layer, feature: Feature, lang: str = "zh") -> str | None:
     """What kind of place a feature is, in words: its layer's first code(s) attribute (博物馆)."""
-    attribute = next((a for a in layer.attributes if a.type in ("code", "codes")), None)
+    attribute = layer.kind_attribute
     return value_text(attribute, feature.properties.get(attribute.name), lang) if attribute else None
 
 

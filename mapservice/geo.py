@@ -9,6 +9,8 @@ All functions take and return longitude/latitude in degrees (numpy arrays or sca
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from pyproj import Geod
 
@@ -95,14 +97,20 @@ TO_WGS84 = {"gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
 
 def geodesic_m(lon1, lat1, lon2, lat2) -> np.ndarray:
     """Geodesic distance on the WGS 84 ellipsoid in metres (what PostGIS geography reports)."""
-    shape = np.broadcast(np.asarray(lon1), np.asarray(lat1), np.asarray(lon2), np.asarray(lat2)).shape
-    args = [np.broadcast_to(np.asarray(v, dtype=float), shape).ravel() for v in (lon1, lat1, lon2, lat2)]
+    values = [np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2)]
+    shape = np.broadcast_shapes(*(v.shape for v in values))
+    # pyproj wants four arrays of one size: a scalar (a search's own point) repeated, the rest as they are.
+    args = [np.full(shape, v).ravel() if v.shape != shape else v.ravel() for v in values]
     _, _, dist = GEOD.inv(*args)
     return np.asarray(dist).reshape(shape)
 
 
 def unit_xyz(lon, lat) -> np.ndarray:
     """Points on the unit sphere (n x 3): chord length there is monotonic in great-circle distance."""
+    if isinstance(lon, (int, float)) and isinstance(lat, (int, float)):  # one point (a search's): in math
+        lon_r, lat_r = math.radians(lon), math.radians(lat)
+        cos_lat = math.cos(lat_r)
+        return np.array([[cos_lat * math.cos(lon_r), cos_lat * math.sin(lon_r), math.sin(lat_r)]])
     lon_r, lat_r = np.radians(np.asarray(lon, dtype=float)), np.radians(np.asarray(lat, dtype=float))
     cos_lat = np.cos(lat_r)
     return np.column_stack([cos_lat * np.cos(lon_r), cos_lat * np.sin(lon_r), np.sin(lat_r)])
@@ -110,9 +118,13 @@ def unit_xyz(lon, lat) -> np.ndarray:
 
 def chord_for_metres(metres) -> np.ndarray:
     """Unit-sphere chord length for a great-circle distance in metres."""
+    if isinstance(metres, (int, float)):
+        return 2.0 * math.sin(min(metres / EARTH_RADIUS_M, math.pi) / 2.0)
     return 2.0 * np.sin(np.minimum(np.asarray(metres, dtype=float) / EARTH_RADIUS_M, np.pi) / 2.0)
 
 
 def metres_for_chord(chord) -> np.ndarray:
     """Inverse of :func:`chord_for_metres`."""
+    if isinstance(chord, (int, float)):
+        return 2.0 * math.asin(min(max(chord / 2.0, 0.0), 1.0)) * EARTH_RADIUS_M
     return 2.0 * np.arcsin(np.clip(np.asarray(chord, dtype=float) / 2.0, 0.0, 1.0)) * EARTH_RADIUS_M

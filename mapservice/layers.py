@@ -222,11 +222,24 @@ class Layer:
         return self.title_en if lang == "en" else self.title_zh
 
     def attribute(self, name: str) -> Attribute | None:
-        return next((a for a in self.attributes if a.name == name), None)
+        return self._by_name.get(name)
 
     def role(self, role: Role) -> Attribute | None:
         """The attribute that carries ``role``, or None when the layer has none."""
-        return next((a for a in self.attributes if a.role == role), None)
+        return self._by_role.get(role)
+
+    @cached_property
+    def _by_name(self) -> dict[str, Attribute]:
+        return {a.name: a for a in reversed(self.attributes)}  # reversed: the first of a name wins
+
+    @cached_property
+    def _by_role(self) -> dict[Role, Attribute]:
+        return {a.role: a for a in reversed(self.attributes) if a.role is not None}
+
+    @cached_property
+    def kind_attribute(self) -> Attribute | None:
+        """What says what kind of place a feature is (博物馆): the first code(s) attribute."""
+        return next((a for a in self.attributes if a.type in ("code", "codes")), None)
 
     @property
     def weights(self) -> tuple[Attribute, ...]:
@@ -243,6 +256,20 @@ class Layer:
     @cached_property
     def attribute_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.attributes)
+
+    @cached_property
+    def names_of_type(self) -> dict[str, tuple[str, ...]]:
+        """The attributes' names by type (``boolean``, ``codes``...)."""
+        found: dict[str, list[str]] = {}
+        for a in self.attributes:
+            found.setdefault(a.type, []).append(a.name)
+        return {kind: tuple(names) for kind, names in found.items()}
+
+    @cached_property
+    def stored_names(self) -> tuple[str, ...]:
+        """The columns of the layer's table after source_id and generated: its attributes, then the
+        store-kept :data:`ADCODE` on a layer that carries one."""
+        return (*self.attribute_names, *((ADCODE,) if self.carries_adcode else ()))
 
     @property
     def is_point(self) -> bool:
@@ -326,16 +353,19 @@ class LayerRegistry(dict):
         With ``kind`` (and ``points``) the layer must be of that kind (and hold points); the error
         then lists only the layers that would do.
         """
-        from .errors import BadRequest, NotFound
+        def fit(lay: Layer) -> bool:
+            return (kind is None or lay.kind == kind) and (not points or lay.is_point)
 
         layer = self.get(layer_id)
-        fits = [lay.id for lay in self.values() if (kind is None or lay.kind == kind) and (not points or lay.is_point)]
-        if layer is None or layer.id not in fits:
-            error = NotFound if field_name == "layer" else BadRequest
-            problem = f"unknown layer {layer_id!r}" if layer is None else f"{layer_id} is not a {kind} layer"
-            raise error(f"{problem}; choose one of {', '.join(fits)}", field=field_name, code="unknown_layer",
-                        params={"layer": layer_id})
-        return layer
+        if layer is not None and fit(layer):
+            return layer
+        from .errors import BadRequest, NotFound
+
+        fits = [lay.id for lay in self.values() if fit(lay)]
+        error = NotFound if field_name == "layer" else BadRequest
+        problem = f"unknown layer {layer_id!r}" if layer is None else f"{layer_id} is not a {kind} layer"
+        raise error(f"{problem}; choose one of {', '.join(fits)}", field=field_name, code="unknown_layer",
+                    params={"layer": layer_id})
 
     def of_kind(self, kind: str) -> list[Layer]:
         return [layer for layer in self.values() if layer.kind == kind]

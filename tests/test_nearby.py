@@ -210,13 +210,13 @@ def test_a_preschool_child_finds_places_for_ages_three_to_six(client, town):
 
 def test_a_read_request_reads_the_change_counters_once(client, monkeypatch):
     """A nearby answer keys the region's outline and the points held in memory by the layers'
-    change counters: one read of them per request (Store.one_view), and the next request sees a
-    write made in between."""
+    change counters: one read of them per request (Store.one_view; on PostGIS in the round trip
+    that reads the rows), and the next request sees a write made in between."""
     store = client.application.extensions["mapservice"].store
     store.create("venues", {"name": "馆", "category": "museum", "free": True}, Point(119.402, 32.39))
     reads = []
-    real = store._layer_versions
-    monkeypatch.setattr(store, "_layer_versions", lambda: reads.append(1) or real())
+    real = store._saw_versions  # every read of the counters from the database ends here
+    monkeypatch.setattr(store, "_saw_versions", lambda versions: reads.append(1) or real(versions))
 
     def names():
         before = len(reads)

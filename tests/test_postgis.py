@@ -1,7 +1,10 @@
-"""What only the PostGIS store has: its query plans."""
+"""What only the PostGIS store has: its query plans and its round trips."""
 import pytest
 from psycopg import sql
-from test_store_contract import venue_rows
+from shapely.geometry import Point
+from test_store_contract import VENUE, venue_rows
+
+from mapservice.store import open_store
 
 
 @pytest.mark.parametrize("settings", ["postgis"], indirect=True)
@@ -13,3 +16,41 @@ def test_the_exact_bbox_filter_still_uses_the_geometry_index(store):
         plan = "\n".join(row[0] for row in conn.execute(
             sql.SQL("EXPLAIN SELECT fid FROM {} WHERE {}").format(store._t("venues"), clause), params))
     assert "venues_geom_geometry_gist" in plan, plan
+
+
+@pytest.mark.parametrize("settings", ["postgis"], indirect=True)
+def test_a_read_from_the_points_held_is_one_round_trip_and_sees_other_processes_writes(store, settings, layers,
+                                                                                      monkeypatch):
+    """Nearby and box reads answered from the points in memory read the change counters in the
+    round trip that reads their rows (one connection, one pipeline); a write by another process
+    in between moves the counters, and the answer is read again from the points as they are now."""
+    store.create("venues", {**VENUE, "name": "馆"}, Point(119.402, 32.39))
+    other = open_store(settings, layers)  # another server process, on the same tables
+    trips = []
+    connection = store._connection
+
+    def counted():
+        trips.append(1)
+        return connection()
+
+    monkeypatch.setattr(store, "_connection", counted)
+
+    def nearby():
+        return [h.feature.properties["name"] for h in store.nearest(119.4, 32.39, ["venues"], radius_m=5000)]
+
+    def box():
+        return [f.properties["name"] for f in store.features("venues", bbox=(119.3, 32.3, 119.5, 32.5)).features]
+
+    for read in (nearby, box):
+        assert read() == ["馆"]  # the points read and held (the first time)
+        trips.clear()
+        assert read() == ["馆"] and len(trips) == 1
+    try:
+        other.create("venues", {**VENUE, "name": "新馆"}, Point(119.401, 32.39))
+        assert nearby() == ["新馆", "馆"]
+        other.create("venues", {**VENUE, "name": "北馆"}, Point(119.401, 32.45))
+        assert box() == ["馆", "新馆", "北馆"]
+    finally:
+        other.close()
+    trips.clear()
+    assert box() == ["馆", "新馆", "北馆"] and len(trips) == 1

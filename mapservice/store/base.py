@@ -57,9 +57,9 @@ def rows_to_features(layer: Layer, rows: Iterable[tuple], geometries: Iterable[B
                      flags_as_numbers: bool) -> list[Feature]:
     """Features from rows ``(fid, geometry, source_id, generated, *attributes[, adcode])`` and their decoded
     geometries: ``codes`` values arrive as ';'-joined text, booleans as 0/1 when ``flags_as_numbers``."""
-    keys = ("source_id", "generated", *stored_names(layer))
-    flags = ["generated", *(a.name for a in layer.attributes if a.type == "boolean")] if flags_as_numbers else []
-    lists = [a.name for a in layer.attributes if a.type == "codes"]
+    keys = ("source_id", "generated", *layer.stored_names)
+    flags = ("generated", *layer.names_of_type.get("boolean", ())) if flags_as_numbers else ()
+    lists = layer.names_of_type.get("codes", ())
     features = []
     for row, geometry in zip(rows, geometries):
         props = dict(zip(keys, row[2:]))
@@ -74,9 +74,8 @@ def rows_to_features(layer: Layer, rows: Iterable[tuple], geometries: Iterable[B
 
 
 def stored_names(layer: Layer) -> tuple[str, ...]:
-    """The columns of a layer's table after source_id and generated: its attributes, then the
-    store-kept ``adcode`` on a layer that carries one."""
-    return (*layer.attribute_names, *((ADCODE,) if layer.carries_adcode else ()))
+    """The columns of a layer's table after source_id and generated (:attr:`Layer.stored_names`)."""
+    return layer.stored_names
 
 
 @dataclass
@@ -93,6 +92,20 @@ class Nearby:
 
     feature: Feature
     distance_m: float
+
+
+def ranked_ids(ranked: Iterable[tuple[float, str, int]]) -> dict[str, list[int]]:
+    """The ids of ``ranked`` (distance, layer id, fid) per layer, in rank order: what to read."""
+    by_layer: dict[str, list[int]] = {}
+    for _, layer_id, fid in ranked:
+        by_layer.setdefault(layer_id, []).append(fid)
+    return by_layer
+
+
+def ranked_nearby(ranked: Iterable[tuple[float, str, int]], features: Iterable[Feature]) -> list[Nearby]:
+    """``ranked`` as :class:`Nearby`, in that order, from their ``features`` (one gone since is left out)."""
+    by_key = {(f.layer, f.id): f for f in features}
+    return [Nearby(by_key[(layer_id, fid)], d) for d, layer_id, fid in ranked if (layer_id, fid) in by_key]
 
 
 @dataclass
@@ -218,6 +231,7 @@ class Store(ABC):
         self.layers = layers
         self._district_cache: tuple[int, Districts] | None = None
         self._view = threading.local()
+        self._known_versions: dict[str, int] | None = None
 
     # -- schema ---------------------------------------------------------------------
     @abstractmethod
@@ -245,12 +259,18 @@ class Store(ABC):
         versions = getattr(self._view, "versions", None)
         if versions is None:
             versions = self._layer_versions()
-            if getattr(self._view, "depth", 0):
-                self._view.versions = versions
+            self._saw_versions(versions)
         return versions
 
     def _layer_versions(self) -> dict[str, int] | None:
         return None
+
+    def _saw_versions(self, versions: dict[str, int] | None) -> None:
+        """The change counters as just read: the last known (what a read may assume, and check in the
+        same round trip as its rows), and inside :meth:`one_view` the block's."""
+        self._known_versions = versions
+        if getattr(self._view, "depth", 0):
+            self._view.versions = versions
 
     @contextmanager
     def one_view(self):
@@ -333,12 +353,7 @@ class Store(ABC):
                 raise BadRequest(f"layer {layer_id} has no points to search", field="layers", code="not_points",
                                  params={"layer": {"zh": layer.title_zh, "en": layer.title_en}})
             searches.append((layer, parse_filters(layer, filters)))
-        ranked = self._nearest_ranked(searches, lon, lat, float(radius_m), limit)
-        by_layer: dict[str, list[int]] = {}
-        for _, layer_id, fid in ranked:
-            by_layer.setdefault(layer_id, []).append(fid)
-        features = {(f.layer, f.id): f for f in self._get_layers(by_layer)}
-        return [Nearby(features[(layer_id, fid)], d) for d, layer_id, fid in ranked if (layer_id, fid) in features]
+        return self._nearest_features(searches, lon, lat, float(radius_m), limit)
 
     def get_layers(self, fids_by_layer: Mapping[str, Iterable[int]]) -> list[Feature]:
         """Features of several layers by id, in one read where the store can (absent ones left out)."""
@@ -571,6 +586,13 @@ class Store(ABC):
     def _nearest_ids(self, layer: Layer, lon: float, lat: float, radius_m: float, limit: int,
                      filters: list[Filter]) -> tuple[Iterable[int], Iterable[float]]:
         """Ids and geodesic distances (metres) of up to ``limit`` features, nearest first."""
+
+    def _nearest_features(self, searches: list[tuple[Layer, list[Filter]]], lon: float, lat: float,
+                          radius_m: float, limit: int) -> list[Nearby]:
+        """The ``limit`` nearest over every (layer, filters) search, ranked, then only their rows read."""
+        ranked = self._nearest_ranked(searches, lon, lat, radius_m, limit)
+        wanted = ranked_ids(ranked)
+        return ranked_nearby(ranked, self._get_layers(wanted) if wanted else [])
 
     def _nearest_ranked(self, searches: list[tuple[Layer, list[Filter]]], lon: float, lat: float,
                         radius_m: float, limit: int) -> list[tuple[float, str, int]]:

@@ -83,6 +83,11 @@ def decode_geometry(blob: bytes) -> BaseGeometry:
     return shapely.from_wkb(blob[_wkb_offset(blob):])
 
 
+def _id_list(fids) -> str:
+    """Ids as the JSON array that ``json_each`` reads (the ids are whole numbers: no encoder needed)."""
+    return f"[{','.join(map(str, map(int, fids)))}]"
+
+
 def _decode_all(blobs: list[bytes]) -> list[BaseGeometry]:
     """Several GeoPackage geometry blobs decoded in one call."""
     return list(shapely.from_wkb([b[_wkb_offset(b):] for b in blobs])) if blobs else []
@@ -357,7 +362,7 @@ class GeoPackageStore(PointIndexes, Store):
     def _get_many(self, layer, fids) -> list[Feature]:
         rows = self._conn().execute(
             f"SELECT {self._columns(layer)} FROM {_q(layer.id)} WHERE fid IN (SELECT value FROM json_each(?))",
-            (json.dumps([int(f) for f in fids]),),
+            (_id_list(fids),),
         ).fetchall()
         by_id = {r[0]: r for r in rows}
         return self._to_features(layer, [by_id[f] for f in fids if f in by_id])
@@ -371,7 +376,7 @@ class GeoPackageStore(PointIndexes, Store):
         rows = self._conn().execute(" UNION ALL ".join(
             f"SELECT {i}, {self._columns(layer)}{', NULL' * (width - len(stored_names(layer)))} FROM {_q(layer.id)} "
             "WHERE fid IN (SELECT value FROM json_each(?))" for i, layer in enumerate(layers)),
-            [json.dumps([int(f) for f in fids]) for fids in fids_by_layer.values()]).fetchall()
+            [_id_list(fids) for fids in fids_by_layer.values()]).fetchall()
         geometries = _decode_all([r[2] for r in rows])
         features = []
         for i, layer in enumerate(layers):
@@ -409,7 +414,7 @@ class GeoPackageStore(PointIndexes, Store):
         clauses, params = self._where(filters)
         rows = self._conn().execute(
             f"SELECT fid FROM {_q(layer.id)} WHERE fid IN (SELECT value FROM json_each(?)) AND {' AND '.join(clauses)}",
-            [json.dumps(fids.tolist()), *params],
+            [_id_list(fids.tolist()), *params],
         ).fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
 

@@ -93,15 +93,17 @@ class PointIndexes:
         self._combined: dict[tuple, PointIndex] = {}
         self._index_lock = threading.Lock()
 
-    def _point_index(self, layer: Layer, version: int | None = None) -> PointIndex | None:
+    def _point_index(self, layer: Layer, version: int | None = None, held_only: bool = False) -> PointIndex | None:
         """The layer's points at its change counter (``version``, else read now); None when the
-        store does not hold this layer in memory."""
+        store does not hold this layer in memory (or, ``held_only``, has not read it at ``version``)."""
         if version is None:
+            if held_only:
+                return None
             version = self.layer_versions()[layer.id]
         key = (layer.id, version)
         with self._index_lock:
-            if key in self._indexes:
-                return self._indexes[key]
+            if key in self._indexes or held_only:
+                return self._indexes.get(key)
         points = self._read_points(layer)
         index = None if points is None else PointIndex.build(
             (key,), *points, np.zeros(len(points[0]), dtype=np.int16))
@@ -121,14 +123,15 @@ class PointIndexes:
             if layer.is_point:
                 self._point_index(layer, versions[layer.id])
 
-    def _combined_index(self, layers: list[Layer], versions: dict[str, int]) -> PointIndex | None:
+    def _combined_index(self, layers: list[Layer], versions: dict[str, int],
+                        held_only: bool = False) -> PointIndex | None:
         """One index over the points of several layers, so that searching them is one look-up."""
         key = tuple((layer.id, versions[layer.id]) for layer in layers)
         with self._index_lock:
             index = self._combined.get(key)
         if index is not None:
             return index
-        parts = [self._point_index(layer, version) for layer, (_, version) in zip(layers, key)]
+        parts = [self._point_index(layer, version, held_only) for layer, (_, version) in zip(layers, key)]
         if any(part is None for part in parts):
             return None
         index = PointIndex.build(
@@ -146,15 +149,23 @@ class PointIndexes:
             self._combined[key] = index
         return index
 
-    def _indexed_nearest_ranked(self, searches, lon, lat, radius_m, limit) -> list[tuple] | None:
+    def _assumed_versions(self) -> dict[str, int] | None:
+        """The change counters last read, for a read that answers from the points held at them and
+        checks the counters in the round trip that reads its rows (a store whose counters cost a round
+        trip of their own); None when this block has read its own or is inside a transaction."""
+        if self._in_transaction() or getattr(self._view, "versions", None) is not None:
+            return None
+        return self._known_versions
+
+    def _indexed_nearest_ranked(self, searches, lon, lat, radius_m, limit, assumed=None) -> list[tuple] | None:
         """``(distance_m, layer_id, fid)`` of the ``limit`` nearest over every (layer, filters)
-        search, one change-counter read for them all; the layers without filters in one KD-tree
-        look-up."""
-        versions = self.layer_versions()
+        search, one change-counter read for them all, or from the points held at ``assumed``
+        counters (None when some are not); the layers without filters in one KD-tree look-up."""
+        versions, held_only = (assumed, True) if assumed is not None else (self.layer_versions(), False)
         ranked, rest = [], searches
         plain = [layer for layer, filters in searches if not filters]
         if len(plain) >= 2:
-            index = self._combined_index(plain, versions)
+            index = self._combined_index(plain, versions, held_only)
             if index is None:
                 return None
             picked, dist = self._nearest_unfiltered(index, lon, lat, radius_m, limit)
@@ -163,15 +174,16 @@ class PointIndexes:
                       zip(dist.tolist(), index.part[picked].tolist(), index.fids[picked].tolist())]
             rest = [(layer, filters) for layer, filters in searches if filters]
         for layer, filters in rest:
-            found = self._indexed_nearest_ids(layer, lon, lat, radius_m, limit, filters, versions[layer.id])
+            found = self._indexed_nearest_ids(layer, lon, lat, radius_m, limit, filters, versions.get(layer.id),
+                                              held_only)
             if found is None:
                 return None
             ranked.extend((float(d), layer.id, int(f)) for f, d in zip(*found))
         return sorted(ranked)[:limit]
 
-    def _indexed_nearest_ids(self, layer, lon, lat, radius_m, limit, filters, version=None):
+    def _indexed_nearest_ids(self, layer, lon, lat, radius_m, limit, filters, version=None, held_only=False):
         """``(fids, metres)`` of the ``limit`` nearest of one layer passing ``filters``."""
-        index = self._point_index(layer, version)
+        index = self._point_index(layer, version, held_only)
         if index is None:
             return None
         if not len(index.fids):
@@ -193,8 +205,14 @@ class PointIndexes:
         index = self._point_index(layer)
         if index is None:
             return None
+        page, matched = self._box_page(index, bbox, limit, offset)
+        return Page(self._get_many(layer, page), matched)
+
+    @staticmethod
+    def _box_page(index: PointIndex, bbox, limit: int, offset: int) -> tuple[list[int], int]:
+        """The ids of a page of the points in ``bbox`` (by id) and how many there are in all."""
         hits = np.sort(index.fids[index.in_box(*bbox)])
-        return Page(self._get_many(layer, hits[offset:offset + limit].tolist()), len(hits))
+        return hits[offset:offset + limit].tolist(), len(hits)
 
     def _indexed_cells(self, layer: Layer, bbox, zoom: int) -> list[tuple] | None:
         """The clusters' cells (:func:`mapservice.clusters.aggregate`) of the points in ``bbox``."""

@@ -28,7 +28,18 @@ from ..errors import Conflict, Unavailable
 from ..layers import ADCODE, Layer, LayerRegistry
 from .accounts import TABLES as ACCOUNT_TABLES
 from .accounts import AccountTables
-from .base import Feature, Filter, Page, Row, Store, UpsertResult, rows_to_features, stored_names
+from .base import (
+    Feature,
+    Filter,
+    Page,
+    Row,
+    Store,
+    UpsertResult,
+    ranked_ids,
+    ranked_nearby,
+    rows_to_features,
+    stored_names,
+)
 from .bookings import TABLES as BOOKING_TABLES
 from .bookings import BookingTables
 from .districts import district_layer
@@ -174,7 +185,7 @@ class PostGISStore(PointIndexes, Store):
         self._replicas = [Pool(read_url, pool_size, REPLICA_PROBE_S) for read_url in read_urls]
         self._turn = itertools.count()
         self._init_point_indexes()
-        self._get_many_queries: dict[str, sql.Composable] = {}
+        self._get_many_queries: dict[str, str] = {}
         self._local = threading.local()
         self.bookings = BookingTables(self)
         self.accounts = AccountTables(self)
@@ -323,10 +334,35 @@ class PostGISStore(PointIndexes, Store):
 
     @_read
     def _layer_versions(self) -> dict[str, int]:
+        return self._versions_from(self._execute(*self._versions_sql()))
+
+    @functools.cached_property
+    def _versions_query(self) -> str:
         # By key: a table that a long import once swelled (a dead row per bump) is not scanned whole.
-        rows = self._execute(sql.SQL("SELECT layer_id, version FROM {} WHERE layer_id = ANY(%s)").format(
-            sql.Identifier(self.schema, "mapservice_layer_version")), [list(self.layers)])
+        return sql.SQL("SELECT layer_id, version FROM {} WHERE layer_id = ANY(%s)").format(
+            sql.Identifier(self.schema, "mapservice_layer_version")).as_string(None)
+
+    def _versions_sql(self) -> tuple[str, list]:
+        return self._versions_query, [list(self.layers)]
+
+    @staticmethod
+    def _versions_from(rows) -> dict[str, int]:
         return {layer_id: int(version) for layer_id, version in rows}
+
+    def _checked_reads(self, assumed: dict[str, int], layer_ids, statements) -> list[list[tuple]] | None:
+        """The rows of ``statements`` read in the round trip that reads the change counters, or None
+        when a layer of ``layer_ids`` has moved from ``assumed`` (what the statements were picked
+        by): a read from the points in memory then costs one round trip, not two. The counters read
+        become the request's (one_view), as a read of them would."""
+        with self._connection() as conn:
+            with conn.pipeline():
+                counters = conn.execute(*self._versions_sql())
+                cursors = [conn.execute(query, params) for query, params in statements]
+            versions = self._versions_from(counters.fetchall())
+            self._saw_versions(versions)
+            if any(versions.get(layer_id) != assumed.get(layer_id) for layer_id in layer_ids):
+                return None
+            return [cursor.fetchall() for cursor in cursors]
 
     @_read
     def _extent(self, layer) -> tuple[float, float, float, float] | None:
@@ -410,6 +446,13 @@ class PostGISStore(PointIndexes, Store):
         return Page(self._to_features(layer, rows), matched)
 
     def _points_in_box(self, layer: Layer, bbox, limit: int, offset: int) -> Page:
+        assumed = self._assumed_versions()
+        held = None if assumed is None else self._point_index(layer, assumed.get(layer.id), held_only=True)
+        if held is not None:  # as _nearest_features: one round trip
+            ids, matched = self._box_page(held, bbox, limit, offset)
+            rows = self._checked_reads(assumed, [layer.id], [self._get_many_statement(layer.id, ids)])
+            if rows is not None:
+                return Page(self._in_order(layer, ids, rows[0]), matched)
         page = self._indexed_box(layer, bbox, limit, offset)
         return page if page is not None else self._points_in_box_sql(layer, bbox, limit, offset)
 
@@ -433,11 +476,13 @@ class PostGISStore(PointIndexes, Store):
             matched = self._execute(sql.SQL("SELECT count(*)") + where, params)[0][0] if offset else 0
         return Page(self._to_features(layer, [r[:-1] for r in rows]), matched)
 
-    def _get_many_sql(self, layer: Layer) -> sql.Composable:
-        query = self._get_many_queries.get(layer.id)  # composed once per layer: reads by key are the hot path
+    def _get_many_sql(self, layer: Layer) -> str:
+        # Composed once per layer, as text: reads by key are the hot path, and a composed query is
+        # put together again at every execution (a quarter of a nearby read's time in psycopg).
+        query = self._get_many_queries.get(layer.id)
         if query is None:
             query = self._get_many_queries[layer.id] = sql.SQL("SELECT {} FROM {} WHERE fid = ANY(%s)").format(
-                self._columns(layer), self._t(layer.id))
+                self._columns(layer), self._t(layer.id)).as_string(None)
         return query
 
     def _in_order(self, layer: Layer, fids, rows: list[tuple]) -> list[Feature]:
@@ -455,10 +500,31 @@ class PostGISStore(PointIndexes, Store):
         # One round trip: the queries go out together in pipeline mode.
         with self._connection() as conn:
             with conn.pipeline():
-                cursors = [conn.execute(self._get_many_sql(self.layers[layer_id]), [list(fids)])
+                cursors = [conn.execute(*self._get_many_statement(layer_id, fids))
                            for layer_id, fids in fids_by_layer.items()]
-            return [f for (layer_id, fids), cursor in zip(fids_by_layer.items(), cursors)
-                    for f in self._in_order(self.layers[layer_id], fids, cursor.fetchall())]
+            return self._layers_in_order(fids_by_layer, [cursor.fetchall() for cursor in cursors])
+
+    def _get_many_statement(self, layer_id: str, fids) -> tuple[str, list]:
+        return self._get_many_sql(self.layers[layer_id]), [list(fids)]
+
+    def _layers_in_order(self, fids_by_layer, rows: list[list[tuple]]) -> list[Feature]:
+        return [f for (layer_id, fids), found in zip(fids_by_layer.items(), rows)
+                for f in self._in_order(self.layers[layer_id], fids, found)]
+
+    @_read
+    def _nearest_features(self, searches, lon, lat, radius_m, limit):
+        # From the points held at the counters last read, their rows read with the counters: one
+        # round trip; when a layer has moved since (or is not held), as every store does: two.
+        assumed = self._assumed_versions()
+        ranked = None if assumed is None else self._indexed_nearest_ranked(
+            searches, lon, lat, radius_m, limit, assumed)
+        if ranked is not None:
+            wanted = ranked_ids(ranked)
+            rows = self._checked_reads(assumed, [layer.id for layer, _ in searches],
+                                       [self._get_many_statement(layer_id, fids) for layer_id, fids in wanted.items()])
+            if rows is not None:
+                return ranked_nearby(ranked, self._layers_in_order(wanted, rows))
+        return super()._nearest_features(searches, lon, lat, radius_m, limit)
 
     @_read
     def _cells(self, layer, bbox, zoom) -> list[tuple]:

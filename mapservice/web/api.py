@@ -16,7 +16,7 @@ from ..errors import BadRequest
 from ..i18n import pick_lang, t
 from ..report import downloads, view
 from ..report.query import PlannerQuery
-from ..store.base import Feature, check_bbox
+from ..store.base import Feature, check_bbox, geojson_geometry
 from . import args, heavy, responses, store
 from .schemas import (
     ClustersArgs,
@@ -40,26 +40,40 @@ def _split(text: str | None) -> tuple[str, ...] | None:
     return tuple(part.strip() for part in text.split(",") if part.strip()) if text else None
 
 
-def _place_page(feature: Feature, lang: str) -> str:
-    """The address of a feature's place page: url_for once per request and language (per result it
-    was a sixth of a nearby answer's time), the layer and id put in its place."""
+def _place_pages(lang: str) -> str:
+    """The address of the place page of layer ``LAYER``, feature 0: url_for once per request and
+    language (per result it was a sixth of a nearby answer's time), the layer and id put in its place."""
     pages = g.setdefault("place_pages", {})
     if lang not in pages:
         pages[lang] = url_for("pages.place", layer_id="LAYER", fid=0, lang="en" if lang == "en" else None)
-    return pages[lang].replace("/LAYER/0", f"/{feature.layer}/{feature.id}", 1)
+    return pages[lang]
 
 
-def _geojson(feature: Feature, query: dict, extra: dict | None = None, popup: bool = False) -> dict:
-    out = feature.to_geojson(extra)
-    if query["crs"] == "gcj02":
-        out["geometry"] = shapely.geometry.mapping(shapely.transform(
-            feature.geometry, lambda xy: geo.np.column_stack(geo.wgs84_to_gcj02(xy[:, 0], xy[:, 1]))))
+def _geometries(features: list[Feature], crs: str) -> list[dict]:
+    """The features' GeoJSON geometries in ``crs`` (wgs84 or gcj02), converted all at once."""
+    shapes = geo.np.array([f.geometry for f in features], dtype=object)
+    if crs == "gcj02":
+        shapes = shapely.transform(shapes, lambda xy: geo.np.column_stack(geo.wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+    if len(shapes) and (shapely.get_type_id(shapes) == 0).all() and not shapely.has_z(shapes).any():
+        return [{"type": "Point", "coordinates": xy} for xy in shapely.get_coordinates(shapes).tolist()]
+    return [geojson_geometry(shape) for shape in shapes]
+
+
+def _geojson(features: list[Feature], query: dict, extras: list[dict] | None = None,
+             popup: bool = False) -> list[dict]:
+    """GeoJSON of ``features`` (with each one's ``extras``); a popup's or a search result's link to
+    their place's own page."""
     lang = pick_lang(query["lang"])
-    if popup or extra is not None:  # a popup's or a search result's: their place's own page links to it
-        out["properties"]["page"] = _place_page(feature, lang)
-    if popup:
-        layer = store().layers[feature.layer]
-        out["properties"]["popup"] = {**describe(layer, feature, lang), "page": out["properties"]["page"]}
+    page = _place_pages(lang) if popup or extras is not None else None
+    layers_ = store().layers
+    out = []
+    for i, (feature, geometry) in enumerate(zip(features, _geometries(features, query["crs"]))):
+        properties = {**feature.properties, **extras[i]} if extras is not None else dict(feature.properties)
+        if page is not None:
+            properties["page"] = page.replace("/LAYER/0", f"/{feature.layer}/{feature.id}", 1)
+        if popup:
+            properties["popup"] = {**describe(layers_[feature.layer], feature, lang), "page": properties["page"]}
+        out.append({"type": "Feature", "id": feature.id, "geometry": geometry, "properties": properties})
     return out
 
 
@@ -91,7 +105,7 @@ def features(layer_id: str, query):
                             limit=query["limit"], offset=query["offset"])
     return jsonify(type="FeatureCollection", numberMatched=page.number_matched,
                    numberReturned=len(page.features),
-                   features=[_geojson(f, query, popup=query["popup"]) for f in page.features])
+                   features=_geojson(page.features, query, popup=query["popup"]))
 
 
 @bp.get("/clusters")
@@ -137,7 +151,7 @@ def feature(layer_id: str, fid: str, query):
         raise BadRequest(f"feature id: {exc}", field="id") from None
     found = store().get(layer_id, number)
     version = store().stewardship.version(layer_id, number)[0]  # what an edit names in If-Match (editing.py)
-    out = _geojson(found, query, popup=True)
+    out = _geojson([found], query, popup=True)[0]
     lang = pick_lang(query["lang"])
     upcoming = booking.upcoming_sessions(store(), layer_id, number)
     if upcoming is not None:
@@ -173,20 +187,27 @@ def nearby_search(query):
     hits = nearby.search(store(), request_)
     lang = pick_lang(query["lang"])
     layers_ = store().layers
-    titles = {layer.id: layer.title(lang) for layer in layers_.values()}
     said = nearby.notice(store(), request_, hits, lang, layers_.presets.region)
     if said and "centre" in said:
         said["centre"] = _center(said["centre"]["lon"], said["centre"]["lat"], query["crs"])
     return jsonify(
         type="FeatureCollection", center=_center(request_.lon, request_.lat, query["crs"]), radius_m=query["radius"],
         radius_text=i18n.distance(query["radius"], lang), numberReturned=len(hits), notice=said,
-        features=[_geojson(h.feature, query, popup=query["popup"], extra={
-            "layer": h.feature.layer, "layer_title": titles[h.feature.layer],
-            "distance_m": round(h.distance_m, 1), "walk_min": (minutes := nearby.walk_minutes(h.distance_m)),
-            "distance_text": i18n.distance(h.distance_m, lang),
-            "walk_text": i18n.t("walk_minutes", lang, minutes=minutes),
-            "kind_text": kind_text(layers_[h.feature.layer], h.feature, lang),
-            "admission_free": admission_free(layers_[h.feature.layer], h.feature)}) for h in hits])
+        features=_geojson([h.feature for h in hits], query, _hit_extras(hits, layers_, lang), popup=query["popup"]))
+
+
+def _hit_extras(hits: list[nearby.Nearby], layers_, lang: str) -> list[dict]:
+    """What a search result says besides its feature's attributes: its layer, distance and walk."""
+    titles = {layer.id: layer.title(lang) for layer in layers_.values()}
+    walk = i18n.template("walk_minutes", lang)
+    out = []
+    for h in hits:
+        layer, minutes = layers_[h.feature.layer], nearby.walk_minutes(h.distance_m)
+        out.append({"layer": layer.id, "layer_title": titles[layer.id], "distance_m": round(h.distance_m, 1),
+                    "walk_min": minutes, "distance_text": i18n.distance(h.distance_m, lang),
+                    "walk_text": walk.format(minutes=minutes), "kind_text": kind_text(layer, h.feature, lang),
+                    "admission_free": admission_free(layer, h.feature)})
+    return out
 
 
 @bp.get("/places")
