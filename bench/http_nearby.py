@@ -66,6 +66,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,34 +268,38 @@ def _get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
 
 
 @contextmanager
-def running_server(kind: str, database_url: Path | str, load_demo: bool, args, log_dir: Path):
-    """Start the server on the store at ``database_url`` in its own process group; yield (port,
-    pgid); always stop the group."""
+def running_server(kind: str, database_url: Path | str, load_demo: bool, args, log_dir: Path,
+                   command: Callable[[int], list[str]] | None = None, env: dict[str, str] | None = None,
+                   ready: str = TRIVIAL):
+    """Start the server on the store at ``database_url`` (or ``command(port)``, with ``env`` added
+    to its environment) in its own process group; yield (port, pgid) once ``ready`` answers 200;
+    always stop the group."""
     port = free_port()
     log = open(log_dir / f"{kind}-{port}.log", "w+b")
-    proc = subprocess.Popen(server_command(kind, port, args), env=server_env(database_url, load_demo),
+    proc = subprocess.Popen(command(port) if command else server_command(kind, port, args),
+                            env=server_env(database_url, load_demo) | (env or {}),
                             stdin=subprocess.DEVNULL,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_until_answering(kind, proc, port, log)
+        wait_until_answering(kind, proc, port, log, ready)
         yield port, proc.pid
     finally:
         _stop(proc)
         log.close()
 
 
-def wait_until_answering(kind: str, proc: subprocess.Popen, port: int, log) -> None:
-    """Return once the server answers TRIVIAL with a 200; RuntimeError (with the log's tail) when it
-    exits first or takes longer than READY_TIMEOUT_S."""
+def wait_until_answering(kind: str, proc: subprocess.Popen, port: int, log, ready: str = TRIVIAL) -> None:
+    """Return once the server answers ``ready`` with a 200; RuntimeError (with the log's tail) when
+    it exits first or takes longer than READY_TIMEOUT_S."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"{kind} exited with {proc.returncode} before answering:\n{_tail(log)}")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{kind} did not answer {TRIVIAL} within {READY_TIMEOUT_S} s:\n{_tail(log)}")
+            raise RuntimeError(f"{kind} did not answer {ready} within {READY_TIMEOUT_S} s:\n{_tail(log)}")
         conn = http.client.HTTPConnection(HOST, port, timeout=5)
         try:
-            if _get(conn, TRIVIAL)[0] == 200:
+            if _get(conn, ready)[0] == 200:
                 return
         except (OSError, http.client.HTTPException):
             pass

@@ -6,7 +6,8 @@ uniform), ``--concurrency`` 8 clients on persistent connections, against ``mapse
 (gunicorn, one worker per core) on a GeoPackage and on PostGIS. In the same run and on the same
 server it measures the app's own ``/api/layers/venues/features`` with the same boxes and the
 trivial endpoint of ``bench/http_nearby.py``, and prints req/s, median, p95, errors, the server's
-CPU per request and the ratios to the trivial endpoint (req/s and median).
+CPU per request and the ratios to the trivial endpoint (req/s and median). First it measures the
+ceiling: a Flask app that does nothing (``bench/bare_flask.py``) under the same gunicorn settings.
 
     python bench/ogc_items.py --postgis postgresql://postgres@127.0.0.1:54331/yuren_bench
         [--features 100000] [--requests 2000] [--concurrency 8] [--rounds 5] [--seed 1] [--workdir DIR]
@@ -15,24 +16,36 @@ CPU per request and the ratios to the trivial endpoint (req/s and median).
 the data set (its layer tables are replaced when their counts differ); without it only the
 GeoPackage runs. Reference from the issue (5 interleaved rounds, 2 gunicorn workers each):
 pygeoapi 0.21 121-131 req/s on its GeoPackage provider (1.4-1.6% HTTP 500), 40-44 req/s on PostGIS.
+
+``--pygeoapi VENV`` measures pygeoapi itself in the same run, on the same GeoPackage and boxes
+(its SQLiteGPKG provider, gunicorn with 2 sync workers), and prints the app's rates against that
+one too. The venv is yours to make, outside this tree; its Python must load SQLite extensions
+(Debian's does, pyenv's builds usually not) and the machine needs SpatiaLite:
+
+    apt-get install libsqlite3-mod-spatialite
+    /usr/bin/python3 -m venv /tmp/pygeoapi-venv
+    /tmp/pygeoapi-venv/bin/pip install "pygeoapi==0.21.*" gunicorn
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
-from http_nearby import copy_to_postgis, interleaved, load_series, prepare_region, request_paths, running_server
+from http_nearby import HOST, copy_to_postgis, interleaved, load_series, prepare_region, request_paths, running_server
 
 PYGEOAPI_RPS = {"geopackage": 126, "postgis": 42}  # the middle of the issue's measured ranges
 TARGET_TIMES, TARGET_RATIO = 20, 2.0
 
 
-def run(store: str, database_url: str, paths: dict, warmup: dict, args, log_dir: Path) -> None:
+def run(store: str, database_url: str, paths: dict, warmup: dict, args, log_dir: Path,
+        measured_pygeoapi: float | None = None) -> None:
     with running_server("serve", database_url, False, args, log_dir) as (port, pgid):
         names = ("trivial", "ogc_items", "api_bbox")
         for name in names:
@@ -53,10 +66,80 @@ def run(store: str, database_url: str, paths: dict, warmup: dict, args, log_dir:
         if r.sample_error:
             print(f"  first error of {name}: {r.sample_error}")
     items = results["ogc_items"]
+    if measured_pygeoapi:
+        print(f"  items against pygeoapi measured in this run ({measured_pygeoapi:.0f} req/s): "
+              f"{n / items.seconds / measured_pygeoapi:.1f}x")
     met = (n / items.seconds >= TARGET_TIMES * PYGEOAPI_RPS[store] and items.errors == 0
            and items.median / base.median <= TARGET_RATIO)
     print(f"  target (>= {TARGET_TIMES}x pygeoapi's {PYGEOAPI_RPS[store]} req/s, no errors, median within "
           f"{TARGET_RATIO:.0f}x of trivial): {'met' if met else 'MISSED'}")
+
+
+def ceiling(paths: dict, warmup: dict, args, log_dir: Path) -> None:
+    """The rate of a Flask app that does nothing (bench/bare_flask.py) under the same server, with
+    the trivial endpoint's paths: what no Flask app outruns on this machine."""
+    script = Path(__file__).with_name("bare_flask.py")
+    with running_server("bare Flask", "", False, args, log_dir,
+                        command=lambda port: [sys.executable, str(script), str(port)]) as (port, pgid):
+        load_series(port, pgid, "bare", warmup["trivial"], args.concurrency)
+        r = load_series(port, pgid, "bare", paths["trivial"], args.concurrency)
+    rps = len(r.ms) / r.seconds
+    print(f"\n[ceiling] a bare Flask app under the same gunicorn (bench/bare_flask.py): {rps:.0f} req/s, median "
+          f"{r.median:.2f} ms, {r.errors} errors = "
+          + ", ".join(f"{rps / rate:.1f}x pygeoapi's {store} rate" for store, rate in PYGEOAPI_RPS.items()))
+
+
+def pygeoapi_config(gpkg: Path, port: int) -> dict:
+    """The least configuration pygeoapi 0.21 starts with: one collection, the venues table of
+    ``gpkg`` through its SQLiteGPKG provider."""
+    return {
+        "server": {"bind": {"host": HOST, "port": port}, "url": f"http://{HOST}:{port}",
+                   "mimetype": "application/json; charset=UTF-8", "encoding": "utf-8",
+                   "languages": ["en-US"], "limits": {"default_items": 10, "max_items": 10000},
+                   "map": {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "attribution": "OSM"}},
+        "logging": {"level": "ERROR"},
+        "metadata": {"identification": {"title": "bench", "description": "bench", "keywords": ["bench"],
+                                        "url": "http://example.org", "terms_of_service": "none"},
+                     "license": {"name": "CC-BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+                     "provider": {"name": "bench", "url": "http://example.org"},
+                     "contact": {"name": "bench"}},
+        "resources": {"venues": {
+            "type": "collection", "title": "venues", "description": "venues", "keywords": ["venues"],
+            "extents": {"spatial": {"bbox": [118.7, 32.0, 119.9, 33.3],
+                                    "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
+            "links": [],
+            "providers": [{"type": "feature", "name": "SQLiteGPKG", "data": str(gpkg), "id_field": "fid",
+                           "table": "venues"}]}},
+    }
+
+
+def pygeoapi(venv: Path, gpkg: Path, paths: dict, warmup: dict, args, log_dir: Path) -> float:
+    """pygeoapi's own rate on the same GeoPackage and boxes (``/collections/venues/items``): its
+    config and OpenAPI document written to ``log_dir``, served by gunicorn with 2 sync workers."""
+    config, openapi = log_dir / "pygeoapi.yml", log_dir / "pygeoapi-openapi.yml"
+    env = {"PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
+    items = [p.replace("/ogc/collections/", "/collections/") for p in paths["ogc_items"]]
+    warm = [p.replace("/ogc/collections/", "/collections/") for p in warmup["ogc_items"]]
+
+    def command(port: int) -> list[str]:
+        config.write_text(json.dumps(pygeoapi_config(gpkg, port)))  # JSON is YAML
+        subprocess.run([str(venv / "bin" / "pygeoapi"), "openapi", "generate", str(config),
+                        "--output-file", str(openapi)], check=True, env=os.environ | env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return [str(venv / "bin" / "gunicorn"), "--workers", "2", "--bind", f"{HOST}:{port}",
+                "pygeoapi.flask_app:APP"]
+
+    with running_server("pygeoapi", "", False, args, log_dir, command=command, env=env,
+                        ready="/collections/venues?f=json") as (port, pgid):
+        load_series(port, pgid, "pygeoapi", warm, args.concurrency)
+        r = load_series(port, pgid, "pygeoapi", items, args.concurrency)
+    rps = len(r.ms) / r.seconds
+    print(f"\n[pygeoapi 0.21, GeoPackage, measured here] items: {rps:.0f} req/s, median {r.median:.2f} ms, "
+          f"p95 {np.percentile(r.ms, 95):.2f} ms, {r.errors} errors of {len(r.ms)} "
+          f"(the issue's reference: {PYGEOAPI_RPS['geopackage']} req/s)")
+    if r.sample_error:
+        print(f"  first error: {r.sample_error}")
+    return rps
 
 
 def main() -> None:
@@ -70,6 +153,8 @@ def main() -> None:
                                                               "the endpoints taking turns")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--pygeoapi", type=Path, metavar="VENV",
+                        help="a venv with pygeoapi 0.21 and gunicorn: measure it too, on the same GeoPackage")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rng = np.random.default_rng(args.seed)
@@ -87,7 +172,9 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         gpkg = folder / f"region-{args.features}-seed{args.seed}.gpkg"
         prepare_region(gpkg, args.features, args.seed)
-        run("geopackage", str(gpkg), paths, warmup, args, Path(tmp))
+        ceiling(paths, warmup, args, Path(tmp))
+        measured = pygeoapi(args.pygeoapi, gpkg, paths, warmup, args, Path(tmp)) if args.pygeoapi else None
+        run("geopackage", str(gpkg), paths, warmup, args, Path(tmp), measured)
         if args.postgis:
             copy_to_postgis(gpkg, args.postgis)
             run("postgis", args.postgis, paths, warmup, args, Path(tmp))
