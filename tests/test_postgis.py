@@ -22,7 +22,7 @@ def test_the_exact_bbox_filter_still_uses_the_geometry_index(store):
 def test_a_read_from_the_points_held_is_one_round_trip_and_sees_other_processes_writes(store, settings, layers,
                                                                                       monkeypatch):
     """Nearby and box reads answered from the points in memory read the change counters in the
-    round trip that reads their rows (one connection, one pipeline); a write by another process
+    statement that reads their rows (one connection, one statement); a write by another process
     in between moves the counters, and the answer is read again from the points as they are now."""
     store.create("venues", {**VENUE, "name": "馆"}, Point(119.402, 32.39))
     other = open_store(settings, layers)  # another server process, on the same tables
@@ -54,3 +54,17 @@ def test_a_read_from_the_points_held_is_one_round_trip_and_sees_other_processes_
         other.close()
     trips.clear()
     assert box() == ["馆", "新馆", "北馆"] and len(trips) == 1
+
+
+@pytest.mark.parametrize("settings", ["postgis"], indirect=True)
+def test_a_double_read_as_text_reads_back_the_same(store):
+    """What PostGISStore._keyed_sql assumes of a ``number`` attribute read as text (none of the
+    shipped layers has one: a deployment's own may)."""
+    from mapservice.store.postgis import _FROM_TEXT
+    values = [0.1, 2.0, -3.25, 1 / 3, 1e300, 5e-324, 123456789.123456789, float("inf")]
+    texts = store._execute("SELECT v::text FROM unnest(%s::double precision[]) AS v", [values])
+    assert [_FROM_TEXT["number"](t) for (t,) in texts] == values
+    assert [_FROM_TEXT["integer"](t) for (t,) in store._execute("SELECT v::text FROM unnest(%s::bigint[]) AS v",
+                                                                 [[0, -1, 2**62]])] == [0, -1, 2**62]
+    assert [_FROM_TEXT["boolean"](t) for (t,) in store._execute("SELECT v::text FROM unnest(%s::boolean[]) AS v",
+                                                                 [[True, False]])] == [True, False]

@@ -180,6 +180,29 @@ def test_nearest_over_several_layers_sees_every_edit(store, settings, layers):
     assert names(("venues", "community_stations", "parent_schools")) == ["驿站", "新馆", "馆", "又一学校"]
 
 
+def test_nearest_over_several_layers_reads_each_feature_as_get_does(store):
+    """The rows of a search over several layers are read together (on PostGIS in one statement,
+    its attributes as text and typed again): every value comes back as a read of the one feature
+    gives it, nulls, falses, whole numbers, code lists and hours included."""
+    made = [
+        store.create("venues", {"name": "馆", "category": "museum", "free": False, "age_max": 12,
+                                "opening_hours": "Tu-Su 09:00-17:00"}, Point(119.401, 32.39)),
+        store.create("practice_bases", {"name": "基地", "themes": ["science", "patriotic"], "level": "municipal",
+                                        "grade_min": 3, "grade_max": 9, "capacity": 40}, Point(119.402, 32.39)),
+        store.create("community_stations", {"name": "驿站", "kind": "after_school_station"}, Point(119.403, 32.39)),
+        store.create("parent_schools", {"name": "学校", "host": "school", "tier": "示范"}, Point(119.404, 32.39)),
+    ]
+    for _ in range(2):  # the first from the store, the second from the points held
+        hits = store.nearest(119.4, 32.39, list(store.layers)[:4], radius_m=2000, limit=10)
+        assert [(h.feature.layer, h.feature.id) for h in hits] == [(f.layer, f.id) for f in made]
+        for hit, feature in zip(hits, made):
+            again = store.get(feature.layer, feature.id)
+            assert hit.feature.properties == again.properties and hit.feature.geometry.equals(again.geometry)
+            assert [type(v) for v in hit.feature.properties.values()] == [type(v) for v in again.properties.values()]
+    assert made[0].properties["free"] is False and made[0].properties["age_min"] is None
+    assert made[1].properties["themes"] == ["science", "patriotic"] and made[1].properties["capacity"] == 40
+
+
 @pytest.mark.parametrize("call, field", [
     (lambda s: s.features("nowhere"), "layer"),
     (lambda s: s.features("venues", bbox=(1, 2, 3)), "bbox"),
